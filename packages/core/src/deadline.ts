@@ -1,0 +1,85 @@
+import { CoreError } from "./errors.js";
+
+/** A signal that aborts when `parent` aborts or when `timeoutMs` elapses, whichever comes first. */
+export function deadlineSignal(timeoutMs: number, parent?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return parent ? AbortSignal.any([parent, timeout]) : timeout;
+}
+
+export function isAbortError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    (error.name === "AbortError" ||
+      error.name === "TimeoutError" ||
+      (error as { code?: unknown }).code === "ABORT_ERR")
+  );
+}
+
+/** Rejects with the signal's reason as soon as it aborts; otherwise settles like `promise`. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+export interface DeadlineOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Builds the error thrown when the deadline (not the caller) ends the call. */
+  onTimeout?: (timeoutMs: number) => Error;
+}
+
+/**
+ * Runs `operation` with a signal bounded by `timeoutMs` and the caller's signal.
+ * The result is raced against that signal, so the call returns on time even when
+ * the operation ignores its signal. A deadline expiry becomes `onTimeout()`
+ * (default: CoreError TIMEOUT); a caller abort rethrows the caller's reason.
+ */
+export async function withDeadline<T>(
+  operation: (signal: AbortSignal) => Promise<T>,
+  { timeoutMs, signal, onTimeout }: DeadlineOptions,
+): Promise<T> {
+  signal?.throwIfAborted();
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        onTimeout?.(timeoutMs) ?? new CoreError("TIMEOUT", `operation timed out after ${timeoutMs} ms`),
+      ),
+    timeoutMs,
+  );
+  const combined = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  try {
+    return await raceAbort(operation(combined), combined);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

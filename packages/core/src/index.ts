@@ -1,0 +1,20 @@
+export { type Bulkhead, type BulkheadOptions, createBulkhead } from "./bulkhead.js";
+export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from "./circuit-breaker.js";
+export {
+  type DeadlineOptions,
+  deadlineSignal,
+  isAbortError,
+  raceAbort,
+  sleep,
+  withDeadline,
+} from "./deadline.js";
+export {
+  CodedError,
+  type CodedErrorOptions,
+  CoreError,
+  type CoreErrorCode,
+  isCodedError,
+  isCoreError,
+} from "./errors.js";
+export { type Logger, noopLogger } from "./logger.js";
+export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";

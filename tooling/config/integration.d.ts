@@ -1,0 +1,5 @@
+export declare function requireService(service: {
+  name: string;
+  url: string;
+  timeoutMs?: number;
+}): Promise<boolean>;
