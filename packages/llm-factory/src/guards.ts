@@ -1,0 +1,55 @@
+import { type Bulkhead, CircuitBreaker, createBulkhead } from "@mcp-langgraph/core";
+import { isLlmError } from "./errors.js";
+
+export interface ProviderGuard {
+  bulkhead: Bulkhead;
+  breaker: CircuitBreaker;
+}
+
+export interface ProviderGuardSettings {
+  maxConcurrency?: number;
+  maxQueue?: number;
+  failureThreshold?: number;
+  resetTimeoutMs?: number;
+}
+
+/** One bulkhead and one circuit breaker per provider endpoint, shared by every model built with it. */
+export interface ProviderGuards {
+  for(key: string, settings: ProviderGuardSettings): ProviderGuard;
+}
+
+const BREAKER_FAILURE_CODES = new Set([
+  "LLM_TIMEOUT",
+  "LLM_OVERLOADED",
+  "LLM_UNAVAILABLE",
+  "LLM_BAD_RESPONSE",
+]);
+
+/** Only failures that say "the backend is unwell" open a circuit; a bad key or request does not. */
+export function countsAgainstProvider(error: unknown): boolean {
+  return isLlmError(error) && BREAKER_FAILURE_CODES.has(error.code);
+}
+
+export function createProviderGuards(): ProviderGuards {
+  const guards = new Map<string, ProviderGuard>();
+  return {
+    for(key, settings) {
+      let guard = guards.get(key);
+      if (!guard) {
+        guard = {
+          bulkhead: createBulkhead({
+            concurrency: settings.maxConcurrency ?? 64,
+            maxQueue: settings.maxQueue ?? 1_000,
+          }),
+          breaker: new CircuitBreaker({
+            failureThreshold: settings.failureThreshold ?? 5,
+            resetTimeoutMs: settings.resetTimeoutMs ?? 30_000,
+            isFailure: countsAgainstProvider,
+          }),
+        };
+        guards.set(key, guard);
+      }
+      return guard;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Logger } from "@mcp-langgraph/core";
+import type { ProviderGuards } from "./guards.js";
+import type { PricingTable, UsageReport } from "./pricing.js";
+
+export type ProviderName =
+  | "offline"
+  | "openai"
+  | "anthropic"
+  | "google"
+  | "ollama"
+  | "azure"
+  | "bedrock"
+  | "openai-compatible";
+
+export const PROVIDER_NAMES: readonly ProviderName[] = [
+  "offline",
+  "openai",
+  "anthropic",
+  "google",
+  "ollama",
+  "azure",
+  "bedrock",
+  "openai-compatible",
+];
+
+/** Azure OpenAI specifics; only ever passed to the azure provider. */
+export interface AzureOptions {
+  /** `https://<instance>.openai.azure.com` (or any base URL, e.g. a gateway). */
+  endpoint?: string;
+  instanceName?: string;
+  /** Defaults to the model name. */
+  deploymentName?: string;
+  apiVersion?: string;
+}
+
+/** AWS Bedrock specifics; only ever passed to the bedrock provider. */
+export interface BedrockOptions {
+  region?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+}
+
+export interface CircuitBreakerSettings {
+  failureThreshold?: number;
+  resetTimeoutMs?: number;
+}
+
+export interface ChatModelOptions {
+  /** Omitted: inferred from `model`; no model either: the offline model. */
+  provider?: ProviderName;
+  model?: string;
+  apiKey?: string;
+  baseUrl?: string;
+  temperature?: number;
+  maxTokens?: number;
+  /** Deadline for one attempt against one model (default 60 000). */
+  timeoutMs?: number;
+  /** Retries after the first attempt for retryable failures (default 2). */
+  maxRetries?: number;
+  /** First backoff ceiling in ms; doubles per retry with full jitter (default 500). */
+  retryBaseDelayMs?: number;
+  /** Calls in flight per provider (default 64). */
+  maxConcurrency?: number;
+  /** Calls allowed to wait for a slot per provider before failing fast (default 1 000). */
+  maxQueue?: number;
+  circuitBreaker?: CircuitBreakerSettings;
+  /** Tried in order when this model fails; each entry names its own provider, key and URL. */
+  fallbacks?: ChatModelOptions[];
+  azure?: AzureOptions;
+  bedrock?: BedrockOptions;
+  /** Per-model prices (USD per million tokens) merged over the built-in table. */
+  pricing?: PricingTable;
+  /** Called once per successful call with token counts, estimated cost and latency (metrics hook). */
+  onUsage?: (report: UsageReport) => void;
+  /** Share bulkheads and circuit breakers between models; default: one set per created model. */
+  guards?: ProviderGuards;
+  logger?: Logger;
+}
