@@ -1,0 +1,15 @@
+export { type ClaimMappingOptions, principalFromClaims } from "./claims.js";
+export { AUTH_ERROR_FAMILY, AuthError, type AuthErrorCode, isAuthError } from "./errors.js";
+export { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from "./jwt-verify.js";
+export type { LocalAlgorithm } from "./keys.js";
+export {
+  createLocalProvider,
+  type IssueTokenOptions,
+  type LocalIdentity,
+  type LocalProvider,
+  type LocalProviderOptions,
+} from "./local-provider.js";
+export { type LocalUserInput, parseLocalUsers } from "./local-users.js";
+export type { PasswordVaultOptions } from "./password-vault.js";
+export type { AuthProvider, CallOptions, JsonWebKey, Principal, TokenSet } from "./types.js";
+export { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";
