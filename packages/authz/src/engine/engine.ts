@@ -1,0 +1,99 @@
+import { OpenFgaErrorCode, validationError } from "../errors.ts";
+import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
+import { CheckEvaluation } from "./check.ts";
+import { parseObject, parseUser } from "./keys.ts";
+import { type AuthorizationModel, compileModel } from "./model.ts";
+import { OverlayReader, type TupleReader, TupleStore } from "./store.ts";
+import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
+
+/**
+ * The embedded OpenFGA-semantics engine: a compiled model over indexed
+ * in-memory tuples. Pure and synchronous; the authorizer wraps it in the async interface.
+ */
+export class Engine {
+  readonly model: AuthorizationModel;
+  readonly #store = new TupleStore();
+
+  constructor(model: string | AuthorizationModel) {
+    this.model = typeof model === "string" ? compileModel(model) : model;
+  }
+
+  get size(): number {
+    return this.#store.size;
+  }
+
+  #readerFor(contextualTuples: readonly Tuple[] | undefined): TupleReader {
+    if (contextualTuples === undefined || contextualTuples.length === 0) return this.#store;
+    if (!Array.isArray(contextualTuples)) {
+      throw validationError(OpenFgaErrorCode.validation, "contextualTuples must be an array");
+    }
+    assertValidTuples(this.model, contextualTuples);
+    const overlay = new TupleStore();
+    for (const tuple of contextualTuples) overlay.add(tuple);
+    return new OverlayReader(this.#store, overlay);
+  }
+
+  check(query: CheckQuery): boolean {
+    const object = typeof query?.object === "string" ? parseObject(query.object) : undefined;
+    if (!object)
+      throw validationError(OpenFgaErrorCode.validation, `invalid object '${String(query?.object)}'`);
+    resolveTarget(this.model, object.type, query.relation);
+    assertValidRequestUser(this.model, query.user);
+    assertValidContext(query.context);
+    const reader = this.#readerFor(query.contextualTuples);
+    return new CheckEvaluation(this.model, reader, query.user, query.context).resolve(
+      query.object,
+      query.relation,
+    );
+  }
+
+  listObjects(query: ListObjectsQuery): string[] {
+    resolveTarget(this.model, query?.type, query.relation);
+    assertValidRequestUser(this.model, query.user);
+    assertValidContext(query.context);
+    const reader = this.#readerFor(query.contextualTuples);
+    const found: string[] = [];
+    for (const object of new Set(reader.objectsOfType(query.type))) {
+      const evaluation = new CheckEvaluation(this.model, reader, query.user, query.context);
+      if (evaluation.resolve(object, query.relation)) found.push(object);
+    }
+    return found;
+  }
+
+  /** Validates all tuples first, so a bad one writes nothing; already-present tuples are kept as they are. */
+  write(tuples: readonly Tuple[]): void {
+    assertArray(tuples);
+    assertValidTuples(this.model, tuples);
+    for (const tuple of tuples) this.#store.add(tuple);
+  }
+
+  /** Deletes by tuple key (object, relation, user); absent tuples are ignored. */
+  delete(tuples: readonly Tuple[]): void {
+    assertArray(tuples);
+    for (const tuple of tuples) {
+      if (
+        typeof tuple?.relation !== "string" ||
+        typeof tuple.object !== "string" ||
+        typeof tuple.user !== "string" ||
+        !parseObject(tuple.object) ||
+        !parseUser(tuple.user)
+      ) {
+        throw validationError(
+          OpenFgaErrorCode.invalidTuple,
+          "a tuple to delete needs a valid user, relation and object",
+        );
+      }
+    }
+    for (const tuple of tuples) this.#store.remove(tuple);
+  }
+
+  read(filter: Partial<Tuple>): Tuple[] {
+    return [...this.#store.read(filter ?? {})].map(({ user, relation, object, condition }) =>
+      condition ? { user, relation, object, condition } : { user, relation, object },
+    );
+  }
+}
+
+function assertArray(tuples: unknown): asserts tuples is Tuple[] {
+  if (!Array.isArray(tuples)) throw validationError(OpenFgaErrorCode.validation, "tuples must be an array");
+}

@@ -1,0 +1,132 @@
+import { transformer, validator } from "@openfga/syntax-transformer";
+import { AuthzError } from "../errors.ts";
+import { type CompiledCondition, type ConditionDefinition, compileCondition } from "./conditions.ts";
+import { restrictionKey } from "./store.ts";
+
+export type Rewrite =
+  | { kind: "direct" }
+  | { kind: "computed"; relation: string }
+  | { kind: "tupleToUserset"; tupleset: string; computedRelation: string }
+  | { kind: "union" | "intersection"; children: Rewrite[] }
+  | { kind: "exclusion"; base: Rewrite; subtract: Rewrite };
+
+/** One entry of a relation's type restriction: `user`, `user:*`, `group#member`, `user with cond`. */
+export interface DirectlyRelatedType {
+  type: string;
+  relation?: string;
+  wildcard: boolean;
+  condition?: string;
+}
+
+export interface RelationDefinition {
+  name: string;
+  rewrite: Rewrite;
+  directlyRelated: DirectlyRelatedType[];
+  /** `restrictionKey`s of `directlyRelated`, for O(1) "does this tuple fit" tests. */
+  allowedRestrictions: ReadonlySet<string>;
+}
+
+export interface TypeDefinition {
+  name: string;
+  relations: Map<string, RelationDefinition>;
+}
+
+export interface AuthorizationModel {
+  dsl: string;
+  types: Map<string, TypeDefinition>;
+  conditions: Map<string, CompiledCondition>;
+}
+
+interface JsonUserset {
+  this?: object;
+  computedUserset?: { relation?: string };
+  tupleToUserset?: { tupleset: { relation?: string }; computedUserset: { relation?: string } };
+  union?: { child: JsonUserset[] };
+  intersection?: { child: JsonUserset[] };
+  difference?: { base: JsonUserset; subtract: JsonUserset };
+}
+
+interface JsonRelationReference {
+  type: string;
+  relation?: string;
+  wildcard?: object;
+  condition?: string;
+}
+
+interface JsonModel {
+  type_definitions: Array<{
+    type: string;
+    relations?: Record<string, JsonUserset>;
+    metadata?: {
+      relations?: Record<string, { directly_related_user_types?: JsonRelationReference[] }>;
+    } | null;
+  }>;
+  conditions?: Record<string, ConditionDefinition>;
+}
+
+function toRewrite(json: JsonUserset): Rewrite {
+  if (json.this) return { kind: "direct" };
+  if (json.computedUserset) return { kind: "computed", relation: json.computedUserset.relation ?? "" };
+  if (json.tupleToUserset) {
+    return {
+      kind: "tupleToUserset",
+      tupleset: json.tupleToUserset.tupleset.relation ?? "",
+      computedRelation: json.tupleToUserset.computedUserset.relation ?? "",
+    };
+  }
+  if (json.union) return { kind: "union", children: json.union.child.map(toRewrite) };
+  if (json.intersection) return { kind: "intersection", children: json.intersection.child.map(toRewrite) };
+  if (json.difference) {
+    return {
+      kind: "exclusion",
+      base: toRewrite(json.difference.base),
+      subtract: toRewrite(json.difference.subtract),
+    };
+  }
+  throw new AuthzError("AUTHZ_INVALID_MODEL", "relation definition has no known rewrite");
+}
+
+/**
+ * Parses and validates an OpenFGA DSL model (schema 1.1) with OpenFGA's own
+ * syntax transformer, so a model is accepted here exactly when the OpenFGA CLI accepts it.
+ */
+export function compileModel(dsl: string): AuthorizationModel {
+  let json: JsonModel;
+  try {
+    validator.validateDSL(dsl);
+    json = transformer.transformDSLToJSONObject(dsl) as unknown as JsonModel;
+  } catch (error) {
+    throw new AuthzError("AUTHZ_INVALID_MODEL", `invalid authorization model: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const conditions = new Map<string, CompiledCondition>();
+  for (const [name, definition] of Object.entries(json.conditions ?? {})) {
+    conditions.set(name, compileCondition({ ...definition, name }));
+  }
+  const types = new Map<string, TypeDefinition>();
+  for (const typeJson of json.type_definitions) {
+    const relations = new Map<string, RelationDefinition>();
+    for (const [name, userset] of Object.entries(typeJson.relations ?? {})) {
+      const references = typeJson.metadata?.relations?.[name]?.directly_related_user_types ?? [];
+      const directlyRelated = references.map((reference) => ({
+        type: reference.type,
+        ...(reference.relation ? { relation: reference.relation } : {}),
+        wildcard: reference.wildcard !== undefined,
+        ...(reference.condition ? { condition: reference.condition } : {}),
+      }));
+      relations.set(name, {
+        name,
+        rewrite: toRewrite(userset),
+        directlyRelated,
+        allowedRestrictions: new Set(
+          directlyRelated.map((entry) =>
+            restrictionKey(entry.type, entry.relation, entry.wildcard, entry.condition),
+          ),
+        ),
+      });
+    }
+    types.set(typeJson.type, { name: typeJson.type, relations });
+  }
+  return { dsl, types, conditions };
+}

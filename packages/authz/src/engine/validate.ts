@@ -1,0 +1,108 @@
+import { type AuthzError, OpenFgaErrorCode, validationError } from "../errors.ts";
+import type { Tuple } from "../types.ts";
+import { parseObject, parseUser } from "./keys.ts";
+import type { AuthorizationModel, RelationDefinition, TypeDefinition } from "./model.ts";
+import { restrictionKey } from "./store.ts";
+
+const invalidTuple = (tuple: Tuple, reason: string) =>
+  validationError(
+    OpenFgaErrorCode.invalidTuple,
+    `invalid tuple '${tuple.object}#${tuple.relation}@${tuple.user}': ${reason}`,
+  );
+
+/** Why a tuple cannot be written under `model`, or undefined when it fits (OpenFGA 2027). */
+export function tupleProblem(model: AuthorizationModel, tuple: Tuple): AuthzError | undefined {
+  if (
+    typeof tuple?.object !== "string" ||
+    typeof tuple.relation !== "string" ||
+    typeof tuple.user !== "string"
+  ) {
+    return validationError(OpenFgaErrorCode.invalidTuple, "a tuple needs string user, relation and object");
+  }
+  const object = parseObject(tuple.object);
+  if (!object) return invalidTuple(tuple, "object must be 'type:id'");
+  const type = model.types.get(object.type);
+  if (!type) return invalidTuple(tuple, `type '${object.type}' not found`);
+  const relation = type.relations.get(tuple.relation);
+  if (!relation) return invalidTuple(tuple, `relation '${object.type}#${tuple.relation}' not found`);
+  const user = parseUser(tuple.user);
+  if (!user) return invalidTuple(tuple, "user must be 'type:id', 'type:*' or 'type:id#relation'");
+  const userType = model.types.get(user.type);
+  if (!userType) return invalidTuple(tuple, `type '${user.type}' not found`);
+  if (user.relation !== undefined && !userType.relations.has(user.relation)) {
+    return invalidTuple(tuple, `relation '${user.type}#${user.relation}' not found`);
+  }
+  const condition = tuple.condition;
+  if (condition !== undefined) {
+    if (typeof condition?.name !== "string" || condition.name === "") {
+      return invalidTuple(tuple, "condition needs a name");
+    }
+    if (!model.conditions.has(condition.name)) {
+      return invalidTuple(tuple, `condition '${condition.name}' is not defined in the model`);
+    }
+    if (
+      condition.context !== undefined &&
+      (typeof condition.context !== "object" || condition.context === null)
+    ) {
+      return invalidTuple(tuple, "condition context must be an object");
+    }
+  }
+  const key = restrictionKey(user.type, user.relation, user.wildcard, condition?.name);
+  if (!relation.allowedRestrictions.has(key)) {
+    return invalidTuple(
+      tuple,
+      `'${key}' is not an allowed type restriction for '${object.type}#${tuple.relation}'`,
+    );
+  }
+  return undefined;
+}
+
+export function assertValidTuples(model: AuthorizationModel, tuples: readonly Tuple[]): void {
+  for (const tuple of tuples) {
+    const problem = tupleProblem(model, tuple);
+    if (problem) throw problem;
+  }
+}
+
+export interface ResolvedTarget {
+  type: TypeDefinition;
+  relation: RelationDefinition;
+}
+
+/** Validates a check's or list's object type and relation (OpenFGA 2021 / 2022). */
+export function resolveTarget(
+  model: AuthorizationModel,
+  typeName: string,
+  relationName: string,
+): ResolvedTarget {
+  const type = model.types.get(typeName);
+  if (!type) throw validationError(OpenFgaErrorCode.typeNotFound, `type '${typeName}' not found`);
+  const relation = type.relations.get(relationName);
+  if (!relation) {
+    throw validationError(
+      OpenFgaErrorCode.relationNotFound,
+      `relation '${typeName}#${relationName}' not found`,
+    );
+  }
+  return { type, relation };
+}
+
+/** Validates a request's user (OpenFGA 2000 for a malformed one, 2021 / 2022 for unknown parts). */
+export function assertValidRequestUser(model: AuthorizationModel, value: unknown): void {
+  const user = typeof value === "string" ? parseUser(value) : undefined;
+  if (!user) throw validationError(OpenFgaErrorCode.validation, `invalid user '${String(value)}'`);
+  const type = model.types.get(user.type);
+  if (!type) throw validationError(OpenFgaErrorCode.typeNotFound, `type '${user.type}' not found`);
+  if (user.relation !== undefined && !type.relations.has(user.relation)) {
+    throw validationError(
+      OpenFgaErrorCode.relationNotFound,
+      `relation '${user.type}#${user.relation}' not found`,
+    );
+  }
+}
+
+export function assertValidContext(context: unknown): void {
+  if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) {
+    throw validationError(OpenFgaErrorCode.validation, "context must be an object");
+  }
+}

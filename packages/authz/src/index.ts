@@ -1,0 +1,11 @@
+export { type AuthorizerConfig, type AuthorizerOptions, createAuthorizer } from "./create-authorizer.ts";
+export { EmbeddedAuthorizer } from "./embedded.ts";
+export {
+  AuthzError,
+  type AuthzErrorCode,
+  type AuthzErrorOptions,
+  isAuthzError,
+  OpenFgaErrorCode,
+} from "./errors.ts";
+export { loadProjectModel } from "./project-model.ts";
+export type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
