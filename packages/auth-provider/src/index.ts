@@ -10,6 +10,14 @@ export {
   type LocalProviderOptions,
 } from "./local-provider.js";
 export { type LocalUserInput, parseLocalUsers } from "./local-users.js";
+export {
+  type ClientCredentialsOptions,
+  createOidcProvider,
+  type OidcMetadata,
+  type OidcProvider,
+  type OidcProviderOptions,
+  type PasswordLoginOptions,
+} from "./oidc-provider.js";
 export type { PasswordVaultOptions } from "./password-vault.js";
 export type { AuthProvider, CallOptions, JsonWebKey, Principal, TokenSet } from "./types.js";
 export { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";

@@ -44,7 +44,7 @@ export async function loadSigningKey(alg: LocalAlgorithm, privateJwk?: JsonWebKe
       );
     }
     try {
-      privateKey = (await importJWK({ ...(privateJwk as JWK), ext: false }, alg)) as CryptoKey;
+      privateKey = (await importJWK({ ...privateJwk, ext: false }, alg)) as CryptoKey;
     } catch (cause) {
       throw new AuthError("AUTH_CONFIG", `the configured private key is not a valid ${alg} JWK`, { cause });
     }

@@ -1,6 +1,8 @@
 import type { webcrypto } from "node:crypto";
+import type { JWK } from "jose";
 
-export type JsonWebKey = webcrypto.JsonWebKey;
+/** A JSON Web Key (RFC 7517), including `kid`, `alg` and `use`. */
+export type JsonWebKey = JWK;
 export type CryptoKey = webcrypto.CryptoKey;
 
 /** Who is calling, as established from a verified token or API key. */

@@ -13,7 +13,7 @@ export interface VerificationCacheOptions {
  * a caller cannot alter what the next caller receives.
  */
 export class VerificationCache {
-  readonly #entries = new Map<string, Principal>();
+  readonly #entries = new Map<string, { principal: Principal; until: number }>();
   readonly #maxEntries: number;
   readonly #now: () => number;
 
@@ -31,24 +31,26 @@ export class VerificationCache {
 
   get(token: string): Principal | undefined {
     const key = digest(token);
-    const principal = this.#entries.get(key);
-    if (principal === undefined) return undefined;
-    if (principal.expiresAt.getTime() <= this.#now()) {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until <= this.#now()) {
       this.#entries.delete(key);
       return undefined;
     }
-    return principal;
+    return entry.principal;
   }
 
-  set(token: string, principal: Principal): void {
-    if (principal.expiresAt.getTime() <= this.#now()) return;
+  /** Caches until the principal expires, or until `validUntilMs` when that comes first. */
+  set(token: string, principal: Principal, validUntilMs = Number.POSITIVE_INFINITY): void {
+    const until = Math.min(principal.expiresAt.getTime(), validUntilMs);
+    if (until <= this.#now()) return;
     const key = digest(token);
     this.#entries.delete(key);
     while (this.#entries.size >= this.#maxEntries) {
       const oldest = this.#entries.keys().next().value as string;
       this.#entries.delete(oldest);
     }
-    this.#entries.set(key, principal);
+    this.#entries.set(key, { principal, until });
   }
 
   clear(): void {

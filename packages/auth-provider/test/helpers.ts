@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { expect } from "vitest";
 import { type AuthError, isAuthError } from "../src/index.ts";
+import type { CryptoKey } from "../src/types.ts";
 
 export interface TestKey {
   privateKey: CryptoKey;

@@ -1,0 +1,433 @@
+import { createBulkhead, retry } from "@mcp-langgraph/core";
+import { createRemoteJWKSet } from "jose";
+import { principalFromClaims } from "./claims.js";
+import { AuthError, isAuthError, tokenInvalid } from "./errors.js";
+import { type ClientAuth, getIssuerJson, type IssuerHttpOptions, postIssuerForm } from "./issuer-http.js";
+import {
+  ASYMMETRIC_ALGORITHMS,
+  type AsymmetricAlgorithm,
+  checkAlgorithms,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  DEFAULT_MAX_TOKEN_BYTES,
+  type JwtPolicy,
+  verifyJwt,
+} from "./jwt-verify.js";
+import type { AuthProvider, CallOptions, Principal, TokenSet } from "./types.js";
+import { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";
+
+export interface OidcProviderOptions {
+  /** Must equal the discovery document's `issuer` and every token's `iss`, character for character. */
+  issuer: string;
+  /** This server's resource identifier; every token's `aud` must contain it. */
+  audience: string;
+  /** This server's client at the issuer: needed for password login, refresh, client credentials, introspection. */
+  clientId?: string;
+  clientSecret?: string;
+  /** RFC 8707 `resource` sent to the token endpoint (oidc-provider needs it for JWT access tokens). */
+  resource?: string;
+  /** Scopes requested on password login; default ["openid"]. */
+  scopes?: string[];
+  /** Default RS256, PS256, ES256, EdDSA; `none` and HS* are refused. */
+  algorithms?: AsymmetricAlgorithm[];
+  /** Allowed clock skew for exp/nbf; default 30 s. */
+  clockToleranceSeconds?: number;
+  /** Clients whose Keycloak client roles count; default [clientId, audience]. */
+  roleClients?: string[];
+  /** Default `${issuer}/.well-known/openid-configuration`. */
+  discoveryUrl?: string;
+  /** Accept http:// issuer URLs on non-loopback hosts (never in production). Default false. */
+  allowInsecureHttp?: boolean;
+  /** Deadline for each discovery, JWKS, token and introspection call; default 5000 ms. */
+  httpTimeoutMs?: number;
+  /** Refetch the JWKS after this long even without an unknown kid; default 10 min. */
+  jwksCacheMaxAgeMs?: number;
+  /** Minimum time between JWKS refetches triggered by an unknown kid; default 30 s. */
+  jwksCooldownMs?: number;
+  /** Verify non-JWT (opaque) tokens with RFC 7662 introspection; needs clientId + clientSecret. */
+  introspection?: boolean;
+  /** How long an introspection answer is trusted; default 30 s (a revocation shows after at most this). */
+  introspectionCacheSeconds?: number;
+  /** Calls allowed in flight to the issuer at once; default 16. */
+  maxConcurrentRequests?: number;
+  /** Verification cache settings, or false to verify every call. */
+  cache?: VerificationCacheOptions | false;
+}
+
+export interface OidcMetadata {
+  issuer: string;
+  jwks_uri: string;
+  token_endpoint?: string;
+  introspection_endpoint?: string;
+}
+
+export interface PasswordLoginOptions extends CallOptions {
+  scopes?: string[];
+}
+
+export interface ClientCredentialsOptions extends CallOptions {
+  /** Another client's credentials (a service principal); default this server's own client. */
+  clientId?: string;
+  clientSecret?: string;
+  scopes?: string[];
+}
+
+export interface OidcProvider extends AuthProvider {
+  readonly metadata: OidcMetadata;
+  /** Resource-owner password grant (Keycloak "direct access grants"). */
+  authenticate(username: string, password: string, opts?: PasswordLoginOptions): Promise<TokenSet>;
+  refresh(refreshToken: string, opts?: CallOptions): Promise<TokenSet>;
+  /** Client-credentials grant: a token for a service principal. */
+  clientCredentials(opts?: ClientCredentialsOptions): Promise<TokenSet>;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
+
+/**
+ * Verifies tokens from any OIDC issuer (Keycloak first): discovery once at
+ * creation, then JWKS from the issuer with caching and a cooled-down refetch
+ * on unknown `kid` (key rotation).
+ */
+export async function createOidcProvider(
+  options: OidcProviderOptions,
+  { signal }: CallOptions = {},
+): Promise<OidcProvider> {
+  const settings = resolveSettings(options);
+  const http: IssuerHttpOptions = {
+    timeoutMs: settings.httpTimeoutMs,
+    bulkhead: createBulkhead({ concurrency: settings.maxConcurrentRequests, maxQueue: 256 }),
+  };
+  const metadata = await discover(settings, http, signal);
+  const keySet = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+    timeoutDuration: settings.httpTimeoutMs,
+    cooldownDuration: settings.jwksCooldownMs,
+    cacheMaxAge: settings.jwksCacheMaxAgeMs,
+  });
+  const policy: JwtPolicy = {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    algorithms: settings.algorithms,
+    clockToleranceSeconds: settings.clockToleranceSeconds,
+    maxTokenBytes: DEFAULT_MAX_TOKEN_BYTES,
+  };
+  const cache = options.cache === false ? undefined : new VerificationCache(options.cache);
+  const client = settings.client;
+
+  function requireClient(what: string): ClientAuth {
+    if (client === undefined) throw new AuthError("NOT_SUPPORTED", `${what} needs clientId to be configured`);
+    return client;
+  }
+
+  function tokenEndpoint(): string {
+    if (metadata.token_endpoint === undefined) {
+      throw new AuthError("NOT_SUPPORTED", "the issuer publishes no token_endpoint");
+    }
+    return metadata.token_endpoint;
+  }
+
+  async function grant(
+    form: Record<string, string>,
+    auth: ClientAuth,
+    rejected: AuthError,
+    callOptions: CallOptions,
+  ): Promise<TokenSet> {
+    if (settings.resource !== undefined) form.resource = settings.resource;
+    const result = await postIssuerForm(tokenEndpoint(), form, auth, http, callOptions);
+    if (!result.ok) throw mapGrantError(result.error.error, rejected, auth !== client);
+    return toTokenSet(result.body);
+  }
+
+  async function introspect(token: string, callOptions: CallOptions): Promise<Principal> {
+    const endpoint = metadata.introspection_endpoint as string;
+    const result = await postIssuerForm(
+      endpoint,
+      { token, token_type_hint: "access_token" },
+      client as ClientAuth,
+      http,
+      callOptions,
+    );
+    if (!result.ok) {
+      throw new AuthError("AUTH_UNAVAILABLE", "introspection was refused", {
+        details: { reason: "introspection_refused", error: result.error.error },
+      });
+    }
+    const claims = result.body;
+    if (claims.active !== true) throw tokenInvalid("inactive", "token is not active");
+    if (typeof claims.exp !== "number") throw tokenInvalid("claims", "introspection gave no exp");
+    if (claims.exp * 1000 <= Date.now() - settings.clockToleranceSeconds * 1000) {
+      throw new AuthError("TOKEN_EXPIRED", "token has expired", { details: { reason: "expired" } });
+    }
+    if (claims.iss !== undefined && claims.iss !== settings.issuer) {
+      throw tokenInvalid("issuer", "introspected token names another issuer");
+    }
+    const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+    if (!audience.includes(settings.audience)) {
+      throw tokenInvalid("audience", "introspected token is not for this audience");
+    }
+    const named =
+      claims.preferred_username === undefined && typeof claims.username === "string"
+        ? { ...claims, preferred_username: claims.username }
+        : claims;
+    return principalFromClaims(named as typeof claims & { exp: number }, {
+      roleClients: settings.roleClients,
+    });
+  }
+
+  async function verifyToken(token: string, callOptions: CallOptions = {}): Promise<Principal> {
+    const cached = typeof token === "string" ? cache?.get(token) : undefined;
+    if (cached !== undefined) return cached;
+    if (settings.introspection && isOpaque(token)) {
+      const principal = await introspect(token, callOptions);
+      cache?.set(token, principal, Date.now() + settings.introspectionCacheSeconds * 1000);
+      return principal;
+    }
+    const { payload } = await verifyJwt(token, keySet, policy, callOptions.signal);
+    const principal = principalFromClaims(payload, { roleClients: settings.roleClients });
+    cache?.set(token, principal);
+    return principal;
+  }
+
+  return {
+    metadata,
+    verifyToken,
+    async authenticate(username, password, opts = {}) {
+      if (typeof username !== "string" || typeof password !== "string") {
+        throw new AuthError("INVALID_ARGUMENT", "username and password must be strings");
+      }
+      if (username === "" || password === "") {
+        throw new AuthError("INVALID_CREDENTIALS", "invalid username or password");
+      }
+      const scopes = opts.scopes ?? settings.scopes;
+      return grant(
+        { grant_type: "password", username, password, scope: scopes.join(" ") },
+        requireClient("password login"),
+        new AuthError("INVALID_CREDENTIALS", "invalid username or password"),
+        opts,
+      );
+    },
+    async refresh(refreshToken, opts = {}) {
+      if (
+        typeof refreshToken !== "string" ||
+        refreshToken === "" ||
+        refreshToken.length > DEFAULT_MAX_TOKEN_BYTES
+      ) {
+        throw tokenInvalid("malformed", "refresh token must be a non-empty string");
+      }
+      return grant(
+        { grant_type: "refresh_token", refresh_token: refreshToken },
+        requireClient("refresh"),
+        tokenInvalid("refresh_rejected", "refresh token was rejected by the issuer"),
+        opts,
+      );
+    },
+    async clientCredentials(opts = {}) {
+      const auth =
+        opts.clientId === undefined
+          ? requireClient("the client-credentials grant")
+          : {
+              clientId: opts.clientId,
+              ...(opts.clientSecret === undefined ? {} : { clientSecret: opts.clientSecret }),
+            };
+      const form: Record<string, string> = { grant_type: "client_credentials" };
+      if (opts.scopes !== undefined) form.scope = opts.scopes.join(" ");
+      return grant(
+        form,
+        auth,
+        new AuthError("INVALID_CREDENTIALS", "client credentials were rejected"),
+        opts,
+      );
+    },
+  };
+}
+
+interface Settings {
+  issuer: string;
+  audience: string;
+  client?: ClientAuth;
+  resource?: string;
+  scopes: string[];
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  roleClients: string[];
+  discoveryUrl: string;
+  allowInsecureHttp: boolean;
+  httpTimeoutMs: number;
+  jwksCacheMaxAgeMs: number;
+  jwksCooldownMs: number;
+  introspection: boolean;
+  introspectionCacheSeconds: number;
+  maxConcurrentRequests: number;
+}
+
+function resolveSettings(options: OidcProviderOptions): Settings {
+  const { issuer, audience, clientId, clientSecret } = options;
+  for (const [name, value] of [
+    ["issuer", issuer],
+    ["audience", audience],
+  ] as const) {
+    if (typeof value !== "string" || value.length === 0) {
+      throw new AuthError("AUTH_CONFIG", `${name} must be a non-empty string`);
+    }
+  }
+  const allowInsecureHttp = options.allowInsecureHttp ?? false;
+  checkIssuerUrl("issuer", issuer, allowInsecureHttp);
+  if (clientSecret !== undefined && clientId === undefined) {
+    throw new AuthError("AUTH_CONFIG", "clientSecret is set but clientId is not");
+  }
+  const introspection = options.introspection ?? false;
+  if (introspection && (clientId === undefined || clientSecret === undefined)) {
+    throw new AuthError("AUTH_CONFIG", "introspection needs clientId and clientSecret");
+  }
+  const settings: Settings = {
+    issuer,
+    audience,
+    scopes: options.scopes ?? ["openid"],
+    algorithms: checkAlgorithms(options.algorithms ?? [...ASYMMETRIC_ALGORITHMS]),
+    clockToleranceSeconds: boundedNumber(
+      "clockToleranceSeconds",
+      options.clockToleranceSeconds,
+      DEFAULT_CLOCK_TOLERANCE_SECONDS,
+      0,
+      300,
+    ),
+    roleClients: options.roleClients ?? [clientId, audience].filter((c): c is string => c !== undefined),
+    discoveryUrl: options.discoveryUrl ?? `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`,
+    allowInsecureHttp,
+    httpTimeoutMs: boundedNumber("httpTimeoutMs", options.httpTimeoutMs, 5000, 1, 120_000),
+    jwksCacheMaxAgeMs: boundedNumber("jwksCacheMaxAgeMs", options.jwksCacheMaxAgeMs, 600_000, 0, 86_400_000),
+    jwksCooldownMs: boundedNumber("jwksCooldownMs", options.jwksCooldownMs, 30_000, 0, 3_600_000),
+    introspection,
+    introspectionCacheSeconds: boundedNumber(
+      "introspectionCacheSeconds",
+      options.introspectionCacheSeconds,
+      30,
+      0,
+      3600,
+    ),
+    maxConcurrentRequests: boundedNumber("maxConcurrentRequests", options.maxConcurrentRequests, 16, 1, 1024),
+  };
+  checkIssuerUrl("discoveryUrl", settings.discoveryUrl, allowInsecureHttp);
+  if (clientId !== undefined) {
+    settings.client = clientSecret === undefined ? { clientId } : { clientId, clientSecret };
+  }
+  if (options.resource !== undefined) settings.resource = options.resource;
+  if (
+    !settings.scopes.every((scope) => typeof scope === "string" && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))
+  ) {
+    throw new AuthError("AUTH_CONFIG", "scopes must be RFC 6749 scope tokens");
+  }
+  return settings;
+}
+
+async function discover(
+  settings: Settings,
+  http: IssuerHttpOptions,
+  signal?: AbortSignal,
+): Promise<OidcMetadata> {
+  const document = await retry(() => getIssuerJson(settings.discoveryUrl, http, signal ? { signal } : {}), {
+    retries: 2,
+    baseDelayMs: 200,
+    maxDelayMs: 2000,
+    classify: (error) => ({ retry: isAuthError(error) && error.code === "AUTH_UNAVAILABLE" }),
+    ...(signal ? { signal } : {}),
+  });
+  if (document.issuer !== settings.issuer) {
+    throw new AuthError(
+      "AUTH_CONFIG",
+      `discovery names issuer ${JSON.stringify(document.issuer)}, not the configured ${JSON.stringify(settings.issuer)}`,
+    );
+  }
+  const metadata: OidcMetadata = { issuer: settings.issuer, jwks_uri: "" };
+  for (const field of ["jwks_uri", "token_endpoint", "introspection_endpoint"] as const) {
+    const value = document[field];
+    if (value === undefined) continue;
+    if (typeof value !== "string")
+      throw new AuthError("AUTH_CONFIG", `discovery field ${field} is not a URL`);
+    checkIssuerUrl(field, value, settings.allowInsecureHttp);
+    metadata[field] = value;
+  }
+  if (metadata.jwks_uri === "") throw new AuthError("AUTH_CONFIG", "discovery document has no jwks_uri");
+  if (settings.introspection && metadata.introspection_endpoint === undefined) {
+    throw new AuthError(
+      "AUTH_CONFIG",
+      "introspection is enabled but the issuer publishes no introspection_endpoint",
+    );
+  }
+  return metadata;
+}
+
+function checkIssuerUrl(name: string, value: string, allowInsecureHttp: boolean): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AuthError("AUTH_CONFIG", `${name} is not a URL`);
+  }
+  const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+  if (!secure && !(allowInsecureHttp && url.protocol === "http:")) {
+    throw new AuthError(
+      "AUTH_CONFIG",
+      `${name} must use https (http only on loopback or with allowInsecureHttp)`,
+    );
+  }
+}
+
+function boundedNumber(name: string, value: number | undefined, fallback: number, min: number, max: number) {
+  const resolved = value ?? fallback;
+  if (!Number.isFinite(resolved) || resolved < min || resolved > max) {
+    throw new AuthError("AUTH_CONFIG", `${name} must be a number between ${min} and ${max}`);
+  }
+  return resolved;
+}
+
+function isOpaque(token: unknown): boolean {
+  return (
+    typeof token === "string" && token.length <= DEFAULT_MAX_TOKEN_BYTES && token.split(".").length !== 3
+  );
+}
+
+/** `callerClient`: the client credentials came from the caller, so rejecting them is the caller's failure. */
+function mapGrantError(oauthError: string, rejected: AuthError, callerClient: boolean): AuthError {
+  const details = { reason: oauthError };
+  switch (oauthError) {
+    case "invalid_grant":
+      return rejected;
+    case "invalid_client":
+    case "unauthorized_client":
+      if (callerClient)
+        return new AuthError("INVALID_CREDENTIALS", "client credentials were rejected", { details });
+      return new AuthError("AUTH_CONFIG", "the issuer rejected this client's credentials", { details });
+    case "unsupported_grant_type":
+      return new AuthError("NOT_SUPPORTED", "the issuer does not allow this grant for this client", {
+        details,
+      });
+    case "invalid_scope":
+    case "invalid_request":
+    case "invalid_target":
+      return new AuthError("INVALID_ARGUMENT", `the issuer rejected the request (${oauthError})`, {
+        details,
+      });
+    default:
+      return new AuthError("AUTH_UNAVAILABLE", `the issuer refused the grant (${oauthError})`, { details });
+  }
+}
+
+function toTokenSet(body: Record<string, unknown>): TokenSet {
+  const { access_token, token_type, expires_in, refresh_token, id_token } = body;
+  if (
+    typeof access_token !== "string" ||
+    typeof token_type !== "string" ||
+    token_type.toLowerCase() !== "bearer"
+  ) {
+    throw new AuthError("AUTH_UNAVAILABLE", "the token endpoint answered without a bearer access token", {
+      details: { reason: "issuer_error" },
+    });
+  }
+  const tokens: TokenSet = {
+    accessToken: access_token,
+    tokenType: "Bearer",
+    expiresIn: typeof expires_in === "number" ? expires_in : 0,
+  };
+  if (typeof refresh_token === "string") tokens.refreshToken = refresh_token;
+  if (typeof id_token === "string") tokens.idToken = id_token;
+  return tokens;
+}
