@@ -1,0 +1,20 @@
+export {
+  type Agent,
+  type AgentOptions,
+  type AgentReply,
+  type ChatInput,
+  createAgent,
+  DEFAULT_SYSTEM_PROMPT,
+  type SearchHit,
+} from "./agent.js";
+export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
+export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
+export {
+  type CheckpointerConfig,
+  type ClosableCheckpointer,
+  createCheckpointer,
+  type MemoryCheckpointerConfig,
+  type PostgresCheckpointerConfig,
+} from "./checkpointer.js";
+export { AGENT_ERROR_FAMILY, AgentError, type AgentErrorCode, isAgentError } from "./errors.js";
+export type { ConversationMessage } from "./messages.js";

@@ -1,0 +1,78 @@
+import {
+  type BaseMessage,
+  isAIMessage,
+  isHumanMessage,
+  isToolMessage,
+  ToolMessage,
+} from "@langchain/core/messages";
+
+export interface ConversationMessage {
+  role: "user" | "assistant" | "tool";
+  content: string;
+  /** For `tool` messages: the tool that produced the content. */
+  toolName?: string;
+  /** For `assistant` messages that asked for tools. */
+  toolCalls?: { name: string; args: Record<string, unknown> }[];
+  /** ISO-8601 time the agent stored the message. */
+  createdAt?: string;
+}
+
+// response_metadata is never sent to a provider, so the timestamp travels with the message at no cost.
+const CREATED_AT_KEY = "mcp_langgraph_created_at";
+
+export function stampCreatedAt<T extends BaseMessage>(message: T, now = new Date()): T {
+  message.response_metadata = { ...message.response_metadata, [CREATED_AT_KEY]: now.toISOString() };
+  return message;
+}
+
+export function toConversationMessages(messages: readonly BaseMessage[]): ConversationMessage[] {
+  const conversation: ConversationMessage[] = [];
+  for (const message of messages) {
+    const converted = toConversationMessage(message);
+    if (converted) conversation.push(converted);
+  }
+  return conversation;
+}
+
+function toConversationMessage(message: BaseMessage): ConversationMessage | undefined {
+  const createdAt = (message.response_metadata as Record<string, unknown> | undefined)?.[CREATED_AT_KEY];
+  const base = { content: message.text, ...(typeof createdAt === "string" ? { createdAt } : {}) };
+  if (isHumanMessage(message)) return { role: "user", ...base };
+  if (isToolMessage(message)) {
+    return { role: "tool", ...base, ...(message.name ? { toolName: message.name } : {}) };
+  }
+  if (isAIMessage(message)) {
+    const toolCalls = (message.tool_calls ?? []).map((call) => ({ name: call.name, args: call.args }));
+    return { role: "assistant", ...base, ...(toolCalls.length > 0 ? { toolCalls } : {}) };
+  }
+  return undefined;
+}
+
+/**
+ * Tool calls of the thread's last assistant message that never got a result:
+ * left behind when a turn was cancelled or hit the step limit. Providers reject
+ * a history with unanswered calls, so the next turn answers them first.
+ */
+export function closeUnansweredToolCalls(messages: readonly BaseMessage[]): ToolMessage[] {
+  const lastAssistantIndex = messages.findLastIndex((message) => isAIMessage(message));
+  const lastAssistant = messages[lastAssistantIndex];
+  if (!lastAssistant || !isAIMessage(lastAssistant)) return [];
+  const answered = new Set(
+    messages
+      .slice(lastAssistantIndex + 1)
+      .filter((message) => isToolMessage(message))
+      .map((message) => message.tool_call_id),
+  );
+  return (lastAssistant.tool_calls ?? [])
+    .filter((call) => call.id !== undefined && !answered.has(call.id))
+    .map((call) =>
+      stampCreatedAt(
+        new ToolMessage({
+          content: "Not run: the previous turn ended before this tool call completed.",
+          tool_call_id: call.id!,
+          name: call.name,
+          status: "error",
+        }),
+      ),
+    );
+}

@@ -1,0 +1,144 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type {
+  ChannelVersions,
+  Checkpoint,
+  CheckpointListOptions,
+  CheckpointMetadata,
+  CheckpointTuple,
+  PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import { withDeadline } from "@mcp-langgraph/core";
+import pg from "pg";
+import type { ClosableCheckpointer, PostgresCheckpointerConfig } from "./checkpointer.js";
+import { AgentError, isAgentError } from "./errors.js";
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+export async function createPostgresCheckpointer(
+  config: PostgresCheckpointerConfig,
+): Promise<ClosableCheckpointer> {
+  const schema = config.schema ?? "public";
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new AgentError(
+      "CHECKPOINTER_CONFIG_INVALID",
+      "schema must be a plain identifier (letters, digits, underscore; at most 63 characters)",
+    );
+  }
+  if (typeof config.connectionString !== "string" || !/^postgres(ql)?:\/\//.test(config.connectionString)) {
+    throw new AgentError("CHECKPOINTER_CONFIG_INVALID", "connectionString must be a postgres:// URL");
+  }
+  const queryTimeoutMs = config.queryTimeoutMs ?? 10_000;
+  const pool = new pg.Pool({
+    connectionString: config.connectionString,
+    max: config.poolSize ?? 10,
+    connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
+    query_timeout: queryTimeoutMs,
+    statement_timeout: queryTimeoutMs,
+    application_name: "mcp-langgraph-agent",
+  });
+  // An idle client losing its server connection emits "error" on the pool; unhandled it would crash the process.
+  pool.on("error", () => {});
+  const saver = new GuardedPostgresSaver(pool, schema);
+  try {
+    await withDeadline(() => setupUnderLock(pool, saver, schema), {
+      timeoutMs: config.setupTimeoutMs ?? 30_000,
+      onTimeout: (ms) =>
+        new AgentError("CHECKPOINTER_UNAVAILABLE", `Postgres setup timed out after ${ms} ms`),
+    });
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw asCheckpointerError(error, "Postgres checkpointer setup failed");
+  }
+  return saver;
+}
+
+async function setupUnderLock(pool: pg.Pool, saver: PostgresSaver, schema: string) {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [`mcp-langgraph-checkpoints:${schema}`]);
+    try {
+      await saver.setup();
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`mcp-langgraph-checkpoints:${schema}`]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * PostgresSaver whose failures surface as typed CHECKPOINTER_UNAVAILABLE errors
+ * (connection refused, timeouts, SQL errors) instead of raw driver errors, and
+ * which closes its own pool.
+ */
+class GuardedPostgresSaver extends PostgresSaver {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool, schema: string) {
+    super(pool, undefined, { schema });
+    this.#pool = pool;
+  }
+
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    try {
+      return await super.getTuple(config);
+    } catch (error) {
+      throw asCheckpointerError(error, "reading a checkpoint failed");
+    }
+  }
+
+  override async *list(
+    config: RunnableConfig,
+    options?: CheckpointListOptions,
+  ): AsyncGenerator<CheckpointTuple> {
+    try {
+      yield* super.list(config, options);
+    } catch (error) {
+      throw asCheckpointerError(error, "listing checkpoints failed");
+    }
+  }
+
+  override async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    try {
+      return await super.put(config, checkpoint, metadata, newVersions);
+    } catch (error) {
+      throw asCheckpointerError(error, "writing a checkpoint failed");
+    }
+  }
+
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    try {
+      await super.putWrites(config, writes, taskId);
+    } catch (error) {
+      throw asCheckpointerError(error, "writing pending writes failed");
+    }
+  }
+
+  override async deleteThread(threadId: string): Promise<void> {
+    try {
+      await super.deleteThread(threadId);
+    } catch (error) {
+      throw asCheckpointerError(error, "deleting a thread failed");
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+function asCheckpointerError(error: unknown, message: string): AgentError {
+  if (isAgentError(error)) return error;
+  // Driver messages can echo connection details; keep them on `cause` only, never in the message.
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  return new AgentError("CHECKPOINTER_UNAVAILABLE", message, {
+    cause: error,
+    details: typeof sqlState === "string" ? { code: sqlState } : undefined,
+  });
+}

@@ -1,0 +1,313 @@
+import { randomUUID } from "node:crypto";
+import { tool } from "@langchain/core/tools";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { sleep } from "@mcp-langgraph/core";
+import { createOfflineChatModel, OfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { type Agent, type AgentOptions, calculatorTool, createAgent, isAgentError } from "../src/index.ts";
+
+/** Opens the store under test; a second open() sees the same threads, as another process would. */
+export interface CheckpointerHarness {
+  open(): Promise<BaseCheckpointSaver>;
+  closeAll(): Promise<void>;
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isAgentError(error)) return error.code;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+const newThreadId = () => `thread-${randomUUID()}`;
+
+/** A calculator that blocks until the run's signal aborts, after calling `onStart`. */
+function blockingCalculator(onStart: () => void) {
+  return tool(
+    async (_input, config) => {
+      onStart();
+      await sleep(10_000, config.signal);
+      return "never";
+    },
+    { name: "calculator", description: "blocks", schema: z.object({ expression: z.string() }) },
+  );
+}
+
+function countingModel() {
+  const counter = { calls: 0 };
+  const model = new OfflineChatModel({
+    callbacks: [
+      {
+        handleChatModelStart: () => {
+          counter.calls++;
+        },
+      },
+    ],
+  });
+  return { model, counter };
+}
+
+/**
+ * The behaviour every checkpointer must give the agent, in the style of
+ * LangGraph's checkpoint-validation suite: run it once per implementation.
+ */
+export function describeAgentContract(
+  name: string,
+  createHarness: () => Promise<CheckpointerHarness>,
+  { skip = false }: { skip?: boolean } = {},
+) {
+  describe.skipIf(skip)(`Agent contract on ${name}`, () => {
+    let harness: CheckpointerHarness;
+    let checkpointer: BaseCheckpointSaver;
+    const agentWith = (options: Partial<AgentOptions> = {}): Agent =>
+      createAgent({ model: createOfflineChatModel(), checkpointer, ...options });
+
+    beforeAll(async () => {
+      harness = await createHarness();
+      checkpointer = await harness.open();
+    });
+    afterAll(async () => {
+      await harness?.closeAll();
+    });
+
+    describe("a turn", () => {
+      it("runs agent → calculator → agent for 'what is 6*7?' and answers 42", async () => {
+        const threadId = newThreadId();
+        const result = await agentWith().chat({ threadId, message: "what is 6*7?" });
+        expect(result.threadId).toBe(threadId);
+        expect(result.reply).toContain("42");
+        expect(result.messages.map((message) => message.role)).toEqual([
+          "user",
+          "assistant",
+          "tool",
+          "assistant",
+        ]);
+        expect(result.messages[1]?.toolCalls).toEqual([{ name: "calculator", args: { expression: "6*7" } }]);
+        expect(result.messages[2]).toMatchObject({ role: "tool", toolName: "calculator", content: "42" });
+        expect(result.messages[3]?.content).toBe(result.reply);
+        for (const message of result.messages) expect(Date.parse(message.createdAt ?? "")).not.toBeNaN();
+        expect(result.usage?.inputTokens).toBeGreaterThan(0);
+        expect(result.usage?.outputTokens).toBeGreaterThan(0);
+      });
+
+      it("answers without tools when the message holds no arithmetic", async () => {
+        const result = await agentWith().chat({ threadId: newThreadId(), message: "hello there" });
+        expect(result.messages.map((message) => message.role)).toEqual(["user", "assistant"]);
+        expect(result.reply).toContain("hello there");
+      });
+
+      it("feeds a tool error back to the model instead of failing the turn", async () => {
+        const result = await agentWith().chat({ threadId: newThreadId(), message: "what is 1/0?" });
+        expect(result.messages[2]).toMatchObject({ role: "tool", toolName: "calculator" });
+        expect(result.messages[2]?.content).toContain("division by zero");
+        expect(result.messages).toHaveLength(4);
+      });
+    });
+
+    describe("threads", () => {
+      it("persist across calls and across agent instances over the same store", async () => {
+        const threadId = newThreadId();
+        await agentWith().chat({ threadId, message: "what is 6*7?" });
+        const second = await agentWith().chat({ threadId, message: "what is 2+3?" });
+        expect(second.reply).toContain("5");
+        expect(second.messages).toHaveLength(8);
+
+        const reopened = createAgent({ model: createOfflineChatModel(), checkpointer: await harness.open() });
+        const stored = await reopened.getConversation(threadId);
+        expect(stored).toEqual(second.messages);
+      });
+
+      it("are independent of each other", async () => {
+        const [first, second] = [newThreadId(), newThreadId()];
+        const agent = agentWith();
+        await agent.chat({ threadId: first, message: "what is 6*7?" });
+        await agent.chat({ threadId: second, message: "hello" });
+        expect((await agent.getConversation(second))?.map((message) => message.content)).not.toContain("42");
+        expect(await agent.getConversation(first)).toHaveLength(4);
+      });
+
+      it("getConversation returns null for a thread that does not exist", async () => {
+        expect(await agentWith().getConversation(newThreadId())).toBeNull();
+      });
+
+      it("serializes concurrent turns on one thread instead of forking it", async () => {
+        const threadId = newThreadId();
+        const agent = agentWith();
+        await Promise.all([
+          agent.chat({ threadId, message: "what is 1+1?" }),
+          agent.chat({ threadId, message: "what is 2+2?" }),
+        ]);
+        const conversation = await agent.getConversation(threadId);
+        expect(conversation?.map((message) => message.role)).toEqual([
+          ...["user", "assistant", "tool", "assistant"],
+          ...["user", "assistant", "tool", "assistant"],
+        ]);
+      });
+    });
+
+    describe("searchConversations", () => {
+      const [mine, alsoMine, someoneElses] = [newThreadId(), newThreadId(), newThreadId()];
+      let agent: Agent;
+      beforeAll(async () => {
+        agent = agentWith();
+        await agent.chat({ threadId: mine, message: "Budget for PROJECT Apollo" });
+        await agent.chat({ threadId: alsoMine, message: "what is 6*7?" });
+        await agent.chat({ threadId: someoneElses, message: "project apollo secrets" });
+      });
+
+      it("finds case-insensitive matches in the given threads only", async () => {
+        const hits = await agent.searchConversations([mine, alsoMine], "project apollo");
+        expect(hits.length).toBeGreaterThan(0);
+        expect(hits.every((hit) => hit.threadId === mine)).toBe(true);
+        expect(hits[0]).toEqual({
+          threadId: mine,
+          role: "user",
+          content: "Budget for PROJECT Apollo",
+          index: 0,
+        });
+        const conversation = await agent.getConversation(mine);
+        for (const hit of hits) expect(conversation?.[hit.index]?.content).toBe(hit.content);
+      });
+
+      it("matches tool results and assistant replies too", async () => {
+        const hits = await agent.searchConversations([alsoMine], "42");
+        expect(hits.map((hit) => hit.role)).toEqual(["tool", "assistant"]);
+      });
+
+      it("honours the limit and ignores unknown threads", async () => {
+        expect(await agent.searchConversations([mine, someoneElses], "apollo", { limit: 1 })).toHaveLength(1);
+        expect(await agent.searchConversations([newThreadId()], "apollo")).toEqual([]);
+        expect(await agent.searchConversations([], "apollo")).toEqual([]);
+      });
+
+      it("rejects bad arguments with AGENT_INPUT_INVALID", async () => {
+        expect(await codeOf(agent.searchConversations([mine], ""))).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(agent.searchConversations([mine], "x".repeat(1_001)))).toBe(
+          "AGENT_INPUT_INVALID",
+        );
+        expect(await codeOf(agent.searchConversations([mine], "a", { limit: 0 }))).toBe(
+          "AGENT_INPUT_INVALID",
+        );
+        expect(await codeOf(agent.searchConversations([""], "a"))).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(agent.searchConversations("nope" as never, "a"))).toBe("AGENT_INPUT_INVALID");
+        const tooMany = Array.from({ length: 1_001 }, (_, i) => `t${i}`);
+        expect(await codeOf(agent.searchConversations(tooMany, "a"))).toBe("AGENT_INPUT_INVALID");
+      });
+    });
+
+    describe("bad input changes nothing", () => {
+      it("rejects an empty, blank or oversized message and a bad thread id", async () => {
+        const threadId = newThreadId();
+        const agent = agentWith({ maxMessageChars: 20 });
+        await agent.chat({ threadId, message: "what is 6*7?" });
+        const before = await agent.getConversation(threadId);
+        const fresh = newThreadId();
+        for (const attempt of [
+          agent.chat({ threadId, message: "" }),
+          agent.chat({ threadId, message: "   " }),
+          agent.chat({ threadId, message: "x".repeat(21) }),
+          agent.chat({ threadId, message: 42 as never }),
+          agent.chat({ threadId: fresh, message: "x".repeat(21) }),
+          agent.chat({ threadId: "", message: "hi" }),
+          agent.chat({ threadId: "a\nb", message: "hi" }),
+          agent.chat({ threadId: "x".repeat(257), message: "hi" }),
+        ]) {
+          expect(await codeOf(attempt)).toBe("AGENT_INPUT_INVALID");
+        }
+        expect(await agent.getConversation(threadId)).toEqual(before);
+        expect(await agent.getConversation(fresh)).toBeNull();
+      });
+
+      it("refuses a turn on a thread at its message limit", async () => {
+        const threadId = newThreadId();
+        const agent = agentWith({ maxHistoryMessages: 4 });
+        await agent.chat({ threadId, message: "what is 6*7?" });
+        const before = await agent.getConversation(threadId);
+        expect(await codeOf(agent.chat({ threadId, message: "again" }))).toBe("AGENT_HISTORY_LIMIT");
+        expect(await agent.getConversation(threadId)).toEqual(before);
+      });
+
+      it("refuses a turn on a thread at its character limit", async () => {
+        const threadId = newThreadId();
+        const agent = agentWith({ maxHistoryChars: 30 });
+        await agent.chat({ threadId, message: "x".repeat(40) });
+        const before = await agent.getConversation(threadId);
+        expect(await codeOf(agent.chat({ threadId, message: "again" }))).toBe("AGENT_HISTORY_LIMIT");
+        expect(await agent.getConversation(threadId)).toEqual(before);
+      });
+
+      it("refuses a per-call model that cannot call tools", async () => {
+        const threadId = newThreadId();
+        const toolless = Object.assign(createOfflineChatModel(), { bindTools: undefined });
+        const attempt = agentWith().chat({ threadId, message: "hi", model: toolless as never });
+        expect(await codeOf(attempt)).toBe("AGENT_MODEL_UNSUPPORTED");
+        expect(await agentWith().getConversation(threadId)).toBeNull();
+      });
+    });
+
+    describe("limits and cancellation", () => {
+      it("stops at maxSteps with AGENT_STEP_LIMIT, and the next turn closes the unanswered call", async () => {
+        const threadId = newThreadId();
+        expect(await codeOf(agentWith({ maxSteps: 1 }).chat({ threadId, message: "what is 6*7?" }))).toBe(
+          "AGENT_STEP_LIMIT",
+        );
+        const next = await agentWith().chat({ threadId, message: "hello" });
+        expect(next.messages.map((message) => message.role)).toEqual([
+          ...["user", "assistant", "tool"],
+          ...["user", "assistant"],
+        ]);
+        expect(next.messages[2]).toMatchObject({
+          toolName: "calculator",
+          content: expect.stringContaining("Not run"),
+        });
+      });
+
+      it("does nothing for a signal that is already aborted", async () => {
+        const threadId = newThreadId();
+        const attempt = agentWith().chat({ threadId, message: "what is 6*7?", signal: AbortSignal.abort() });
+        expect(await codeOf(attempt)).toBe("AGENT_CANCELLED");
+        expect(await agentWith().getConversation(threadId)).toBeNull();
+      });
+
+      it("cancels a running turn when the caller aborts: no further model call, the thread stays usable", async () => {
+        const threadId = newThreadId();
+        const controller = new AbortController();
+        const { model, counter } = countingModel();
+        const agent = agentWith({ model, tools: [blockingCalculator(() => controller.abort())] });
+        const attempt = agent.chat({ threadId, message: "what is 6*7?", signal: controller.signal });
+        expect(await codeOf(attempt)).toBe("AGENT_CANCELLED");
+        expect(counter.calls).toBe(1);
+
+        const next = await agentWith().chat({ threadId, message: "what is 2+2?" });
+        expect(next.reply).toContain("4");
+        expect(next.messages.map((message) => message.role)).toEqual([
+          ...["user", "assistant", "tool"],
+          ...["user", "assistant", "tool", "assistant"],
+        ]);
+        expect(next.messages[0]).toMatchObject({ role: "user", content: "what is 6*7?" });
+        expect(next.messages[2]?.content).toContain("Not run");
+      });
+
+      it("ends a turn that outlives turnTimeoutMs with AGENT_TIMEOUT", async () => {
+        const agent = agentWith({ turnTimeoutMs: 200, tools: [blockingCalculator(() => {})] });
+        expect(await codeOf(agent.chat({ threadId: newThreadId(), message: "what is 6*7?" }))).toBe(
+          "AGENT_TIMEOUT",
+        );
+      });
+
+      it("uses a per-call model for that turn only", async () => {
+        const { model: override, counter } = countingModel();
+        const agent = agentWith({ tools: [calculatorTool] });
+        const threadId = newThreadId();
+        await agent.chat({ threadId, message: "what is 6*7?", model: override });
+        expect(counter.calls).toBe(2);
+        await agent.chat({ threadId, message: "hello" });
+        expect(counter.calls).toBe(2);
+      });
+    });
+  });
+}
