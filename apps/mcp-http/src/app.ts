@@ -1,0 +1,207 @@
+import type { LocalProvider, Principal } from "@mcp-langgraph/auth-provider";
+import { isAuthError } from "@mcp-langgraph/auth-provider";
+import type { Logger } from "@mcp-langgraph/core";
+import type { SessionStore } from "@mcp-langgraph/session";
+import { isInitializeRequest } from "@modelcontextprotocol/server";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { z } from "zod";
+import type { AppConfig } from "./config.js";
+import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError } from "./jsonrpc.js";
+import type { McpSessionRegistry } from "./mcp-sessions.js";
+import { hostAndOriginGuard } from "./security.js";
+
+export interface HttpAppDeps {
+  config: AppConfig;
+  logger: Logger;
+  /** Resolves the caller of an MCP request; throws an AuthError for a missing or bad credential. */
+  authenticate: (authorization: string | undefined, signal: AbortSignal) => Promise<Principal>;
+  localProvider: LocalProvider | undefined;
+  sessions: SessionStore;
+  mcpSessions: McpSessionRegistry;
+  readiness: () => Promise<Record<string, boolean>>;
+}
+
+type Env = { Variables: { principal: Principal } };
+
+const loginSchema = z.object({
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(1024),
+});
+
+const AUTH_TIMEOUT_MS = 5_000;
+
+export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
+  const { config, logger, mcpSessions } = deps;
+  const app = new Hono<Env>();
+  const resourceMetadataUrl = `${config.publicUrl}/.well-known/oauth-protected-resource`;
+
+  app.onError((error, c) => {
+    logger.error(
+      { err: { name: error.name, message: error.message }, path: c.req.path },
+      "unhandled request error",
+    );
+    return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Internal server error"), 500);
+  });
+  app.notFound((c) => c.json({ error: "not_found" }, 404));
+
+  app.use("*", hostAndOriginGuard(config));
+  if (config.allowedOrigins.length > 0) {
+    app.use(
+      "*",
+      cors({
+        origin: (origin) => (config.allowedOrigins.includes(origin) ? origin : null),
+        allowHeaders: [
+          "authorization",
+          "content-type",
+          "mcp-session-id",
+          "mcp-protocol-version",
+          "last-event-id",
+        ],
+        exposeHeaders: ["mcp-session-id", "www-authenticate"],
+        allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: (c) =>
+        c.json(jsonRpcError(JSONRPC_SERVER_ERROR, `Request body exceeds ${config.maxBodyBytes} bytes`), 413),
+    }),
+  );
+
+  app.get("/health/live", (c) => c.json({ status: "ok" }));
+  app.get("/health/ready", async (c) => {
+    const checks = await deps.readiness();
+    const ready = Object.values(checks).every(Boolean);
+    return c.json({ status: ready ? "ready" : "unavailable", checks }, ready ? 200 : 503);
+  });
+
+  app.get("/.well-known/oauth-protected-resource", (c) =>
+    c.json({
+      resource: config.auth.audience,
+      authorization_servers: [config.auth.issuer],
+      bearer_methods_supported: ["header"],
+    }),
+  );
+
+  const localProvider = deps.localProvider;
+  if (localProvider) {
+    app.get("/.well-known/jwks.json", (c) => c.json(localProvider.jwks()));
+
+    app.post("/auth/login", async (c) => {
+      const body = await c.req.json().catch(() => undefined);
+      const parsed = loginSchema.safeParse(body);
+      if (!parsed.success) {
+        return c.json(
+          { error: "invalid_request", message: "Expected a JSON body {username, password}." },
+          400,
+        );
+      }
+      const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+      try {
+        const identity = await localProvider.verifyCredentials(parsed.data.username, parsed.data.password, {
+          signal,
+        });
+        const sessionId = await deps.sessions.create(
+          { userId: `user:${identity.username}`, username: identity.username, roles: identity.roles },
+          { signal },
+        );
+        const tokens = await localProvider.issueToken(identity, { sessionId });
+        return c.json({
+          access_token: tokens.accessToken,
+          token_type: tokens.tokenType,
+          expires_in: tokens.expiresIn,
+        });
+      } catch (error) {
+        if (isAuthError(error) && error.code === "INVALID_CREDENTIALS") {
+          return c.json({ error: "invalid_grant", message: "Invalid username or password." }, 401);
+        }
+        throw error;
+      }
+    });
+
+    app.post("/auth/logout", async (c) => {
+      const principal = await deps
+        .authenticate(c.req.header("authorization"), AbortSignal.timeout(AUTH_TIMEOUT_MS))
+        .catch(() => undefined);
+      if (!principal) return unauthorized(c.req.header("authorization") !== undefined);
+      if (principal.sessionId) await deps.sessions.delete(principal.sessionId);
+      return c.body(null, 204);
+    });
+  }
+
+  const unauthorized = (hadCredential: boolean) => {
+    const challenge = hadCredential
+      ? `Bearer error="invalid_token", error_description="The access token is invalid or expired", resource_metadata="${resourceMetadataUrl}"`
+      : `Bearer resource_metadata="${resourceMetadataUrl}"`;
+    return new Response(
+      JSON.stringify(jsonRpcError(JSONRPC_SERVER_ERROR, "Unauthorized: a valid bearer token is required")),
+      {
+        status: 401,
+        headers: { "content-type": "application/json", "www-authenticate": challenge },
+      },
+    );
+  };
+
+  app.use("/mcp", async (c, next) => {
+    const authorization = c.req.header("authorization");
+    try {
+      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(AUTH_TIMEOUT_MS)]);
+      c.set("principal", await deps.authenticate(authorization, signal));
+    } catch (error) {
+      if (isAuthError(error) && error.code === "AUTH_UNAVAILABLE") {
+        logger.warn({ code: error.code }, "authentication backend unavailable");
+        return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Authentication is unavailable; retry later"), 503);
+      }
+      return unauthorized(authorization !== undefined);
+    }
+    await next();
+  });
+
+  app.on(["POST", "GET", "DELETE"], "/mcp", async (c) => {
+    const principal = c.get("principal");
+    const authInfo = {
+      token: "",
+      clientId: principal.clientId ?? principal.username,
+      scopes: principal.scopes,
+      expiresAt: Math.floor(principal.expiresAt.getTime() / 1000),
+      extra: { principal },
+    };
+    const sessionId = c.req.header("mcp-session-id");
+
+    let parsedBody: unknown;
+    if (c.req.method === "POST") {
+      const text = await c.req.text();
+      try {
+        parsedBody = JSON.parse(text);
+      } catch {
+        return c.json(jsonRpcError(JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON"), 400);
+      }
+    }
+
+    if (sessionId !== undefined) {
+      const found = mcpSessions.lookup(sessionId, principal);
+      if (found.kind === "not-found")
+        return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Session not found"), 404);
+      return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+    }
+    if (c.req.method !== "POST" || !isInitializeRequest(parsedBody)) {
+      return c.json(
+        jsonRpcError(
+          JSONRPC_SERVER_ERROR,
+          "Bad Request: no valid session id; start with an initialize request",
+        ),
+        400,
+      );
+    }
+    const transport = await mcpSessions.open(principal);
+    return transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+  });
+
+  return app;
+}

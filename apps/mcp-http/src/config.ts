@@ -1,0 +1,134 @@
+import { z } from "zod";
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+export const isLoopbackHost = (host: string) => LOOPBACK_HOSTS.has(host.toLowerCase());
+
+const csv = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+const flag = z
+  .enum(["0", "1", "true", "false", ""])
+  .optional()
+  .transform((value) => value === "1" || value === "true");
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Every environment variable the HTTP app reads, validated once at start-up.
+ * This is the only place in the HTTP app that touches `process.env`; the README's
+ * table documents the same variables.
+ */
+const envSchema = z
+  .object({
+    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+    PUBLIC_URL: z.url().optional(),
+    ALLOWED_HOSTS: csv,
+    ALLOWED_ORIGINS: csv,
+    MAX_BODY_BYTES: positiveInt(1_048_576),
+    DRAIN_TIMEOUT_MS: positiveInt(10_000),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+    AUTH_MODE: z.enum(["required", "none"]).default("required"),
+    AUTH_PROVIDER: z.enum(["local"]).default("local"),
+    LOCAL_USERS: z.string().optional(),
+    TOKEN_ISSUER: z.url().optional(),
+    TOKEN_AUDIENCE: z.string().optional(),
+    TOKEN_TTL_SECONDS: positiveInt(3600),
+
+    SESSION_BACKEND: z.enum(["memory", "redis"]).default("memory"),
+    REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+    SESSION_TTL_SECONDS: positiveInt(86_400),
+    SESSION_MAX_PER_USER: positiveInt(5),
+
+    MCP_SESSION_IDLE_SECONDS: positiveInt(1800),
+    MCP_MAX_SESSIONS_PER_USER: positiveInt(16),
+    MCP_CONFORMANCE_FIXTURES: flag,
+  })
+  .superRefine((env, ctx) => {
+    if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AUTH_MODE"],
+        message: `AUTH_MODE=none is only allowed on a loopback address (HOST is ${env.HOST})`,
+      });
+    }
+  });
+
+export type AppEnv = z.output<typeof envSchema>;
+
+export interface AppConfig {
+  host: string;
+  port: number;
+  /** The URL clients use for this server; the token audience and resource-metadata links derive from it. */
+  publicUrl: string;
+  /** Host header values accepted (hostnames, port-agnostic); empty means any. */
+  allowedHosts: string[];
+  /** Browser origins allowed to call (CORS and Origin checks); never a wildcard. */
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  drainTimeoutMs: number;
+  logLevel: AppEnv["LOG_LEVEL"];
+  auth: {
+    mode: "required" | "none";
+    provider: "local";
+    localUsers: string | undefined;
+    issuer: string;
+    audience: string;
+    tokenTtlSeconds: number;
+  };
+  sessions: { backend: "memory" } | { backend: "redis"; url: string };
+  sessionTtlSeconds: number;
+  sessionMaxPerUser: number;
+  mcp: { idleSeconds: number; maxSessionsPerUser: number; conformanceFixtures: boolean };
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join(".") || "env"}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+  }
+  const e = parsed.data;
+  const loopback = isLoopbackHost(e.HOST);
+  const urlHost = e.HOST.includes(":") && !e.HOST.startsWith("[") ? `[${e.HOST}]` : e.HOST;
+  const publicUrl = (e.PUBLIC_URL ?? `http://${urlHost}:${e.PORT}`).replace(/\/$/, "");
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    publicUrl,
+    allowedHosts:
+      e.ALLOWED_HOSTS.length > 0 ? e.ALLOWED_HOSTS : loopback ? ["localhost", "127.0.0.1", "[::1]"] : [],
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    auth: {
+      mode: e.AUTH_MODE,
+      provider: e.AUTH_PROVIDER,
+      localUsers: e.LOCAL_USERS,
+      issuer: e.TOKEN_ISSUER ?? publicUrl,
+      audience: e.TOKEN_AUDIENCE ?? `${publicUrl}/mcp`,
+      tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+    },
+    sessions: e.SESSION_BACKEND === "redis" ? { backend: "redis", url: e.REDIS_URL } : { backend: "memory" },
+    sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionMaxPerUser: e.SESSION_MAX_PER_USER,
+    mcp: {
+      idleSeconds: e.MCP_SESSION_IDLE_SECONDS,
+      maxSessionsPerUser: e.MCP_MAX_SESSIONS_PER_USER,
+      conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES,
+    },
+  };
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { pino } from "pino";
+import { ConfigError, loadConfig } from "./config.js";
+import { startHttpServer } from "./server.js";
+
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, base: { service: "mcp-langgraph-http" } });
+  const running = await startHttpServer(config, logger);
+  process.stderr.write(`mcp-langgraph listening on ${running.url}/mcp\n`);
+
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, "shutting down: draining connections");
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: String(error) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `mcp-langgraph failed to start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});

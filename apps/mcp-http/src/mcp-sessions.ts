@@ -1,0 +1,120 @@
+import { randomBytes } from "node:crypto";
+import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Logger } from "@mcp-langgraph/core";
+import type { McpServer } from "@modelcontextprotocol/server";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
+import { BoundedEventStore } from "./event-store.js";
+
+interface McpSession {
+  transport: WebStandardStreamableHTTPServerTransport;
+  server: McpServer;
+  ownerId: string;
+  lastSeen: number;
+}
+
+export interface McpSessionRegistryOptions {
+  createServer: () => McpServer;
+  idleMs: number;
+  maxSessionsPerUser: number;
+  logger: Logger;
+  now?: () => number;
+}
+
+export type SessionLookup =
+  | { kind: "found"; transport: WebStandardStreamableHTTPServerTransport }
+  | { kind: "not-found" };
+
+/**
+ * The live MCP sessions of this process. A session id is 256 random bits and is
+ * bound to the user who opened it: a lookup by anyone else finds nothing (the
+ * same 404 as an unknown id, so ids cannot be probed). Idle sessions are closed.
+ */
+export class McpSessionRegistry {
+  readonly #sessions = new Map<string, McpSession>();
+  readonly #options: McpSessionRegistryOptions;
+  readonly #now: () => number;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: McpSessionRegistryOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#sweeper = setInterval(() => void this.closeIdle(), Math.min(options.idleMs, 60_000));
+    this.#sweeper.unref();
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  lookup(sessionId: string, principal: Principal): SessionLookup {
+    const session = this.#sessions.get(sessionId);
+    if (!session || session.ownerId !== principal.userId) return { kind: "not-found" };
+    session.lastSeen = this.#now();
+    return { kind: "found", transport: session.transport };
+  }
+
+  /** Opens a transport for an initialize request; the session registers once the SDK assigns its id. */
+  async open(principal: Principal): Promise<WebStandardStreamableHTTPServerTransport> {
+    await this.#evictBeyondLimit(principal.userId);
+    const server = this.#options.createServer();
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomBytes(32).toString("base64url"),
+      eventStore: new BoundedEventStore(),
+      retryInterval: 500,
+      onsessioninitialized: (sessionId) => {
+        this.#sessions.set(sessionId, {
+          transport,
+          server,
+          ownerId: principal.userId,
+          lastSeen: this.#now(),
+        });
+        this.#options.logger.info(
+          { user: principal.userId, sessions: this.#sessions.size },
+          "mcp session opened",
+        );
+      },
+      onsessionclosed: (sessionId) => {
+        this.#forget(sessionId);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) this.#forget(transport.sessionId);
+    };
+    await server.connect(transport);
+    return transport;
+  }
+
+  async closeIdle(): Promise<number> {
+    const cutoff = this.#now() - this.#options.idleMs;
+    const idle = [...this.#sessions].filter(([, session]) => session.lastSeen < cutoff);
+    await Promise.allSettled(idle.map(([id]) => this.close(id)));
+    return idle.length;
+  }
+
+  async close(sessionId: string): Promise<void> {
+    const session = this.#sessions.get(sessionId);
+    if (!session) return;
+    this.#forget(sessionId);
+    await session.server.close();
+  }
+
+  async closeAll(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await Promise.allSettled([...this.#sessions.keys()].map((id) => this.close(id)));
+  }
+
+  /** Keeps each user under the per-user cap by closing their least recently used sessions. */
+  async #evictBeyondLimit(userId: string): Promise<void> {
+    const own = [...this.#sessions].filter(([, session]) => session.ownerId === userId);
+    const excess = own.length - this.#options.maxSessionsPerUser + 1;
+    if (excess <= 0) return;
+    own.sort(([, a], [, b]) => a.lastSeen - b.lastSeen);
+    await Promise.allSettled(own.slice(0, excess).map(([id]) => this.close(id)));
+  }
+
+  #forget(sessionId: string): void {
+    if (this.#sessions.delete(sessionId)) {
+      this.#options.logger.info({ sessions: this.#sessions.size }, "mcp session closed");
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const appRoot = fileURLToPath(new URL("..", import.meta.url));
+const mainScript = fileURLToPath(new URL("../dist/main.mjs", import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SpawnedApp {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the built HTTP app (dist/main.mjs) as a real process and waits until it listens. */
+export async function spawnApp(env: Record<string, string>): Promise<SpawnedApp> {
+  if (!existsSync(mainScript)) throw new Error(`${mainScript} is missing: run \`pnpm build\` first`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [mainScript], {
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  child.stdout?.resume();
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await Promise.race([
+    new Promise<void>((resolve) => {
+      const onData = () => {
+        if (stderr.includes("listening on")) {
+          child.stderr?.off("data", onData);
+          resolve();
+        }
+      };
+      child.stderr?.on("data", onData);
+    }),
+    exited.then((code) => {
+      throw new Error(`app exited with ${code} before listening:\n${stderr}`);
+    }),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error(`app did not start:\n${stderr}`)), 20_000).unref(),
+    ),
+  ]);
+  return { child, url, stderr: () => stderr, exited };
+}
+
+/** Runs a command to completion and returns its exit code and output. */
+export function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${command} timed out\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 120_000);
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

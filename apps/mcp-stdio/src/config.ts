@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/** Every environment variable the stdio binary reads; the only `process.env` access in this app. */
+const envSchema = z
+  .object({
+    MCP_TOKEN: z.string().min(1).optional(),
+    MCP_TOKEN_ISSUER: z.url().optional(),
+    MCP_TOKEN_AUDIENCE: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MCP_TOKEN && !env.MCP_TOKEN_ISSUER) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MCP_TOKEN_ISSUER"],
+        message:
+          "MCP_TOKEN needs MCP_TOKEN_ISSUER (the issuer whose keys verify it, e.g. http://127.0.0.1:3000)",
+      });
+    }
+  });
+
+export interface StdioConfig {
+  token: { value: string; issuer: string; audience: string } | undefined;
+  logLevel: z.output<typeof envSchema>["LOG_LEVEL"];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): StdioConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join(".") || "env"}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
+  }
+  const { MCP_TOKEN, MCP_TOKEN_ISSUER, MCP_TOKEN_AUDIENCE, LOG_LEVEL } = parsed.data;
+  return {
+    token:
+      MCP_TOKEN && MCP_TOKEN_ISSUER
+        ? {
+            value: MCP_TOKEN,
+            issuer: MCP_TOKEN_ISSUER.replace(/\/$/, ""),
+            audience: MCP_TOKEN_AUDIENCE ?? `${MCP_TOKEN_ISSUER.replace(/\/$/, "")}/mcp`,
+          }
+        : undefined,
+    logLevel: LOG_LEVEL,
+  };
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { createOidcProvider, type Principal } from "@mcp-langgraph/auth-provider";
+import { createMcpServer, createMcpServices, McpToolError } from "@mcp-langgraph/mcp-server";
+import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
+import { pino } from "pino";
+import { ConfigError, loadConfig, type StdioConfig } from "./config.js";
+
+/** The identity used when no MCP_TOKEN is given: the local developer, as on the HTTP app's default. */
+const LOCAL_DEV_PRINCIPAL: Principal = {
+  userId: "user:dev",
+  username: "dev",
+  roles: ["user", "admin"],
+  scopes: [],
+  expiresAt: new Date(8_640_000_000_000_000),
+  claims: {},
+};
+
+async function resolvePrincipal(config: StdioConfig): Promise<Principal> {
+  if (!config.token) return LOCAL_DEV_PRINCIPAL;
+  const provider = await createOidcProvider({ issuer: config.token.issuer, audience: config.token.audience });
+  return provider.verifyToken(config.token.value, { signal: AbortSignal.timeout(10_000) });
+}
+
+async function main() {
+  const config = loadConfig();
+  // stdout carries the MCP protocol: every log line goes to stderr (fd 2).
+  const logger = pino(
+    { level: config.logLevel, base: { service: "mcp-langgraph-stdio" } },
+    pino.destination(2),
+  );
+  const principal = await resolvePrincipal(config);
+  const services = await createMcpServices({
+    authorizer: { backend: "embedded" },
+    model: {},
+    checkpointer: { backend: "memory" },
+    logger,
+  });
+  const server = createMcpServer({
+    services,
+    principalOf: () => {
+      if (principal.expiresAt.getTime() <= Date.now()) {
+        throw new McpToolError("FORBIDDEN", "MCP_TOKEN has expired; restart with a fresh token.");
+      }
+      return principal;
+    },
+  });
+  const transport = new StdioServerTransport();
+  const shutdown = async () => {
+    await server.close();
+    await services.close();
+    process.exit(0);
+  };
+  transport.onclose = () => void shutdown();
+  process.once("SIGTERM", () => void shutdown());
+  process.once("SIGINT", () => void shutdown());
+  await server.connect(transport);
+  logger.info({ user: principal.userId }, "mcp-langgraph stdio server ready");
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  process.stderr.write(`mcp-langgraph-stdio failed to start: ${message}\n`);
+  process.exit(1);
+});

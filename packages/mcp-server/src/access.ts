@@ -1,0 +1,138 @@
+import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Authorizer, Tuple } from "@mcp-langgraph/authz";
+import { isAuthzError } from "@mcp-langgraph/authz";
+import { McpToolError } from "./errors.js";
+
+/** Roles are turned into contextual tuples; anything else in a claim is ignored. */
+const ROLE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MAX_ROLE_TUPLES = 32;
+
+/**
+ * Contextual tuples derived from the verified token only (never from tool
+ * arguments): each role the identity provider asserted becomes
+ * `<user> assignee role:<name>` for this one decision.
+ */
+export function roleTuples(principal: Principal): Tuple[] {
+  return principal.roles
+    .filter((role) => ROLE_NAME.test(role))
+    .slice(0, MAX_ROLE_TUPLES)
+    .map((role) => ({ user: principal.userId, relation: "assignee", object: `role:${role}` }));
+}
+
+export type ConversationAccess = "created" | "editable";
+
+/**
+ * The authorization decisions the MCP tools make. Every failure of the
+ * authorizer (error, timeout, open circuit) denies: the caller sees an
+ * "unavailable" error, never an allow.
+ */
+export class ToolAccess {
+  readonly #authorizer: Authorizer;
+  /** In-process serialisation of conversation claims, so two calls cannot both create one thread. */
+  readonly #claims = new Map<string, Promise<unknown>>();
+
+  constructor(authorizer: Authorizer) {
+    this.#authorizer = authorizer;
+  }
+
+  async requireTool(principal: Principal, tool: string, signal?: AbortSignal): Promise<void> {
+    const allowed = await this.#decide(() =>
+      this.#authorizer.check(
+        {
+          user: principal.userId,
+          relation: "executor",
+          object: `tool:${tool}`,
+          contextualTuples: roleTuples(principal),
+        },
+        { signal },
+      ),
+    );
+    if (!allowed) throw new McpToolError("FORBIDDEN", `You are not allowed to execute the tool '${tool}'.`);
+  }
+
+  async requireConversation(
+    principal: Principal,
+    relation: "viewer" | "editor",
+    threadId: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const allowed = await this.#decide(() =>
+      this.#authorizer.check(
+        {
+          user: principal.userId,
+          relation,
+          object: `conversation:${threadId}`,
+          contextualTuples: roleTuples(principal),
+        },
+        { signal },
+      ),
+    );
+    // One message whether the conversation is someone else's or does not exist: no existence oracle.
+    if (!allowed)
+      throw new McpToolError("FORBIDDEN", `Conversation '${threadId}' was not found or is not yours.`);
+  }
+
+  /**
+   * Opens a conversation for writing: an unclaimed thread id becomes the
+   * caller's (owner tuple); a claimed one needs the editor relation.
+   */
+  async openConversation(
+    principal: Principal,
+    threadId: string,
+    signal?: AbortSignal,
+  ): Promise<ConversationAccess> {
+    const previous = this.#claims.get(threadId) ?? Promise.resolve();
+    const claim = previous.catch(() => {}).then(() => this.#claim(principal, threadId, signal));
+    this.#claims.set(threadId, claim);
+    try {
+      return await claim;
+    } finally {
+      if (this.#claims.get(threadId) === claim) this.#claims.delete(threadId);
+    }
+  }
+
+  async viewableConversations(principal: Principal, signal?: AbortSignal): Promise<string[]> {
+    const objects = await this.#decide(() =>
+      this.#authorizer.listObjects(
+        {
+          user: principal.userId,
+          relation: "viewer",
+          type: "conversation",
+          contextualTuples: roleTuples(principal),
+        },
+        { signal },
+      ),
+    );
+    return objects.map((object) => object.slice("conversation:".length));
+  }
+
+  async #claim(principal: Principal, threadId: string, signal?: AbortSignal): Promise<ConversationAccess> {
+    const object = `conversation:${threadId}`;
+    const owners = await this.#decide(() =>
+      this.#authorizer.readTuples({ relation: "owner", object }, { signal }),
+    );
+    if (owners.length === 0) {
+      await this.#decide(() =>
+        this.#authorizer.writeTuples([{ user: principal.userId, relation: "owner", object }], { signal }),
+      );
+      return "created";
+    }
+    await this.requireConversation(principal, "editor", threadId, signal);
+    return "editable";
+  }
+
+  async #decide<T>(decision: () => Promise<T>): Promise<T> {
+    try {
+      return await decision();
+    } catch (error) {
+      if (error instanceof McpToolError) throw error;
+      throw new McpToolError(
+        "AUTHZ_UNAVAILABLE",
+        isAuthzError(error) && error.code !== "AUTHZ_UNAVAILABLE"
+          ? "The authorization request was rejected."
+          : "Authorization is unavailable right now; the request was denied.",
+        { cause: error },
+      );
+    }
+  }
+}

@@ -1,0 +1,18 @@
+export { type ConversationAccess, roleTuples, ToolAccess } from "./access.js";
+export { AGENT_TOOL_NAMES, threadIdSchema } from "./agent-tools.js";
+export { isMcpToolError, McpToolError, type McpToolErrorCode } from "./errors.js";
+export {
+  type CreateMcpServerOptions,
+  createMcpServer,
+  DEFAULT_SERVER_INFO,
+  type McpServices,
+} from "./server.js";
+export {
+  type AuthorizerSettings,
+  type CheckpointerSettings,
+  createMcpServices,
+  DEFAULT_TOOL_ROLES,
+  type McpServiceSettings,
+  type RunningMcpServices,
+  toolGrantTuples,
+} from "./services.js";

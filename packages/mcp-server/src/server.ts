@@ -1,0 +1,90 @@
+import type { Agent } from "@mcp-langgraph/agent-graph";
+import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Authorizer } from "@mcp-langgraph/authz";
+import { type Logger, noopLogger } from "@mcp-langgraph/core";
+import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { ToolAccess } from "./access.js";
+import { registerAgentTools } from "./agent-tools.js";
+import { registerConformanceFixtures } from "./conformance-fixtures.js";
+import { registerConversationResources } from "./conversation-resources.js";
+
+export interface McpServices {
+  agent: Agent;
+  authorizer: Authorizer;
+  logger?: Logger;
+}
+
+export interface CreateMcpServerOptions {
+  services: McpServices;
+  /**
+   * Who the current request acts for. The HTTP app derives it from the
+   * request's verified token; the stdio app returns its one local identity.
+   */
+  principalOf: (ctx: ServerContext) => Principal;
+  serverInfo?: { name: string; version: string };
+  /** Registers the conformance suite's fixtures. Never on by default. */
+  conformanceFixtures?: boolean;
+  maxMessageChars?: number;
+  maxSearchResults?: number;
+}
+
+export const DEFAULT_SERVER_INFO = { name: "mcp-langgraph", version: "0.1.0" } as const;
+
+/**
+ * Builds one MCP server (tools, resources, prompts) for one client session.
+ * Transport-agnostic: both the Streamable HTTP app and the stdio binary
+ * connect what this returns, so no tool is defined twice.
+ */
+export function createMcpServer(options: CreateMcpServerOptions): McpServer {
+  const { services, principalOf, conformanceFixtures = false } = options;
+  const logger = services.logger ?? noopLogger;
+  const server = new McpServer(options.serverInfo ?? DEFAULT_SERVER_INFO, {
+    capabilities: {
+      tools: {},
+      resources: { subscribe: true },
+      prompts: {},
+      logging: {},
+      completions: {},
+    },
+    instructions:
+      "mcp-langgraph runs a LangGraph agent. Call agent_chat with a message (and a thread_id to continue a conversation); read your conversations with conversation_get and conversation_search.",
+  });
+
+  const access = new ToolAccess(services.authorizer);
+  const reportFailure = (tool: string, error: unknown) =>
+    logger.error({ tool, err: describeError(error) }, "tool call failed");
+
+  registerAgentTools(server, {
+    agent: services.agent,
+    access,
+    principalOf,
+    reportFailure,
+    maxMessageChars: options.maxMessageChars ?? 32_000,
+    maxSearchResults: options.maxSearchResults ?? 50,
+  });
+  registerConversationResources(server, { agent: services.agent, access, principalOf });
+  trackResourceSubscriptions(server);
+  if (conformanceFixtures) registerConformanceFixtures(server);
+  return server;
+}
+
+/** Accepts resources/subscribe and resources/unsubscribe for this session's client. */
+function trackResourceSubscriptions(server: McpServer): void {
+  const subscriptions = new Set<string>();
+  server.server.setRequestHandler("resources/subscribe", async (request) => {
+    subscriptions.add(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler("resources/unsubscribe", async (request) => {
+    subscriptions.delete(request.params.uri);
+    return {};
+  });
+}
+
+/** Error facts safe for operator logs: code and message, never request data or tokens. */
+function describeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Error) {
+    return { name: error.name, code: (error as { code?: unknown }).code, message: error.message };
+  }
+  return { value: String(error) };
+}

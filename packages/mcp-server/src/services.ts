@@ -1,0 +1,72 @@
+import { type Agent, createAgent, createCheckpointer } from "@mcp-langgraph/agent-graph";
+import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
+import { type Logger, noopLogger } from "@mcp-langgraph/core";
+import { type ChatModelOptions, createChatModel } from "@mcp-langgraph/llm-factory";
+import { AGENT_TOOL_NAMES } from "./agent-tools.js";
+
+export type AuthorizerSettings =
+  | { backend: "embedded" }
+  | { backend: "openfga"; apiUrl: string; storeId?: string; modelId?: string; token?: string };
+
+export type CheckpointerSettings = { backend: "memory" } | { backend: "postgres"; connectionString: string };
+
+export interface McpServiceSettings {
+  authorizer: AuthorizerSettings;
+  model: ChatModelOptions;
+  checkpointer: CheckpointerSettings;
+  /** Roles whose holders may execute every agent tool (seeded as `role:<r>#assignee executor tool:<t>`). */
+  toolRoles?: string[];
+  logger?: Logger;
+}
+
+export interface RunningMcpServices {
+  agent: Agent;
+  authorizer: Authorizer;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TOOL_ROLES = ["user", "admin"];
+
+export function toolGrantTuples(roles: string[]): Tuple[] {
+  return roles.flatMap((role) =>
+    AGENT_TOOL_NAMES.map((tool) => ({
+      user: `role:${role}#assignee`,
+      relation: "executor",
+      object: `tool:${tool}`,
+    })),
+  );
+}
+
+/**
+ * Builds the services the MCP tools use (authorizer with the project model and
+ * tool grants, chat model, checkpointer, agent) from typed settings. Both apps
+ * call this; only their config modules turn environment variables into settings.
+ */
+export async function createMcpServices(settings: McpServiceSettings): Promise<RunningMcpServices> {
+  const logger = settings.logger ?? noopLogger;
+  const model = await loadProjectModel();
+  const authorizer =
+    settings.authorizer.backend === "embedded"
+      ? await createAuthorizer({ backend: "embedded", model })
+      : await createAuthorizer({ ...settings.authorizer, model });
+  const closeAll: (() => Promise<void>)[] = [() => authorizer.close()];
+  try {
+    await authorizer.writeTuples(toolGrantTuples(settings.toolRoles ?? DEFAULT_TOOL_ROLES));
+    const chatModel = await createChatModel(settings.model);
+    const checkpointer = await createCheckpointer(settings.checkpointer);
+    closeAll.push(() => checkpointer.close());
+    const agent = createAgent({ model: chatModel, checkpointer });
+    return {
+      agent,
+      authorizer,
+      logger,
+      async close() {
+        await Promise.allSettled(closeAll.map((close) => close()));
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(closeAll.map((close) => close()));
+    throw error;
+  }
+}
