@@ -6,40 +6,18 @@ import type { StoredTuple, TupleReader } from "./store.ts";
 /** OpenFGA's default resolution depth limit. */
 export const MAX_RESOLUTION_DEPTH = 25;
 
-type Branch = () => boolean;
-
-/** OpenFGA union semantics: any true wins; otherwise an error beats false. */
-function anyOf(branches: Iterable<Branch>): boolean {
-  let failure: unknown;
-  for (const branch of branches) {
-    try {
-      if (branch()) return true;
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-  return false;
-}
-
-/** OpenFGA intersection semantics: any false wins; otherwise an error beats true. */
-function allOf(branches: Iterable<Branch>): boolean {
-  let failure: unknown;
-  for (const branch of branches) {
-    try {
-      if (!branch()) return false;
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-  return true;
-}
+/**
+ * A sub-result. CYCLE means "this path led back onto itself": false at the top,
+ * but, as in OpenFGA, it makes an exclusion or intersection false instead of
+ * being read as a plain false that an exclusion would turn into true.
+ */
+const Result = { False: 0, True: 1, Cycle: 2 } as const;
+type Result = (typeof Result)[keyof typeof Result];
 
 /**
  * One check's evaluation for a fixed user: walks the model's rewrites over the
- * tuple indexes. A relation met again on the current path is a cycle and
- * counts as false; going deeper than MAX_RESOLUTION_DEPTH is OpenFGA error 2002.
+ * tuple indexes. Errors (a condition missing a parameter, the depth limit)
+ * lose to a decisive answer from another branch, as in OpenFGA.
  */
 export class CheckEvaluation {
   readonly #model: AuthorizationModel;
@@ -65,7 +43,11 @@ export class CheckEvaluation {
   }
 
   /** Does the user have `relation` on `object`? */
-  resolve(object: string, relation: string, depth = 0): boolean {
+  check(object: string, relation: string): boolean {
+    return this.#resolve(object, relation, 0) === Result.True;
+  }
+
+  #resolve(object: string, relation: string, depth: number): Result {
     if (depth >= MAX_RESOLUTION_DEPTH) {
       throw new AuthzError("AUTHZ_RESOLUTION_TOO_COMPLEX", "resolution depth limit exceeded", {
         openfgaCode: OpenFgaErrorCode.resolutionTooComplex,
@@ -73,9 +55,9 @@ export class CheckEvaluation {
     }
     const type = this.#model.types.get(objectType(object));
     const definition = type?.relations.get(relation);
-    if (!type || !definition) return false;
+    if (!type || !definition) return Result.False;
     const key = `${object}#${relation}`;
-    if (this.#visiting.has(key)) return false;
+    if (this.#visiting.has(key)) return Result.Cycle;
     this.#visiting.add(key);
     try {
       return this.#evaluate(object, type, definition, definition.rewrite, depth);
@@ -90,28 +72,89 @@ export class CheckEvaluation {
     definition: RelationDefinition,
     rewrite: Rewrite,
     depth: number,
-  ): boolean {
+  ): Result {
     switch (rewrite.kind) {
       case "direct":
         return this.#direct(object, definition, depth);
       case "computed":
-        return this.resolve(object, rewrite.relation, depth + 1);
+        return this.#resolve(object, rewrite.relation, depth + 1);
       case "tupleToUserset":
         return this.#tupleToUserset(object, type, rewrite.tupleset, rewrite.computedRelation, depth);
       case "union":
-        return anyOf(
-          rewrite.children.map((child) => () => this.#evaluate(object, type, definition, child, depth)),
-        );
+        return this.#union(object, type, definition, rewrite.children, depth);
       case "intersection":
-        return allOf(
-          rewrite.children.map((child) => () => this.#evaluate(object, type, definition, child, depth)),
-        );
+        return this.#intersection(object, type, definition, rewrite.children, depth);
       case "exclusion":
-        return allOf([
-          () => this.#evaluate(object, type, definition, rewrite.base, depth),
-          () => !this.#evaluate(object, type, definition, rewrite.subtract, depth),
-        ]);
+        return this.#exclusion(object, type, definition, rewrite.base, rewrite.subtract, depth);
     }
+  }
+
+  #union(
+    object: string,
+    type: TypeDefinition,
+    definition: RelationDefinition,
+    children: Rewrite[],
+    depth: number,
+  ): Result {
+    let failure: unknown;
+    let cycle = false;
+    for (const child of children) {
+      try {
+        const result = this.#evaluate(object, type, definition, child, depth);
+        if (result === Result.True) return Result.True;
+        if (result === Result.Cycle) cycle = true;
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return cycle ? Result.Cycle : Result.False;
+  }
+
+  #intersection(
+    object: string,
+    type: TypeDefinition,
+    definition: RelationDefinition,
+    children: Rewrite[],
+    depth: number,
+  ): Result {
+    let failure: unknown;
+    for (const child of children) {
+      try {
+        const result = this.#evaluate(object, type, definition, child, depth);
+        if (result !== Result.True) return result;
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return Result.True;
+  }
+
+  #exclusion(
+    object: string,
+    type: TypeDefinition,
+    definition: RelationDefinition,
+    base: Rewrite,
+    subtract: Rewrite,
+    depth: number,
+  ): Result {
+    let failure: unknown;
+    try {
+      const result = this.#evaluate(object, type, definition, base, depth);
+      if (result !== Result.True) return result;
+    } catch (error) {
+      failure = error;
+    }
+    try {
+      const result = this.#evaluate(object, type, definition, subtract, depth);
+      if (result === Result.True) return Result.False;
+      if (result === Result.Cycle) return Result.Cycle;
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
+    return Result.True;
   }
 
   #conditionHolds(tuple: StoredTuple): boolean {
@@ -121,25 +164,40 @@ export class CheckEvaluation {
     return condition.evaluate({ ...this.#context, ...tuple.condition.context });
   }
 
-  #direct(object: string, definition: RelationDefinition, depth: number): boolean {
+  #direct(object: string, definition: RelationDefinition, depth: number): Result {
     const user = this.#parsedUser;
-    const usersets: StoredTuple[] = [];
-    const matches: Branch[] = [];
+    let failure: unknown;
+    let usersets: StoredTuple[] | undefined;
     for (const tuple of this.#reader.withObjectRelation(object, definition.name)) {
       // A stored tuple the current model no longer allows is ignored, as OpenFGA does.
       if (!definition.allowedRestrictions.has(tuple.restriction)) continue;
-      const exact = tuple.user === this.#user;
-      const wildcardMatch = tuple.wildcard && user.relation === undefined && user.type === tuple.userType;
-      if (exact || wildcardMatch) matches.push(() => this.#conditionHolds(tuple));
-      else if (tuple.userRelation !== undefined) usersets.push(tuple);
+      const matches =
+        tuple.user === this.#user ||
+        (tuple.wildcard && user.relation === undefined && user.type === tuple.userType);
+      if (matches) {
+        try {
+          if (this.#conditionHolds(tuple)) return Result.True;
+        } catch (error) {
+          failure ??= error;
+        }
+      } else if (tuple.userRelation !== undefined) {
+        usersets ??= [];
+        usersets.push(tuple);
+      }
     }
-    return anyOf([
-      ...matches,
-      ...usersets.map(
-        (tuple) => () =>
-          this.#conditionHolds(tuple) && this.resolve(tuple.userObject, tuple.userRelation!, depth + 1),
-      ),
-    ]);
+    let cycle = false;
+    for (const tuple of usersets ?? []) {
+      try {
+        if (!this.#conditionHolds(tuple)) continue;
+        const result = this.#resolve(tuple.userObject, tuple.userRelation!, depth + 1);
+        if (result === Result.True) return Result.True;
+        if (result === Result.Cycle) cycle = true;
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return cycle ? Result.Cycle : Result.False;
   }
 
   #tupleToUserset(
@@ -148,18 +206,25 @@ export class CheckEvaluation {
     tupleset: string,
     computedRelation: string,
     depth: number,
-  ): boolean {
+  ): Result {
     const tuplesetDefinition = type.relations.get(tupleset);
-    if (!tuplesetDefinition) return false;
-    const branches: Branch[] = [];
+    if (!tuplesetDefinition) return Result.False;
+    let failure: unknown;
+    let cycle = false;
     for (const tuple of this.#reader.withObjectRelation(object, tupleset)) {
       if (!tuplesetDefinition.allowedRestrictions.has(tuple.restriction)) continue;
       if (tuple.userRelation !== undefined || tuple.wildcard) continue;
       if (!this.#model.types.get(tuple.userType)?.relations.has(computedRelation)) continue;
-      branches.push(
-        () => this.#conditionHolds(tuple) && this.resolve(tuple.user, computedRelation, depth + 1),
-      );
+      try {
+        if (!this.#conditionHolds(tuple)) continue;
+        const result = this.#resolve(tuple.user, computedRelation, depth + 1);
+        if (result === Result.True) return Result.True;
+        if (result === Result.Cycle) cycle = true;
+      } catch (error) {
+        failure ??= error;
+      }
     }
-    return anyOf(branches);
+    if (failure !== undefined) throw failure;
+    return cycle ? Result.Cycle : Result.False;
   }
 }

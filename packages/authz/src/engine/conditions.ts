@@ -95,11 +95,11 @@ function toCelValue(value: unknown, type: ParameterType): unknown {
       if (integer < 0n) throw new TypeError(`expected an unsigned integer, got ${integer}`);
       return evaluateCel("uint(v)", { v: integer });
     }
-    case "TYPE_NAME_DOUBLE":
-      if (typeof value === "number") return value;
-      if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value)))
-        return Number(value);
-      throw new TypeError(`expected a number, got ${JSON.stringify(value)}`);
+    case "TYPE_NAME_DOUBLE": {
+      const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+      if (typeof number === "number" && Number.isFinite(number)) return number;
+      throw new TypeError(`expected a finite double, got ${JSON.stringify(value)}`);
+    }
     case "TYPE_NAME_BOOL":
       if (typeof value === "boolean") return value;
       throw new TypeError(`expected a boolean, got ${JSON.stringify(value)}`);
@@ -155,9 +155,11 @@ export function compileCondition(definition: ConditionDefinition): CompiledCondi
     name: definition.name,
     parameterNames: parameters.map(([name]) => name),
     evaluate(context) {
+      // OpenFGA errors on any missing parameter, even one the expression would short-circuit past.
+      const missing = parameters.filter(([name]) => !Object.hasOwn(context, name)).map(([name]) => name);
+      if (missing.length > 0) throw failure(`missing parameters: ${missing.join(", ")}`);
       const activation: Record<string, unknown> = {};
       for (const [name, type] of parameters) {
-        if (!Object.hasOwn(context, name)) continue;
         try {
           activation[name] = toCelValue(context[name], type);
         } catch (error) {
@@ -168,13 +170,7 @@ export function compileCondition(definition: ConditionDefinition): CompiledCondi
       try {
         result = program(activation);
       } catch (error) {
-        const missing = parameters.map(([name]) => name).filter((name) => !Object.hasOwn(activation, name));
-        throw failure(
-          missing.length > 0
-            ? `missing parameters: ${missing.join(", ")}`
-            : `evaluation failed: ${(error as Error).message}`,
-          error,
-        );
+        throw failure(`evaluation failed: ${(error as Error).message}`, error);
       }
       if (typeof result !== "boolean") throw failure("expression did not evaluate to a boolean");
       return result;

@@ -6,16 +6,37 @@ import { type AuthorizationModel, compileModel } from "./model.ts";
 import { OverlayReader, type TupleReader, TupleStore } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
 
+const CHECK_CODES = {
+  typeNotFound: OpenFgaErrorCode.validation,
+  relationNotFound: OpenFgaErrorCode.validation,
+};
+const LIST_CODES = {
+  typeNotFound: OpenFgaErrorCode.typeNotFound,
+  relationNotFound: OpenFgaErrorCode.relationNotFound,
+};
+
 /**
  * The embedded OpenFGA-semantics engine: a compiled model over indexed
  * in-memory tuples. Pure and synchronous; the authorizer wraps it in the async interface.
  */
 export class Engine {
-  readonly model: AuthorizationModel;
+  #model: AuthorizationModel;
   readonly #store = new TupleStore();
 
   constructor(model: string | AuthorizationModel) {
-    this.model = typeof model === "string" ? compileModel(model) : model;
+    this.#model = typeof model === "string" ? compileModel(model) : model;
+  }
+
+  get model(): AuthorizationModel {
+    return this.#model;
+  }
+
+  /**
+   * Switches to another model and keeps the stored tuples; those the new model
+   * does not allow are ignored by checks (and stay readable), as in OpenFGA.
+   */
+  setModel(model: string | AuthorizationModel): void {
+    this.#model = typeof model === "string" ? compileModel(model) : model;
   }
 
   get size(): number {
@@ -27,7 +48,7 @@ export class Engine {
     if (!Array.isArray(contextualTuples)) {
       throw validationError(OpenFgaErrorCode.validation, "contextualTuples must be an array");
     }
-    assertValidTuples(this.model, contextualTuples);
+    assertValidTuples(this.#model, contextualTuples);
     const overlay = new TupleStore();
     for (const tuple of contextualTuples) overlay.add(tuple);
     return new OverlayReader(this.#store, overlay);
@@ -37,25 +58,25 @@ export class Engine {
     const object = typeof query?.object === "string" ? parseObject(query.object) : undefined;
     if (!object)
       throw validationError(OpenFgaErrorCode.validation, `invalid object '${String(query?.object)}'`);
-    resolveTarget(this.model, object.type, query.relation);
-    assertValidRequestUser(this.model, query.user);
+    resolveTarget(this.#model, object.type, query.relation, CHECK_CODES);
+    assertValidRequestUser(this.#model, query.user);
     assertValidContext(query.context);
     const reader = this.#readerFor(query.contextualTuples);
-    return new CheckEvaluation(this.model, reader, query.user, query.context).resolve(
+    return new CheckEvaluation(this.#model, reader, query.user, query.context).check(
       query.object,
       query.relation,
     );
   }
 
   listObjects(query: ListObjectsQuery): string[] {
-    resolveTarget(this.model, query?.type, query.relation);
-    assertValidRequestUser(this.model, query.user);
+    resolveTarget(this.#model, query?.type, query.relation, LIST_CODES);
+    assertValidRequestUser(this.#model, query.user);
     assertValidContext(query.context);
     const reader = this.#readerFor(query.contextualTuples);
     const found: string[] = [];
     for (const object of new Set(reader.objectsOfType(query.type))) {
-      const evaluation = new CheckEvaluation(this.model, reader, query.user, query.context);
-      if (evaluation.resolve(object, query.relation)) found.push(object);
+      const evaluation = new CheckEvaluation(this.#model, reader, query.user, query.context);
+      if (evaluation.check(object, query.relation)) found.push(object);
     }
     return found;
   }
@@ -63,7 +84,7 @@ export class Engine {
   /** Validates all tuples first, so a bad one writes nothing; already-present tuples are kept as they are. */
   write(tuples: readonly Tuple[]): void {
     assertArray(tuples);
-    assertValidTuples(this.model, tuples);
+    assertValidTuples(this.#model, tuples);
     for (const tuple of tuples) this.#store.add(tuple);
   }
 

@@ -87,14 +87,53 @@ function toRewrite(json: JsonUserset): Rewrite {
 }
 
 /**
+ * Runs OpenFGA's own validator. Its 0.2.2 release crashes (a TypeError, not a
+ * validation error) on a tuple-to-userset whose tupleset restriction carries a
+ * condition (`parent: [folder with cond]`): there it validates the model with
+ * the conditions lifted off the restrictions, which leaves the rules it checks
+ * intact, and checks the lifted condition names itself.
+ */
+function validate(dsl: string, json: JsonModel): void {
+  try {
+    validator.validateDSL(dsl);
+    return;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+  }
+  const referenced = new Set<string>();
+  const withoutConditions = structuredClone(json);
+  for (const type of withoutConditions.type_definitions) {
+    for (const metadata of Object.values(type.metadata?.relations ?? {})) {
+      const seen = new Set<string>();
+      metadata.directly_related_user_types = (metadata.directly_related_user_types ?? []).filter(
+        (reference) => {
+          if (reference.condition) referenced.add(reference.condition);
+          delete reference.condition;
+          const key = restrictionKey(reference.type, reference.relation, reference.wildcard !== undefined);
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        },
+      );
+    }
+  }
+  for (const name of referenced) {
+    if (!json.conditions?.[name]) throw new Error(`condition '${name}' is not defined`);
+  }
+  delete withoutConditions.conditions;
+  validator.validateJSON(withoutConditions as unknown as Parameters<typeof validator.validateJSON>[0]);
+}
+
+/**
  * Parses and validates an OpenFGA DSL model (schema 1.1) with OpenFGA's own
  * syntax transformer, so a model is accepted here exactly when the OpenFGA CLI accepts it.
  */
 export function compileModel(dsl: string): AuthorizationModel {
   let json: JsonModel;
   try {
-    validator.validateDSL(dsl);
+    if (typeof dsl !== "string") throw new TypeError("the model must be OpenFGA DSL text");
     json = transformer.transformDSLToJSONObject(dsl) as unknown as JsonModel;
+    validate(dsl, json);
   } catch (error) {
     throw new AuthzError("AUTHZ_INVALID_MODEL", `invalid authorization model: ${(error as Error).message}`, {
       cause: error,

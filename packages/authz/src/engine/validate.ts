@@ -69,35 +69,36 @@ export interface ResolvedTarget {
   relation: RelationDefinition;
 }
 
-/** Validates a check's or list's object type and relation (OpenFGA 2021 / 2022). */
+/**
+ * Validates a request's object type and relation. OpenFGA reports these as
+ * 2021 / 2022 for list-objects but as plain 2000 for check; callers pass theirs.
+ */
 export function resolveTarget(
   model: AuthorizationModel,
-  typeName: string,
-  relationName: string,
+  typeName: unknown,
+  relationName: unknown,
+  codes: { typeNotFound: number; relationNotFound: number },
 ): ResolvedTarget {
-  const type = model.types.get(typeName);
-  if (!type) throw validationError(OpenFgaErrorCode.typeNotFound, `type '${typeName}' not found`);
-  const relation = type.relations.get(relationName);
+  const type = typeof typeName === "string" ? model.types.get(typeName) : undefined;
+  if (!type) throw validationError(codes.typeNotFound, `type '${String(typeName)}' not found`);
+  const relation = typeof relationName === "string" ? type.relations.get(relationName) : undefined;
   if (!relation) {
     throw validationError(
-      OpenFgaErrorCode.relationNotFound,
-      `relation '${typeName}#${relationName}' not found`,
+      codes.relationNotFound,
+      `relation '${type.name}#${String(relationName)}' not found`,
     );
   }
   return { type, relation };
 }
 
-/** Validates a request's user (OpenFGA 2000 for a malformed one, 2021 / 2022 for unknown parts). */
+/** Validates a request's user: well-formed, of a known type and relation (OpenFGA 2000). */
 export function assertValidRequestUser(model: AuthorizationModel, value: unknown): void {
   const user = typeof value === "string" ? parseUser(value) : undefined;
   if (!user) throw validationError(OpenFgaErrorCode.validation, `invalid user '${String(value)}'`);
   const type = model.types.get(user.type);
-  if (!type) throw validationError(OpenFgaErrorCode.typeNotFound, `type '${user.type}' not found`);
+  if (!type) throw validationError(OpenFgaErrorCode.validation, `type '${user.type}' not found`);
   if (user.relation !== undefined && !type.relations.has(user.relation)) {
-    throw validationError(
-      OpenFgaErrorCode.relationNotFound,
-      `relation '${user.type}#${user.relation}' not found`,
-    );
+    throw validationError(OpenFgaErrorCode.validation, `relation '${user.type}#${user.relation}' not found`);
   }
 }
 
