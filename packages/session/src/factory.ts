@@ -1,4 +1,4 @@
-import { invalidInput, SessionError } from "./errors.js";
+import { invalidInput } from "./errors.js";
 import { MemorySessionStore } from "./memory-store.js";
 import type { SessionStore, SessionStoreConfig, SessionStoreOptions } from "./types.js";
 
@@ -13,9 +13,11 @@ export async function createSessionStore(
   switch (config?.backend) {
     case "memory":
       return new MemorySessionStore({ ...options, sweepIntervalMs: config.sweepIntervalMs });
-    case "redis":
-      // Milestone 1 ships the memory store; the Redis store lands in the next commit.
-      throw new SessionError("SESSION_UNAVAILABLE", "the redis backend is not implemented yet");
+    case "redis": {
+      // Loaded on demand so memory-only users never load the Redis client.
+      const { RedisSessionStore } = await import("./redis-store.js");
+      return RedisSessionStore.connect(config, options);
+    }
     default:
       throw invalidInput('backend must be "memory" or "redis"');
   }

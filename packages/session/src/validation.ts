@@ -10,6 +10,7 @@ const MAX_ID_LENGTH = 256;
 const MAX_ROLES = 64;
 const MAX_ROLE_LENGTH = 128;
 const MAX_METADATA_KEY_LENGTH = 128;
+const MAX_METADATA_KEYS = 256;
 /** Per call; keeps one request from parking megabytes in the session backend. */
 const MAX_METADATA_BYTES = 64 * 1024;
 
@@ -96,9 +97,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** Validates and encodes metadata; rejects anything JSON cannot carry faithfully at the top level. */
 export function encodeMetadata(metadata: unknown): EncodedMetadata {
   if (!isPlainObject(metadata)) throw invalidInput("metadata must be a plain object");
+  const entries = Object.entries(metadata);
+  if (entries.length > MAX_METADATA_KEYS)
+    throw invalidInput(`metadata has more than ${MAX_METADATA_KEYS} keys`);
   const encoded: EncodedMetadata = [];
   let bytes = 0;
-  for (const [key, value] of Object.entries(metadata)) {
+  for (const [key, value] of entries) {
     if (key.length === 0 || key.length > MAX_METADATA_KEY_LENGTH) {
       throw invalidInput(`metadata keys must be 1..${MAX_METADATA_KEY_LENGTH} characters`);
     }

@@ -1,0 +1,356 @@
+import {
+  type Bulkhead,
+  backoffDelay,
+  createBulkhead,
+  isCoreError,
+  type Logger,
+  withDeadline,
+} from "@mcp-langgraph/core";
+import { createClient, ErrorReply, type RedisClientType } from "@redis/client";
+import { invalidInput, isSessionError, SessionError } from "./errors.js";
+import { decodeSession, encodeIdentity, metadataFields } from "./redis-codec.js";
+import { RedisKeyspace, userTag } from "./redis-keys.js";
+import {
+  CREATE,
+  DELETE,
+  DELETE_IF_IDLE,
+  DELETE_USER,
+  GET,
+  LIST_USER,
+  type LuaScript,
+  REFRESH,
+  UPDATE,
+} from "./redis-scripts.js";
+import type {
+  CallOptions,
+  CreateSessionInput,
+  RedisSessionStoreConfig,
+  SessionData,
+  SessionStore,
+  SessionStoreOptions,
+} from "./types.js";
+import {
+  encodeMetadata,
+  type ResolvedStoreOptions,
+  resolveStoreOptions,
+  ttlToMs,
+  validateCreateInput,
+  validateIdleSince,
+  validateUserId,
+} from "./validation.js";
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+const MAX_COMMAND_TIMEOUT_MS = 60_000;
+/** Calls in flight toward Redis at once; auto-pipelining keeps them on one connection. */
+const MAX_IN_FLIGHT = 512;
+const MAX_QUEUED = 10_000;
+const SCAN_PAGE_SIZE = 500;
+const RECONNECT_BASE_DELAY_MS = 100;
+const RECONNECT_MAX_DELAY_MS = 2000;
+
+type Client = RedisClientType;
+
+function unavailable(reason: string, cause?: unknown): SessionError {
+  return new SessionError("SESSION_UNAVAILABLE", `session backend unavailable: ${reason}`, {
+    details: { retryable: true },
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function validateRedisConfig(config: RedisSessionStoreConfig): { url: string; timeoutMs: number } {
+  const { url, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS } = config;
+  let protocol: string | undefined;
+  try {
+    protocol = typeof url === "string" ? new URL(url).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "redis:" && protocol !== "rediss:") {
+    throw invalidInput("url must be a redis:// or rediss:// URL");
+  }
+  if (
+    !Number.isFinite(commandTimeoutMs) ||
+    commandTimeoutMs <= 0 ||
+    commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS
+  ) {
+    throw invalidInput(`commandTimeoutMs must be in (0, ${MAX_COMMAND_TIMEOUT_MS}]`);
+  }
+  return { url, timeoutMs: commandTimeoutMs };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Sessions in Redis (node-redis, one auto-pipelined connection). Every state
+ * change is one Lua script, so concurrent callers in any number of processes
+ * see atomic creates (with the per-user limit), merges and slides. Every call
+ * is bounded by `commandTimeoutMs`; while Redis is unreachable calls fail fast
+ * with SESSION_UNAVAILABLE (no offline queue) and the client reconnects on its own.
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly #client: Client;
+  readonly #keys: RedisKeyspace;
+  readonly #options: ResolvedStoreOptions;
+  readonly #logger: Logger;
+  readonly #timeoutMs: number;
+  readonly #bulkhead: Bulkhead = createBulkhead({ concurrency: MAX_IN_FLIGHT, maxQueue: MAX_QUEUED });
+  #connected = false;
+  #closed = false;
+
+  private constructor(client: Client, keys: RedisKeyspace, options: ResolvedStoreOptions, timeoutMs: number) {
+    this.#client = client;
+    this.#keys = keys;
+    this.#options = options;
+    this.#logger = options.logger;
+    this.#timeoutMs = timeoutMs;
+    // node-redis emits "error" for every failed (re)connect; an unhandled one would crash the process.
+    client.on("error", (error: unknown) => {
+      if (this.#connected) {
+        this.#connected = false;
+        this.#logger.warn({ error: errorMessage(error) }, "session redis connection lost; reconnecting");
+      }
+    });
+    client.on("ready", () => {
+      if (!this.#connected) this.#logger.info({}, "session redis connection ready");
+      this.#connected = true;
+    });
+  }
+
+  /** Connects (bounded by `commandTimeoutMs`) and returns a ready store, or fails with SESSION_UNAVAILABLE. */
+  static async connect(
+    config: RedisSessionStoreConfig,
+    options: SessionStoreOptions = {},
+  ): Promise<RedisSessionStore> {
+    const resolved = resolveStoreOptions(options);
+    const keys = new RedisKeyspace(config.keyPrefix);
+    const { url, timeoutMs } = validateRedisConfig(config);
+    const client: Client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: {
+        connectTimeout: timeoutMs,
+        reconnectStrategy: (retries: number) =>
+          RECONNECT_BASE_DELAY_MS + backoffDelay(retries, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS),
+      },
+    });
+    const store = new RedisSessionStore(client, keys, resolved, timeoutMs);
+    try {
+      await withDeadline(() => client.connect(), {
+        timeoutMs,
+        onTimeout: (ms) => unavailable(`no connection to redis within ${ms} ms`),
+      });
+    } catch (error) {
+      client.destroy();
+      throw isSessionError(error) ? error : unavailable("cannot connect to redis", error);
+    }
+    return store;
+  }
+
+  async create(input: CreateSessionInput, opts?: CallOptions): Promise<string> {
+    this.#assertUsable(opts);
+    const valid = validateCreateInput(input, this.#options.ttlMs);
+    const keys = this.#keys.newSession(valid.userId);
+    const now = Date.now();
+    const identity = encodeIdentity({
+      userId: valid.userId,
+      username: valid.username,
+      roles: valid.roles,
+      createdAt: now,
+    });
+    const evicted = await this.#run(
+      CREATE,
+      [keys.sessionKey, keys.userKey],
+      [
+        String(now),
+        String(valid.ttlMs),
+        String(this.#options.maxConcurrentSessions),
+        keys.token,
+        keys.sessionKeyPrefix,
+        identity,
+        ...metadataFields(valid.metadata),
+      ],
+      opts,
+    );
+    if (Number(evicted) > 0) {
+      this.#logger.debug(
+        { userId: valid.userId, evicted },
+        "evicted the oldest sessions: per-user limit reached",
+      );
+    }
+    return keys.sessionId;
+  }
+
+  async get(sessionId: string, opts?: CallOptions): Promise<SessionData | null> {
+    this.#assertUsable(opts);
+    const keys = this.#keys.forSessionId(sessionId);
+    if (!keys) return null;
+    const reply = await this.#run(
+      GET,
+      [keys.sessionKey, keys.userKey],
+      [String(Date.now()), this.#options.slidingWindow ? "1" : "0"],
+      opts,
+    );
+    if (reply === null) return null;
+    return decodeSession(sessionId, reply, (userId) => userTag(userId) === keys.tag);
+  }
+
+  async update(sessionId: string, metadata: Record<string, unknown>, opts?: CallOptions): Promise<boolean> {
+    this.#assertUsable(opts);
+    const fields = metadataFields(encodeMetadata(metadata));
+    const keys = this.#keys.forSessionId(sessionId);
+    if (!keys) return false;
+    const updated = await this.#run(
+      UPDATE,
+      [keys.sessionKey, keys.userKey],
+      [String(Date.now()), this.#options.slidingWindow ? "1" : "0", ...fields],
+      opts,
+    );
+    return updated === 1;
+  }
+
+  async refresh(sessionId: string, ttlSeconds?: number, opts?: CallOptions): Promise<boolean> {
+    this.#assertUsable(opts);
+    const ttlMs = ttlSeconds === undefined ? this.#options.ttlMs : ttlToMs(ttlSeconds);
+    const keys = this.#keys.forSessionId(sessionId);
+    if (!keys) return false;
+    const refreshed = await this.#run(
+      REFRESH,
+      [keys.sessionKey, keys.userKey],
+      [String(Date.now()), String(ttlMs)],
+      opts,
+    );
+    return refreshed === 1;
+  }
+
+  async delete(sessionId: string, opts?: CallOptions): Promise<boolean> {
+    this.#assertUsable(opts);
+    const keys = this.#keys.forSessionId(sessionId);
+    if (!keys) return false;
+    const deleted = await this.#run(DELETE, [keys.sessionKey, keys.userKey], [keys.token], opts);
+    return deleted === 1;
+  }
+
+  async listUserSessions(userId: string, opts?: CallOptions): Promise<SessionData[]> {
+    this.#assertUsable(opts);
+    validateUserId(userId);
+    const keys = this.#keys.forUser(userId);
+    const entries = (await this.#run(
+      LIST_USER,
+      [keys.userKey],
+      [keys.sessionKeyPrefix],
+      opts,
+    )) as unknown[][];
+    const sessions: SessionData[] = [];
+    for (const [token, fields] of entries) {
+      try {
+        const session = decodeSession(`${keys.tag}.${String(token)}`, fields, (id) => id === userId);
+        sessions.push(session);
+      } catch (error) {
+        // One unreadable session must not hide the user's others; get() on it reports SESSION_CORRUPT.
+        if (!isSessionError(error)) throw error;
+        this.#logger.warn({ userId, reason: error.details?.reason }, "skipping an unreadable session");
+      }
+    }
+    return sessions;
+  }
+
+  async deleteUserSessions(userId: string, opts?: CallOptions): Promise<number> {
+    this.#assertUsable(opts);
+    validateUserId(userId);
+    const keys = this.#keys.forUser(userId);
+    return Number(await this.#run(DELETE_USER, [keys.userKey], [keys.sessionKeyPrefix], opts));
+  }
+
+  /** Walks the keyspace with SCAN, one bounded call per page, so it never blocks Redis. */
+  async deleteInactiveSessions(idleSince: Date, opts?: CallOptions): Promise<number> {
+    this.#assertUsable(opts);
+    const cutoff = String(validateIdleSince(idleSince));
+    let cursor = "0";
+    let deleted = 0;
+    do {
+      const page = await this.#call(
+        (client) =>
+          client.scan(cursor, { MATCH: this.#keys.sessionKeyPattern, COUNT: SCAN_PAGE_SIZE, TYPE: "hash" }),
+        opts,
+      );
+      cursor = String(page.cursor);
+      const results = await Promise.all(
+        page.keys.map((key) => {
+          const sessionId = this.#keys.sessionIdOfKey(String(key));
+          const keys = sessionId === undefined ? undefined : this.#keys.forSessionId(sessionId);
+          if (!keys) return 0;
+          return this.#run(DELETE_IF_IDLE, [keys.sessionKey, keys.userKey], [cutoff, keys.token], opts);
+        }),
+      );
+      for (const result of results) deleted += Number(result);
+    } while (cursor !== "0");
+    return deleted;
+  }
+
+  async ping(opts?: CallOptions): Promise<boolean> {
+    if (this.#closed || opts?.signal?.aborted) return false;
+    try {
+      return (await this.#call((client) => client.ping(), opts)) === "PONG";
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#client.isOpen) return;
+    try {
+      await withDeadline(() => this.#client.close(), { timeoutMs: this.#timeoutMs });
+    } catch {
+      this.#client.destroy();
+    }
+  }
+
+  #assertUsable(opts: CallOptions | undefined): void {
+    opts?.signal?.throwIfAborted();
+    if (this.#closed) throw new SessionError("SESSION_CLOSED", "session store is closed");
+  }
+
+  #run(script: LuaScript, keys: string[], args: string[], opts: CallOptions | undefined): Promise<unknown> {
+    const options = { keys, arguments: args };
+    return this.#call(async (client) => {
+      try {
+        return await client.evalSha(script.sha1, options);
+      } catch (error) {
+        // Redis forgets scripts on restart or SCRIPT FLUSH; EVAL reloads it into the cache.
+        if (error instanceof ErrorReply && error.message.startsWith("NOSCRIPT")) {
+          return client.eval(script.source, options);
+        }
+        throw error;
+      }
+    }, opts);
+  }
+
+  /** One bounded round trip: bulkhead slot, deadline, and every failure translated to a SessionError. */
+  async #call<T>(operation: (client: Client) => Promise<T>, opts: CallOptions | undefined): Promise<T> {
+    const signal = opts?.signal;
+    try {
+      return await withDeadline((deadline) => this.#bulkhead.run(() => operation(this.#client), deadline), {
+        timeoutMs: this.#timeoutMs,
+        signal,
+        onTimeout: (ms) => unavailable(`redis did not answer within ${ms} ms`),
+      });
+    } catch (error) {
+      if (signal?.aborted && error === signal.reason) throw error;
+      if (isSessionError(error)) throw error;
+      if (error instanceof ErrorReply && /^(WRONGTYPE|SESSION_CORRUPT)/.test(error.message)) {
+        throw new SessionError("SESSION_CORRUPT", "a stored session key holds an unreadable value", {
+          details: { reason: error.message },
+          cause: error,
+        });
+      }
+      if (isCoreError(error) && error.code === "BULKHEAD_FULL") {
+        throw unavailable("too many calls waiting for redis", error);
+      }
+      throw unavailable(errorMessage(error), error);
+    }
+  }
+}

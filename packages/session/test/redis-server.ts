@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/**
+ * A private redis-server on a free loopback port that a test may stop, start,
+ * pause and resume: outage tests never touch the shared Redis on 6379.
+ */
+export class OwnRedisServer {
+  readonly port: number;
+  readonly url: string;
+  readonly #dir: string;
+  readonly #extraArgs: string[];
+  #process: ChildProcess | undefined;
+
+  private constructor(port: number, extraArgs: string[]) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+    this.#dir = mkdtempSync(join(tmpdir(), "session-redis-"));
+    this.#extraArgs = extraArgs;
+  }
+
+  static async start(extraArgs: string[] = []): Promise<OwnRedisServer> {
+    const server = new OwnRedisServer(await freePort(), extraArgs);
+    await server.start();
+    return server;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn(
+      "redis-server",
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        this.#dir,
+        ...this.#extraArgs,
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    this.#process = child;
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 5000);
+      child.stdout?.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes("Ready to accept connections")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited with ${code}: ${output}`));
+      });
+    });
+    child.stdout?.resume();
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    this.#process = undefined;
+    const exited = once(child, "exit");
+    child.kill("SIGCONT");
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Freezes the server: connections stay open but nothing answers (a hung Redis). */
+  pause(): void {
+    this.#process?.kill("SIGSTOP");
+  }
+
+  resume(): void {
+    this.#process?.kill("SIGCONT");
+  }
+
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+}

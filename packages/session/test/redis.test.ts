@@ -1,0 +1,196 @@
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { createSessionStore, isSessionError, type SessionStore } from "../src/index.ts";
+import { runSessionStoreContract } from "./contract.ts";
+import {
+  cleanup,
+  openRedisStore,
+  REDIS_URL,
+  rawClient,
+  redisAvailable,
+  uniquePrefix,
+} from "./redis-fixture.ts";
+
+afterAll(cleanup);
+
+describe.skipIf(!redisAvailable)("redis store", () => {
+  runSessionStoreContract("redis", (options) => openRedisStore(options));
+
+  const alice = { userId: "user-alice", username: "alice", roles: ["user"] };
+  const bob = { userId: "user-bob", username: "bob", roles: ["user"] };
+  const opened: SessionStore[] = [];
+  const open = async (...args: Parameters<typeof openRedisStore>) => {
+    const store = await openRedisStore(...args);
+    opened.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+  });
+
+  async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return isSessionError(error) ? error.code : `not a SessionError: ${String(error)}`;
+  }
+
+  describe("keys", () => {
+    it("carry the prefix and one hash tag per user, and every key has a TTL", async () => {
+      const prefix = uniquePrefix();
+      const store = await open({ ttlSeconds: 300 }, prefix);
+      const aliceIds = [await store.create(alice), await store.create(alice)];
+      const bobId = await store.create(bob);
+      const client = await rawClient();
+      try {
+        const keys: string[] = [];
+        for await (const page of client.scanIterator({ MATCH: `${prefix}*` })) keys.push(...page);
+        expect(keys).toHaveLength(5); // 3 sessions + 2 user indexes
+        const tagOf = (key: string) => /^[^{]*\{([^}]+)\}/.exec(key)?.[1];
+        const aliceTag = aliceIds[0]!.split(".")[0];
+        expect(aliceIds.every((id) => id.startsWith(`${aliceTag}.`))).toBe(true);
+        expect(bobId.startsWith(`${aliceTag}.`)).toBe(false);
+        expect(keys.filter((key) => tagOf(key) === aliceTag)).toHaveLength(3);
+        for (const key of keys) {
+          expect(key.startsWith(prefix)).toBe(true);
+          const ttl = await client.pTTL(key);
+          expect(ttl).toBeGreaterThan(290_000);
+          expect(ttl).toBeLessThanOrEqual(300_000);
+        }
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("a get slides the key's TTL in Redis, not only expiresAt", async () => {
+      const prefix = uniquePrefix();
+      const store = await open({ ttlSeconds: 100 }, prefix);
+      const id = await store.create(alice);
+      const sessionKey = `${prefix}{${id.split(".")[0]}}:s:${id.split(".")[1]}`;
+      const client = await rawClient();
+      try {
+        await client.pExpire(sessionKey, 5000);
+        await store.get(id);
+        expect(await client.pTTL(sessionKey)).toBeGreaterThan(99_000);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("with sliding off, a get leaves the key's TTL alone", async () => {
+      const prefix = uniquePrefix();
+      const store = await open({ ttlSeconds: 100, slidingWindow: false }, prefix);
+      const id = await store.create(alice);
+      const sessionKey = `${prefix}{${id.split(".")[0]}}:s:${id.split(".")[1]}`;
+      const client = await rawClient();
+      try {
+        await client.pExpire(sessionKey, 5000);
+        await store.get(id);
+        expect(await client.pTTL(sessionKey)).toBeLessThanOrEqual(5000);
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  describe("corrupt and foreign values give SESSION_CORRUPT for that session only", () => {
+    async function setup() {
+      const prefix = uniquePrefix();
+      const store = await open({}, prefix);
+      const victim = await store.create({ ...alice, metadata: { n: 1 } });
+      const healthy = await store.create({ ...alice, metadata: { n: 2 } });
+      const [tag, token] = victim.split(".");
+      const client = await rawClient();
+      return { store, victim, healthy, client, key: `${prefix}{${tag}}:s:${token}`, prefix };
+    }
+
+    const corruptions: Array<
+      [string, (client: Awaited<ReturnType<typeof rawClient>>, key: string) => Promise<unknown>]
+    > = [
+      [
+        "a plain string at the key",
+        async (c, key) => c.multi().del(key).set(key, "hello", { PX: 60_000 }).exec(),
+      ],
+      ["identity that is not JSON", (c, key) => c.hSet(key, "d", "{not json")],
+      [
+        "an unknown codec version",
+        (c, key) => c.hSet(key, "d", JSON.stringify({ v: 99, ...alice, createdAt: 1 })),
+      ],
+      [
+        "identity of another user under this user's key",
+        (c, key) => c.hSet(key, "d", JSON.stringify({ v: 1, ...bob, createdAt: 1 })),
+      ],
+      ["metadata that is not JSON", (c, key) => c.hSet(key, "m:n", "{oops")],
+      ["a missing identity", (c, key) => c.hDel(key, "d")],
+    ];
+
+    for (const [name, corrupt] of corruptions) {
+      it(name, async () => {
+        const { store, victim, healthy, client, key } = await setup();
+        try {
+          await corrupt(client, key);
+          expect(await codeOf(store.get(victim))).toBe("SESSION_CORRUPT");
+          expect((await store.get(healthy))?.metadata).toEqual({ n: 2 });
+          const listed = await store.listUserSessions(alice.userId);
+          expect(listed.map((s) => s.sessionId)).toEqual([healthy]);
+          // Erasure still reaches the unreadable session.
+          expect(await store.deleteUserSessions(alice.userId)).toBe(2);
+          expect(await client.exists(key)).toBe(0);
+        } finally {
+          client.destroy();
+        }
+      });
+    }
+
+    it("update and refresh on a foreign value fail typed and leave it untouched", async () => {
+      const { store, victim, client, key } = await setup();
+      try {
+        await client.multi().del(key).set(key, "foreign", { PX: 60_000 }).exec();
+        expect(await codeOf(store.update(victim, { a: 1 }))).toBe("SESSION_CORRUPT");
+        expect(await codeOf(store.refresh(victim))).toBe("SESSION_CORRUPT");
+        expect(await client.get(key)).toBe("foreign");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  describe("concurrency across processes", () => {
+    it("the per-user limit holds for creates racing through two separate connections", async () => {
+      const prefix = uniquePrefix();
+      const first = await open({ maxConcurrentSessions: 5 }, prefix);
+      const second = await open({ maxConcurrentSessions: 5 }, prefix);
+      const ids = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? first : second).create(alice)),
+      );
+      const listed = await first.listUserSessions(alice.userId);
+      expect(listed).toHaveLength(5);
+      const live = await Promise.all(ids.map((id) => second.get(id)));
+      expect(live.filter(Boolean)).toHaveLength(5);
+    });
+
+    it("concurrent metadata merges through two connections all survive", async () => {
+      const prefix = uniquePrefix();
+      const first = await open({}, prefix);
+      const second = await open({}, prefix);
+      const id = await first.create(alice);
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? first : second).update(id, { [`k${i}`]: i })),
+      );
+      expect(Object.keys((await second.get(id))!.metadata)).toHaveLength(50);
+    });
+  });
+
+  describe("configuration errors are typed", () => {
+    it.each([
+      [{ backend: "redis", url: "http://127.0.0.1:6379" }],
+      [{ backend: "redis", url: "not a url" }],
+      [{ backend: "redis", url: REDIS_URL, keyPrefix: "bad{prefix}" }],
+      [{ backend: "redis", url: REDIS_URL, keyPrefix: "with space" }],
+      [{ backend: "redis", url: REDIS_URL, commandTimeoutMs: 0 }],
+      [{ backend: "redis", url: REDIS_URL, commandTimeoutMs: Number.NaN }],
+    ])("%o", async (config) => {
+      expect(await codeOf(createSessionStore(config as never))).toBe("SESSION_INVALID_INPUT");
+    });
+  });
+});
