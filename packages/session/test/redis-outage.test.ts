@@ -1,0 +1,122 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSessionStore, isSessionError, type SessionStore } from "../src/index.ts";
+import { OwnRedisServer } from "./redis-server.ts";
+
+const alice = { userId: "user-alice", username: "alice", roles: ["user"] };
+
+async function failureOf(
+  promise: Promise<unknown>,
+): Promise<{ code: string | undefined; elapsedMs: number }> {
+  const started = performance.now();
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return {
+    code: isSessionError(error) ? error.code : `not a SessionError: ${String(error)}`,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return true;
+    await delay(100);
+  }
+  return false;
+}
+
+// Runs against a redis-server this suite owns on a free port; the shared Redis is never touched.
+describe("redis store outages", () => {
+  let server: OwnRedisServer;
+  let store: SessionStore;
+
+  beforeAll(async () => {
+    server = await OwnRedisServer.start();
+    // Default commandTimeoutMs (2000 ms): the bound these tests hold the store to.
+    store = await createSessionStore({ backend: "redis", url: server.url, keyPrefix: "outage:" });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await server?.dispose();
+  });
+
+  it("a hung Redis (process frozen) fails calls with SESSION_UNAVAILABLE within the 2 s default", async () => {
+    const id = await store.create(alice);
+    server.pause();
+    try {
+      const results = await Promise.all([
+        failureOf(store.get(id)),
+        failureOf(store.create(alice)),
+        failureOf(store.listUserSessions(alice.userId)),
+      ]);
+      for (const { code, elapsedMs } of results) {
+        expect(code).toBe("SESSION_UNAVAILABLE");
+        expect(elapsedMs).toBeLessThan(2600);
+      }
+      expect(await store.ping()).toBe(false);
+    } finally {
+      server.resume();
+    }
+    // The frozen server answers its backlog once resumed; the store keeps working on the same connection.
+    expect((await store.get(id))?.userId).toBe(alice.userId);
+  });
+
+  it("a stopped Redis fails calls fast and typed; the store reconnects by itself when Redis returns", async () => {
+    await store.create(alice);
+    await server.stop();
+    const down = await failureOf(store.get("x".repeat(22) + "." + "y".repeat(43)));
+    expect(down.code).toBe("SESSION_UNAVAILABLE");
+    expect(down.elapsedMs).toBeLessThan(2600);
+    const downCreate = await failureOf(store.create(alice));
+    expect(downCreate.code).toBe("SESSION_UNAVAILABLE");
+    expect(await store.ping()).toBe(false);
+
+    await server.start();
+    // No call into the store restarts it: the client's own reconnect loop finds the server again.
+    expect(await waitUntil(() => store.ping(), 8000)).toBe(true);
+    // The restarted server has an empty script cache: the store reloads its scripts on NOSCRIPT.
+    const id = await store.create(alice);
+    expect((await store.get(id))?.username).toBe("alice");
+    expect(await store.update(id, { back: true })).toBe(true);
+  });
+
+  it("an aborted caller gets its own reason back even while Redis hangs", async () => {
+    server.pause();
+    try {
+      const controller = new AbortController();
+      const reason = new Error("client went away");
+      const pending = store.get(`${"a".repeat(22)}.${"b".repeat(43)}`, { signal: controller.signal });
+      setTimeout(() => controller.abort(reason), 50);
+      await expect(pending).rejects.toBe(reason);
+    } finally {
+      server.resume();
+    }
+  });
+
+  it("creating a store against a Redis that is not there fails with SESSION_UNAVAILABLE in bounded time", async () => {
+    const gone = await OwnRedisServer.start();
+    const url = gone.url;
+    await gone.dispose();
+    const result = await failureOf(createSessionStore({ backend: "redis", url, commandTimeoutMs: 500 }));
+    expect(result.code).toBe("SESSION_UNAVAILABLE");
+    expect(result.elapsedMs).toBeLessThan(1500);
+  });
+
+  it("a custom commandTimeoutMs bounds calls to a hung Redis", async () => {
+    const quick = await createSessionStore({ backend: "redis", url: server.url, commandTimeoutMs: 300 });
+    server.pause();
+    try {
+      const result = await failureOf(quick.get(`${"a".repeat(22)}.${"b".repeat(43)}`));
+      expect(result.code).toBe("SESSION_UNAVAILABLE");
+      expect(result.elapsedMs).toBeGreaterThanOrEqual(250);
+      expect(result.elapsedMs).toBeLessThan(1200);
+    } finally {
+      server.resume();
+      await quick.close();
+    }
+  });
+});
