@@ -295,7 +295,8 @@ function resolveSettings(options: AgentOptions) {
   assertIntegerInRange(settings.turnTimeoutMs, "turnTimeoutMs", 1, 3_600_000);
   assertIntegerInRange(settings.readTimeoutMs, "readTimeoutMs", 1, 600_000);
   assertIntegerInRange(settings.maxConcurrentTurns, "maxConcurrentTurns", 1, 10_000);
-  assertIntegerInRange(settings.maxQueuedTurns, "maxQueuedTurns", 0, 1_000_000);
+  // core's bulkhead refuses every call when its queue bound is 0, so at least one waiting place is required.
+  assertIntegerInRange(settings.maxQueuedTurns, "maxQueuedTurns", 1, 1_000_000);
   return settings;
 }
 

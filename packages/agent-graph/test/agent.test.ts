@@ -1,0 +1,118 @@
+import { tool } from "@langchain/core/tools";
+import { sleep } from "@mcp-langgraph/core";
+import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createAgent, isAgentError } from "../src/index.ts";
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isAgentError(error)) return error.code;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+function syncCodeOf(action: () => unknown): string | undefined {
+  try {
+    action();
+    return undefined;
+  } catch (error) {
+    return isAgentError(error) ? error.code : "not an AgentError";
+  }
+}
+
+/** A calculator that resolves `started` when called, then blocks until the run's signal aborts. */
+function blockingCalculator() {
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+  const blocking = tool(
+    async (_input, config) => {
+      markStarted();
+      await sleep(10_000, config.signal);
+      return "never";
+    },
+    { name: "calculator", description: "blocks", schema: z.object({ expression: z.string() }) },
+  );
+  return { blocking, started };
+}
+
+describe("createAgent options", () => {
+  it.each([
+    [{ maxSteps: 0 }],
+    [{ maxSteps: 1.5 }],
+    [{ maxMessageChars: -1 }],
+    [{ maxHistoryMessages: 0 }],
+    [{ turnTimeoutMs: 0 }],
+    [{ maxConcurrentTurns: 0 }],
+    [{ maxQueuedTurns: 0 }],
+  ])("rejects %j with AGENT_INPUT_INVALID", (options) => {
+    expect(syncCodeOf(() => createAgent({ model: createOfflineChatModel(), ...options }))).toBe(
+      "AGENT_INPUT_INVALID",
+    );
+  });
+
+  it("rejects a missing model and a model that cannot call tools", () => {
+    expect(syncCodeOf(() => createAgent({} as never))).toBe("AGENT_INPUT_INVALID");
+    const toolless = Object.assign(createOfflineChatModel(), { bindTools: undefined });
+    expect(syncCodeOf(() => createAgent({ model: toolless as never }))).toBe("AGENT_MODEL_UNSUPPORTED");
+  });
+
+  it("uses the system prompt it is given", async () => {
+    const seen: string[] = [];
+    const model = createOfflineChatModel();
+    model.callbacks = [
+      {
+        handleChatModelStart: (_llm, [messages]) => {
+          seen.push(String(messages?.[0]?.content));
+        },
+      },
+    ];
+    await createAgent({ model, systemPrompt: "Answer like a pirate." }).chat({
+      threadId: "p",
+      message: "hi",
+    });
+    expect(seen).toEqual(["Answer like a pirate."]);
+  });
+});
+
+describe("turn admission", () => {
+  it("fails fast with AGENT_BUSY when every slot and queue place is taken", async () => {
+    const { blocking, started } = blockingCalculator();
+    const agent = createAgent({
+      model: createOfflineChatModel(),
+      tools: [blocking],
+      maxConcurrentTurns: 1,
+      maxQueuedTurns: 1,
+    });
+    const controller = new AbortController();
+    const running = agent.chat({ threadId: "busy-a", message: "what is 1+1?", signal: controller.signal });
+    await started;
+    const queued = agent.chat({ threadId: "busy-b", message: "hello", signal: controller.signal });
+    expect(await codeOf(agent.chat({ threadId: "busy-c", message: "hello" }))).toBe("AGENT_BUSY");
+    expect(await agent.getConversation("busy-c")).toBeNull();
+    controller.abort();
+    expect(await codeOf(running)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(queued)).toBe("AGENT_CANCELLED");
+  });
+
+  it("lets a caller waiting for a busy thread give up without touching it", async () => {
+    const { blocking, started } = blockingCalculator();
+    const agent = createAgent({ model: createOfflineChatModel(), tools: [blocking] });
+    const first = new AbortController();
+    const running = agent.chat({ threadId: "locked", message: "what is 1+1?", signal: first.signal });
+    await started;
+    const second = new AbortController();
+    const waiting = agent.chat({ threadId: "locked", message: "second turn", signal: second.signal });
+    second.abort();
+    expect(await codeOf(waiting)).toBe("AGENT_CANCELLED");
+    first.abort();
+    expect(await codeOf(running)).toBe("AGENT_CANCELLED");
+    const contents = (await agent.getConversation("locked"))?.map((message) => message.content);
+    expect(contents).not.toContain("second turn");
+  });
+});

@@ -1,0 +1,110 @@
+import { randomBytes } from "node:crypto";
+import { MemorySaver } from "@langchain/langgraph";
+import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { requireService } from "@mcp-langgraph/tooling/integration";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { createAgent, createCheckpointer, isAgentError } from "../src/index.ts";
+
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isAgentError(error)) return error.code;
+    throw error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+describe("createCheckpointer configuration", () => {
+  it('builds an in-memory saver for backend "memory"', async () => {
+    const saver = await createCheckpointer({ backend: "memory" });
+    expect(saver).toBeInstanceOf(MemorySaver);
+    await saver.close();
+  });
+
+  it.each([
+    [{ backend: "redis" }],
+    [undefined],
+    [{ backend: "postgres", connectionString: "mysql://localhost/db" }],
+    [{ backend: "postgres", connectionString: 42 }],
+    [{ backend: "postgres", connectionString: DATABASE_URL, schema: 'x"; DROP TABLE users; --' }],
+    [{ backend: "postgres", connectionString: DATABASE_URL, schema: "1starts_with_digit" }],
+    [{ backend: "postgres", connectionString: DATABASE_URL, schema: "a".repeat(64) }],
+  ])("rejects %j with CHECKPOINTER_CONFIG_INVALID", async (config) => {
+    expect(await codeOf(createCheckpointer(config as never))).toBe("CHECKPOINTER_CONFIG_INVALID");
+  });
+
+  it("fails with CHECKPOINTER_UNAVAILABLE when Postgres cannot be reached", async () => {
+    const unreachable = "postgres://postgres@127.0.0.1:1/test";
+    const attempt = createCheckpointer({
+      backend: "postgres",
+      connectionString: unreachable,
+      connectTimeoutMs: 500,
+    });
+    expect(await codeOf(attempt)).toBe("CHECKPOINTER_UNAVAILABLE");
+  });
+
+  it("never puts connection details in the error message", async () => {
+    const secretUrl = "postgres://postgres:hunter2-secret@127.0.0.1:1/test";
+    try {
+      await createCheckpointer({ backend: "postgres", connectionString: secretUrl, connectTimeoutMs: 500 });
+      expect.unreachable();
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain("hunter2");
+      expect(JSON.stringify((error as { details?: unknown }).details ?? {})).not.toContain("hunter2");
+    }
+  });
+});
+
+const available = await requireService({ name: "Postgres", url: DATABASE_URL });
+
+describe.skipIf(!available)("Postgres checkpointer against a real server", () => {
+  const schema = `agent_ckpt_${randomBytes(6).toString("hex")}`;
+  const config = { backend: "postgres", connectionString: DATABASE_URL, schema } as const;
+
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+
+  it("regression: processes starting at once raced the migrations; setup now runs under an advisory lock", async () => {
+    const savers = await Promise.all([
+      createCheckpointer(config),
+      createCheckpointer(config),
+      createCheckpointer(config),
+    ]);
+    const client = new pg.Client({ connectionString: DATABASE_URL });
+    await client.connect();
+    const { rows } = await client.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
+      [schema],
+    );
+    await client.end();
+    expect(rows.map((row) => row.table_name)).toEqual([
+      "checkpoint_blobs",
+      "checkpoint_migrations",
+      "checkpoint_writes",
+      "checkpoints",
+    ]);
+    await Promise.all(savers.map((saver) => saver.close()));
+  });
+
+  it("turns a store failure into CHECKPOINTER_UNAVAILABLE for the agent's callers", async () => {
+    const saver = await createCheckpointer(config);
+    const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
+    await agent.chat({ threadId: "closed-pool", message: "hello" });
+    await saver.close();
+    expect(await codeOf(agent.getConversation("closed-pool"))).toBe("CHECKPOINTER_UNAVAILABLE");
+    expect(await codeOf(agent.chat({ threadId: "closed-pool", message: "hello" }))).toBe(
+      "CHECKPOINTER_UNAVAILABLE",
+    );
+    expect(await codeOf(agent.searchConversations(["closed-pool"], "hello"))).toBe(
+      "CHECKPOINTER_UNAVAILABLE",
+    );
+  });
+});
