@@ -1,14 +1,136 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { LlmError } from "./errors.js";
+import { createProviderGuards, type ProviderGuards } from "./guards.js";
+import { resolveProviderAndModel } from "./infer.js";
 import { createOfflineChatModel } from "./offline-model.js";
 import type { ChatModelOptions } from "./options.js";
+import { DEFAULT_PRICING } from "./pricing.js";
+import { buildProviderModel } from "./providers.js";
+import { type ModelRoute, ResilientChatModel } from "./resilient-model.js";
+import { SamplingChatModel, type SamplingChatModelFields } from "./sampling-model.js";
+
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RETRIES = 2;
+const DEFAULT_RETRY_BASE_DELAY_MS = 500;
+const DEFAULT_MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * Settings a fallback inherits from the model it backs up. Keys, URLs and the
+ * `azure`/`bedrock` blocks are deliberately absent: each model in a chain names
+ * its own, so one provider's credentials never reach another provider.
+ */
+const INHERITED_SETTINGS = [
+  "temperature",
+  "maxTokens",
+  "timeoutMs",
+  "maxRetries",
+  "retryBaseDelayMs",
+  "maxRetryAfterMs",
+  "maxConcurrency",
+  "maxQueue",
+  "circuitBreaker",
+] as const satisfies readonly (keyof ChatModelOptions)[];
 
 /**
  * Builds the chat model the options describe. No provider and no model means the
- * offline deterministic model, so a fresh install works without keys.
+ * offline deterministic model, so a fresh install works without keys. Every other
+ * configuration returns a resilient model (retry, deadline, bulkhead, circuit
+ * breaker, fallbacks) over the maintained @langchain integrations.
  */
 export async function createChatModel(options: ChatModelOptions = {}): Promise<BaseChatModel> {
-  const provider = options.provider ?? "offline";
-  if (provider === "offline") return createOfflineChatModel();
-  throw new LlmError("LLM_CONFIG", `provider "${provider}" is not supported yet`);
+  const chain = [options, ...(options.fallbacks ?? []).map((fallback) => inheritSettings(options, fallback))];
+  const resolved = chain.map((entry) => ({ entry, ...resolveProviderAndModel(entry.provider, entry.model) }));
+  if (resolved.length === 1 && resolved[0]?.provider === "offline") return createOfflineChatModel();
+  const guards = options.guards ?? createProviderGuards();
+  const pricing = { ...DEFAULT_PRICING, ...options.pricing };
+  const routes = resolved.map(({ entry, provider, model }) =>
+    makeRoute(provider, model, buildProviderModel(provider, model, entry), entry, guards, pricing),
+  );
+  return new ResilientChatModel(routes, { onUsage: options.onUsage, logger: options.logger });
+}
+
+export interface SamplingChatModelOptions
+  extends SamplingChatModelFields,
+    Pick<
+      ChatModelOptions,
+      (typeof INHERITED_SETTINGS)[number] | "fallbacks" | "guards" | "pricing" | "onUsage" | "logger"
+    > {}
+
+/**
+ * A chat model answered by the MCP client's model via sampling, behind the same
+ * deadline, retry, bulkhead and breaker as any provider, with optional fallbacks
+ * (e.g. the offline model when the client declines to sample).
+ */
+export async function createSamplingChatModel(options: SamplingChatModelOptions): Promise<BaseChatModel> {
+  if (typeof options.sample !== "function") {
+    throw new LlmError("LLM_CONFIG", "createSamplingChatModel needs a sample function");
+  }
+  const guards = options.guards ?? createProviderGuards();
+  const pricing = { ...DEFAULT_PRICING, ...options.pricing };
+  const sampling = new SamplingChatModel({
+    sample: options.sample,
+    maxTokens: options.maxTokens,
+    temperature: options.temperature,
+    modelPreferences: options.modelPreferences,
+  });
+  const routes = [makeRoute("sampling", "mcp-client", sampling, options, guards, pricing)];
+  for (const fallback of options.fallbacks ?? []) {
+    const entry = inheritSettings(options, fallback);
+    const { provider, model } = resolveProviderAndModel(entry.provider, entry.model);
+    routes.push(
+      makeRoute(provider, model, buildProviderModel(provider, model, entry), entry, guards, pricing),
+    );
+  }
+  return new ResilientChatModel(routes, { onUsage: options.onUsage, logger: options.logger });
+}
+
+function inheritSettings(primary: ChatModelOptions, fallback: ChatModelOptions): ChatModelOptions {
+  const inherited: ChatModelOptions = {};
+  for (const key of INHERITED_SETTINGS) {
+    if (primary[key] !== undefined) Object.assign(inherited, { [key]: primary[key] });
+  }
+  return { ...inherited, ...fallback, fallbacks: undefined };
+}
+
+function makeRoute(
+  provider: string,
+  model: string,
+  chatModel: BaseChatModel,
+  options: ChatModelOptions,
+  guards: ProviderGuards,
+  pricing: ModelRoute["pricing"],
+): ModelRoute {
+  const guard = guards.for(`${provider} ${options.baseUrl ?? ""}`, {
+    maxConcurrency: options.maxConcurrency,
+    maxQueue: options.maxQueue,
+    failureThreshold: options.circuitBreaker?.failureThreshold,
+    resetTimeoutMs: options.circuitBreaker?.resetTimeoutMs,
+  });
+  return {
+    provider,
+    model,
+    chatModel,
+    runnable: chatModel,
+    guard,
+    timeoutMs: positive("timeoutMs", options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+    maxRetries: nonNegative("maxRetries", options.maxRetries ?? DEFAULT_MAX_RETRIES),
+    retryBaseDelayMs: nonNegative(
+      "retryBaseDelayMs",
+      options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
+    ),
+    maxRetryAfterMs: nonNegative("maxRetryAfterMs", options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS),
+    pricing,
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw new LlmError("LLM_CONFIG", `${name} must be a positive number`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0)
+    throw new LlmError("LLM_CONFIG", `${name} must be a whole number ≥ 0`);
+  return value;
 }

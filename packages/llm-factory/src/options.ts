@@ -60,6 +60,8 @@ export interface ChatModelOptions {
   maxRetries?: number;
   /** First backoff ceiling in ms; doubles per retry with full jitter (default 500). */
   retryBaseDelayMs?: number;
+  /** A Retry-After longer than this is not waited for: the call fails over instead (default 30 000). */
+  maxRetryAfterMs?: number;
   /** Calls in flight per provider (default 64). */
   maxConcurrency?: number;
   /** Calls allowed to wait for a slot per provider before failing fast (default 1 000). */

@@ -1,0 +1,139 @@
+import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import { ChatAnthropic } from "@langchain/anthropic";
+import { ChatBedrockConverse } from "@langchain/aws";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { ChatGoogleGenerativeAI } from "@langchain/google-genai";
+import { ChatOllama } from "@langchain/ollama";
+import { AzureChatOpenAI, ChatOpenAI } from "@langchain/openai";
+import { fetchBoundToCallSignal } from "./call-signal.js";
+import { LlmError } from "./errors.js";
+import { createOfflineChatModel } from "./offline-model.js";
+import type { ChatModelOptions, ProviderName } from "./options.js";
+
+export const DEFAULT_OLLAMA_BASE_URL = "http://127.0.0.1:11434";
+// The openai SDK refuses to start without a key; self-hosted OpenAI-compatible servers often need none.
+const NO_KEY_PLACEHOLDER = "not-needed";
+
+/**
+ * Builds the maintained @langchain integration for one provider with its own
+ * retries switched off (the resilient wrapper owns retry, deadline and breaker),
+ * and every value passed explicitly so the integrations never fall back to
+ * reading process.env themselves.
+ */
+export function buildProviderModel(
+  provider: ProviderName,
+  model: string,
+  options: ChatModelOptions,
+): BaseChatModel {
+  const common = { model, temperature: options.temperature, maxRetries: 0 };
+  switch (provider) {
+    case "offline":
+      return createOfflineChatModel();
+    case "openai":
+      return new ChatOpenAI({
+        ...common,
+        apiKey: requireKey(provider, options.apiKey),
+        maxTokens: options.maxTokens,
+        streamUsage: true,
+        configuration: { baseURL: options.baseUrl },
+      });
+    case "openai-compatible":
+      if (!options.baseUrl) {
+        throw new LlmError("LLM_CONFIG", "provider openai-compatible needs a base URL (OPENAI_BASE_URL)");
+      }
+      return new ChatOpenAI({
+        ...common,
+        apiKey: options.apiKey || NO_KEY_PLACEHOLDER,
+        maxTokens: options.maxTokens,
+        streamUsage: true,
+        configuration: { baseURL: options.baseUrl },
+      });
+    case "azure": {
+      const azure = options.azure ?? {};
+      const endpoint = azure.endpoint ?? options.baseUrl;
+      if (!endpoint && !azure.instanceName) {
+        throw new LlmError(
+          "LLM_CONFIG",
+          "provider azure needs an endpoint (AZURE_OPENAI_ENDPOINT) or instance name",
+        );
+      }
+      return new AzureChatOpenAI({
+        ...common,
+        maxTokens: options.maxTokens,
+        streamUsage: true,
+        azureOpenAIApiKey: requireKey(provider, options.apiKey),
+        azureOpenAIEndpoint: endpoint,
+        azureOpenAIApiInstanceName: endpoint ? undefined : azure.instanceName,
+        azureOpenAIApiDeploymentName: azure.deploymentName ?? model,
+        azureOpenAIApiVersion: azure.apiVersion ?? "2024-10-21",
+      });
+    }
+    case "anthropic":
+      return new ChatAnthropic({
+        ...common,
+        apiKey: requireKey(provider, options.apiKey),
+        anthropicApiUrl: options.baseUrl,
+        maxTokens: options.maxTokens ?? 4096,
+        streamUsage: true,
+      });
+    case "google":
+      return new ChatGoogleGenerativeAI({
+        ...common,
+        apiKey: requireKey(provider, options.apiKey),
+        baseUrl: options.baseUrl,
+        maxOutputTokens: options.maxTokens,
+        streamUsage: true,
+      });
+    case "ollama":
+      return new ChatOllama({
+        ...common,
+        baseUrl: options.baseUrl ?? DEFAULT_OLLAMA_BASE_URL,
+        numPredict: options.maxTokens,
+        fetch: fetchBoundToCallSignal(),
+      });
+    case "bedrock":
+      return buildBedrockModel(model, options);
+  }
+}
+
+function buildBedrockModel(model: string, options: ChatModelOptions): BaseChatModel {
+  const bedrock = options.bedrock ?? {};
+  if (!bedrock.region) throw new LlmError("LLM_CONFIG", "provider bedrock needs a region (AWS_REGION)");
+  if (Boolean(bedrock.accessKeyId) !== Boolean(bedrock.secretAccessKey)) {
+    throw new LlmError(
+      "LLM_CONFIG",
+      "provider bedrock needs both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither (default credential chain)",
+    );
+  }
+  const credentials =
+    bedrock.accessKeyId && bedrock.secretAccessKey
+      ? {
+          accessKeyId: bedrock.accessKeyId,
+          secretAccessKey: bedrock.secretAccessKey,
+          sessionToken: bedrock.sessionToken,
+        }
+      : undefined;
+  // Our own client: the integration only takes an https host name (no gateway or test URL) and leaves
+  // the SDK's own retries on, which would multiply ours. No credentials means the AWS default chain.
+  const client = new BedrockRuntimeClient({
+    region: bedrock.region,
+    endpoint: options.baseUrl,
+    credentials,
+    maxAttempts: 1,
+  });
+  return new ChatBedrockConverse({
+    model,
+    temperature: options.temperature,
+    maxTokens: options.maxTokens,
+    maxRetries: 0,
+    region: bedrock.region,
+    credentials,
+    client,
+    streamUsage: true,
+  });
+}
+
+function requireKey(provider: ProviderName, apiKey: string | undefined): string {
+  if (!apiKey) throw new LlmError("LLM_CONFIG", `provider ${provider} needs an API key`);
+  return apiKey;
+}

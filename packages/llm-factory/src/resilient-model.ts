@@ -1,0 +1,361 @@
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
+import {
+  BaseChatModel,
+  type BaseChatModelCallOptions,
+  type BindToolsInput,
+} from "@langchain/core/language_models/chat_models";
+import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
+import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
+import type { Runnable } from "@langchain/core/runnables";
+import { type Logger, noopLogger, raceAbort, retry, withDeadline } from "@mcp-langgraph/core";
+import { runWithCallSignal } from "./call-signal.js";
+import { isLlmError, LlmError } from "./errors.js";
+import { acquireSlot, enterCircuit, guardErrorToLlmError } from "./guarded-call.js";
+import type { ProviderGuard } from "./guards.js";
+import { estimateCostUsd, type PricingTable, type UsageReport } from "./pricing.js";
+import { isRetryable, type ProviderContext, toLlmError } from "./provider-errors.js";
+
+type ChatRunnable = Runnable<BaseLanguageModelInput, AIMessageChunk>;
+
+/** One model in a fallback chain, with the guards of its provider. */
+export interface ModelRoute extends ProviderContext {
+  chatModel: BaseChatModel;
+  /** `chatModel`, or `chatModel` with tools bound. */
+  runnable: ChatRunnable;
+  guard: ProviderGuard;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBaseDelayMs: number;
+  maxRetryAfterMs: number;
+  pricing: PricingTable;
+}
+
+export interface ResilienceHooks {
+  onUsage?: ((report: UsageReport) => void) | undefined;
+  logger?: Logger | undefined;
+}
+
+const RETRY_MAX_DELAY_MS = 8_000;
+
+/**
+ * A LangChain chat model over a fallback chain of provider models. Each call runs
+ * route by route: retry (backoff + jitter, Retry-After) → circuit breaker →
+ * deadline (caller signal + timeoutMs) → bulkhead slot → the provider's own
+ * integration, which receives the combined signal so an abandoned call closes
+ * its HTTP request. Streams fall back only before their first chunk: after that,
+ * switching models would splice two different answers together.
+ */
+export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> {
+  readonly routes: readonly ModelRoute[];
+  readonly #hooks: ResilienceHooks;
+  readonly #logger: Logger;
+
+  constructor(routes: readonly ModelRoute[], hooks: ResilienceHooks = {}) {
+    super({});
+    if (routes.length === 0) throw new LlmError("LLM_CONFIG", "a chat model needs at least one route");
+    this.routes = routes;
+    this.#hooks = hooks;
+    this.#logger = hooks.logger ?? noopLogger;
+  }
+
+  static override lc_name() {
+    return "ResilientChatModel";
+  }
+
+  _llmType() {
+    return "resilient";
+  }
+
+  override bindTools(
+    tools: BindToolsInput[],
+    kwargs?: Partial<BaseChatModelCallOptions>,
+  ): Runnable<BaseLanguageModelInput, AIMessageChunk, BaseChatModelCallOptions> {
+    const routes = this.routes.map((route) => {
+      if (typeof route.chatModel.bindTools !== "function") {
+        throw new LlmError(
+          "LLM_CONFIG",
+          `${route.provider} model "${route.model}" does not support tool calling`,
+        );
+      }
+      return { ...route, runnable: route.chatModel.bindTools(tools, kwargs) as ChatRunnable };
+    });
+    return new ResilientChatModel(routes, this.#hooks);
+  }
+
+  async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
+    const message = await this.#acrossRoutes(options.signal, (route) =>
+      this.#invokeRoute(route, messages, options),
+    );
+    return { generations: [{ text: message.text, message }] };
+  }
+
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    const stream = await this.#acrossRoutes(options.signal, (route) =>
+      retry(() => GuardedStream.open(route, messages, options), retryOptions(route, options.signal)),
+    );
+    const startedAt = stream.startedAt;
+    let usage: UsageMetadata | undefined;
+    try {
+      for (let next = stream.first; !next.done; next = await stream.next()) {
+        const chunk = next.value;
+        if (chunk.usage_metadata) usage = chunk.usage_metadata;
+        yield new ChatGenerationChunk({ text: chunk.text, message: chunk });
+        await runManager?.handleLLMNewToken(chunk.text);
+      }
+    } finally {
+      stream.abandon();
+    }
+    const report = this.#report(stream.route, usage, startedAt);
+    if (report) {
+      yield new ChatGenerationChunk({
+        text: "",
+        message: new AIMessageChunk({ content: "", response_metadata: costMetadata(report) }),
+      });
+    }
+  }
+
+  async #invokeRoute(route: ModelRoute, messages: BaseMessage[], options: this["ParsedCallOptions"]) {
+    const startedAt = performance.now();
+    const message = await retry(
+      () =>
+        route.guard.breaker
+          .execute(() =>
+            withDeadline(
+              async (signal) => {
+                const release = await acquireSlot(route.guard.bulkhead, signal);
+                try {
+                  return await runWithCallSignal(signal, () =>
+                    route.runnable.invoke(messages, providerCallOptions(options, signal)),
+                  );
+                } catch (error) {
+                  throw signal.aborted ? signal.reason : toLlmError(error, route);
+                } finally {
+                  release();
+                }
+              },
+              { timeoutMs: route.timeoutMs, signal: options.signal, onTimeout: timeoutError(route) },
+            ),
+          )
+          .catch((error: unknown) => {
+            throw guardErrorToLlmError(error, route);
+          }),
+      retryOptions(route, options.signal),
+    );
+    const report = this.#report(route, message.usage_metadata, startedAt);
+    return new AIMessage({
+      content: message.content,
+      id: message.id,
+      tool_calls: message.tool_calls,
+      invalid_tool_calls: message.invalid_tool_calls,
+      additional_kwargs: message.additional_kwargs,
+      usage_metadata: message.usage_metadata,
+      response_metadata: { ...message.response_metadata, ...(report ? costMetadata(report) : {}) },
+    });
+  }
+
+  /** Tries each route in order; a caller abort ends the chain at once. */
+  async #acrossRoutes<T>(
+    signal: AbortSignal | undefined,
+    attempt: (route: ModelRoute) => Promise<T>,
+  ): Promise<T> {
+    const failures: LlmError[] = [];
+    for (const [index, route] of this.routes.entries()) {
+      try {
+        return await attempt(route);
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        const failure = isLlmError(error) ? error : toLlmError(error, route);
+        failures.push(failure);
+        if (index < this.routes.length - 1) {
+          this.#logger.warn(
+            { provider: route.provider, model: route.model, code: failure.code },
+            "LLM call failed; falling back to the next model",
+          );
+        }
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    throw new LlmError(
+      "LLM_UNAVAILABLE",
+      `all ${failures.length} models failed: ${failures.map((failure) => failure.code).join(", ")}`,
+      {
+        cause: new AggregateError(failures, "every model in the fallback chain failed"),
+        details: {
+          attempts: failures.map((failure) => ({
+            provider: failure.details?.provider,
+            model: failure.details?.model,
+            code: failure.code,
+          })),
+        },
+      },
+    );
+  }
+
+  #report(route: ModelRoute, usage: UsageMetadata | undefined, startedAt: number): UsageReport | undefined {
+    if (!usage) return undefined;
+    const report: UsageReport = {
+      provider: route.provider,
+      model: route.model,
+      inputTokens: usage.input_tokens,
+      outputTokens: usage.output_tokens,
+      totalTokens: usage.total_tokens,
+      estimatedCostUsd: estimateCostUsd(route.model, usage, route.pricing),
+      latencyMs: Math.round(performance.now() - startedAt),
+    };
+    try {
+      this.#hooks.onUsage?.(report);
+    } catch (error) {
+      // A metrics hook must never fail the call that produced the answer.
+      this.#logger.warn({ error: String(error) }, "onUsage hook threw");
+    }
+    return report;
+  }
+}
+
+/**
+ * One streaming attempt against one route, holding its circuit admission and
+ * bulkhead slot until the stream ends. Opening waits for the first chunk, so
+ * connection failures and error statuses surface while retry/fallback can still help.
+ * Each chunk must arrive within `timeoutMs` of the previous one (an idle deadline:
+ * long answers are fine, a stalled stream is not).
+ */
+class GuardedStream {
+  readonly startedAt = performance.now();
+  first!: IteratorResult<AIMessageChunk>;
+  #iterator: AsyncIterator<AIMessageChunk> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #controller = new AbortController();
+  readonly #signal: AbortSignal;
+  #finish: ((error?: unknown) => void) | undefined;
+
+  private constructor(
+    readonly route: ModelRoute,
+    callerSignal: AbortSignal | undefined,
+  ) {
+    this.#signal = callerSignal
+      ? AbortSignal.any([callerSignal, this.#controller.signal])
+      : this.#controller.signal;
+  }
+
+  static async open(
+    route: ModelRoute,
+    messages: BaseMessage[],
+    options: BaseChatModelCallOptions,
+  ): Promise<GuardedStream> {
+    const stream = new GuardedStream(route, options.signal);
+    let circuit: Awaited<ReturnType<typeof enterCircuit>>;
+    try {
+      circuit = await enterCircuit(route.guard.breaker);
+    } catch (error) {
+      throw guardErrorToLlmError(error, route);
+    }
+    let release: (() => void) | undefined;
+    stream.#finish = (error) => {
+      stream.#finish = undefined;
+      clearTimeout(stream.#timer);
+      release?.();
+      if (error === undefined) circuit.succeed();
+      else circuit.fail(error);
+    };
+    try {
+      stream.#armDeadline();
+      release = await acquireSlot(route.guard.bulkhead, stream.#signal);
+      const iterable = await runWithCallSignal(stream.#signal, () =>
+        route.runnable.stream(messages, providerCallOptions(options, stream.#signal)),
+      );
+      stream.#iterator = iterable[Symbol.asyncIterator]();
+      stream.first = await stream.next();
+      return stream;
+    } catch (error) {
+      throw stream.#fail(error);
+    }
+  }
+
+  async next(): Promise<IteratorResult<AIMessageChunk>> {
+    const iterator = this.#iterator;
+    if (!iterator) throw new Error("stream not opened");
+    try {
+      this.#armDeadline();
+      const result = await raceAbort(
+        runWithCallSignal(this.#signal, () => iterator.next()),
+        this.#signal,
+      );
+      if (result.done) this.#finish?.();
+      return result;
+    } catch (error) {
+      throw this.#fail(error);
+    }
+  }
+
+  /** Ends a stream the consumer stopped reading; a no-op once it has finished. */
+  abandon() {
+    if (!this.#finish) return;
+    // Not the provider's fault, so it does not count against its circuit.
+    this.#finish(new Error("stream abandoned by its consumer"));
+    this.#controller.abort(new Error("stream abandoned by its consumer"));
+  }
+
+  #armDeadline() {
+    clearTimeout(this.#timer);
+    const { timeoutMs } = this.route;
+    this.#timer = setTimeout(() => this.#controller.abort(timeoutError(this.route)(timeoutMs)), timeoutMs);
+  }
+
+  #fail(error: unknown): unknown {
+    const failure = this.#signal.aborted
+      ? this.#signal.reason
+      : guardErrorToLlmError(toLlmErrorUnlessAbort(error, this.route), this.route);
+    this.#finish?.(failure);
+    // Closes the provider's HTTP request if it is still open.
+    if (!this.#controller.signal.aborted) this.#controller.abort(failure);
+    return failure;
+  }
+}
+
+function toLlmErrorUnlessAbort(error: unknown, route: ModelRoute): unknown {
+  return isLlmError(error) ? error : toLlmError(error, route);
+}
+
+function retryOptions(route: ModelRoute, signal: AbortSignal | undefined) {
+  return {
+    retries: route.maxRetries,
+    baseDelayMs: route.retryBaseDelayMs,
+    maxDelayMs: RETRY_MAX_DELAY_MS,
+    signal,
+    classify: (error: unknown) => {
+      if (!isLlmError(error) || !isRetryable(error)) return { retry: false };
+      const retryAfterMs = error.retryAfterMs;
+      // A provider asking for a long pause is better served by the next model in the chain.
+      if (retryAfterMs !== undefined && retryAfterMs > route.maxRetryAfterMs) return { retry: false };
+      return { retry: true, retryAfterMs };
+    },
+  };
+}
+
+/** The call options a provider integration receives: ours minus what LangChain already applied. */
+function providerCallOptions(options: BaseChatModelCallOptions, signal: AbortSignal) {
+  const { signal: _callerSignal, timeout: _timeout, callbacks: _callbacks, ...forwarded } = options;
+  // Explicit empty callbacks: the outer model reports this run; inheriting the ambient
+  // callbacks would report every token twice (stream events, LangGraph "messages" mode).
+  return { ...forwarded, signal, callbacks: [] };
+}
+
+function timeoutError(route: ModelRoute) {
+  return (timeoutMs: number) =>
+    new LlmError(
+      "LLM_TIMEOUT",
+      `${route.provider} model "${route.model}" did not answer within ${timeoutMs} ms`,
+      {
+        details: { provider: route.provider, model: route.model, timeoutMs },
+      },
+    );
+}
+
+function costMetadata(report: UsageReport) {
+  return { llm_provider: report.provider, estimated_cost_usd: report.estimatedCostUsd };
+}
