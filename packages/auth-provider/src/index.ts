@@ -1,3 +1,20 @@
+export { createMemoryApiKeyStore } from "./api-key-memory-store.js";
+export {
+  createRedisApiKeyStore,
+  type RedisApiKeyStoreOptions,
+  type RedisCommandClient,
+} from "./api-key-redis-store.js";
+export {
+  type ApiKeyInfo,
+  type ApiKeyManager,
+  type ApiKeyManagerOptions,
+  type ApiKeyOwner,
+  type ApiKeyStore,
+  type CreateApiKeyOptions,
+  type CreatedApiKey,
+  createApiKeyManager,
+  type StoredApiKey,
+} from "./api-keys.js";
 export { type ClaimMappingOptions, principalFromClaims } from "./claims.js";
 export { AUTH_ERROR_FAMILY, AuthError, type AuthErrorCode, isAuthError } from "./errors.js";
 export { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from "./jwt-verify.js";
