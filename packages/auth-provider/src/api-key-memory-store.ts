@@ -15,9 +15,9 @@ export function createMemoryApiKeyStore(): ApiKeyStore {
 
   function add(record: StoredApiKey) {
     byId.set(record.id, copy(record));
-    let ids = idsByOwner.get(record.owner);
-    if (ids === undefined) idsByOwner.set(record.owner, (ids = new Set()));
+    const ids = idsByOwner.get(record.owner) ?? new Set<string>();
     ids.add(record.id);
+    idsByOwner.set(record.owner, ids);
   }
 
   function drop(record: StoredApiKey) {
