@@ -92,6 +92,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   const localProvider = deps.localProvider;
   if (localProvider) {
     app.get("/.well-known/jwks.json", (c) => c.json(localProvider.jwks()));
+    // Discovery for the local issuer, so any OIDC verifier (e.g. the stdio binary's MCP_TOKEN check) can find its keys.
+    app.get("/.well-known/openid-configuration", (c) =>
+      c.json({
+        issuer: config.auth.issuer,
+        jwks_uri: `${config.publicUrl}/.well-known/jwks.json`,
+        response_types_supported: [],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: localProvider.jwks().keys.map((key) => key.alg),
+      }),
+    );
 
     app.post("/auth/login", async (c) => {
       const body = await c.req.json().catch(() => undefined);
