@@ -2,7 +2,7 @@ import { defineConfig, mergeConfig } from "vitest/config";
 
 // Workspace packages resolve to their TypeScript sources in tests (the
 // "@mcp-langgraph/source" export condition), so a test never runs stale dist.
-const sourceConditions = ["@mcp-langgraph/source", "import", "module", "node", "default"];
+const sourceConditions = ["@mcp-langgraph/source", "node", "import", "default"];
 
 /** @param {import("vitest/config").UserConfig} [overrides] */
 export function defineProjectConfig(overrides = {}) {

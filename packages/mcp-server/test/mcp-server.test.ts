@@ -1,0 +1,147 @@
+import type { Principal } from "@mcp-langgraph/auth-provider";
+import { Client } from "@modelcontextprotocol/client";
+import { InMemoryTransport } from "@modelcontextprotocol/server";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMcpServer, createMcpServices, type RunningMcpServices, roleTuples } from "../src/index.ts";
+
+const principal = (name: string, roles: string[]): Principal => ({
+  userId: `user:${name}`,
+  username: name,
+  roles,
+  scopes: [],
+  expiresAt: new Date(Date.now() + 3_600_000),
+  claims: {},
+});
+
+const open: { services: RunningMcpServices; clients: Client[] }[] = [];
+
+async function setup(options: { conformanceFixtures?: boolean } = {}) {
+  const services = await createMcpServices({
+    authorizer: { backend: "embedded" },
+    model: {},
+    checkpointer: { backend: "memory" },
+  });
+  const entry = { services, clients: [] as Client[] };
+  open.push(entry);
+  /** A client connected as `who`, over an in-memory transport pair. */
+  const connectAs = async (who: Principal) => {
+    const server = createMcpServer({ services, principalOf: () => who, ...options });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: "test", version: "1" });
+    await client.connect(clientSide);
+    entry.clients.push(client);
+    return client;
+  };
+  return { services, connectAs };
+}
+
+afterEach(async () => {
+  for (const { services, clients } of open.splice(0)) {
+    await Promise.all(clients.map((client) => client.close()));
+    await services.close();
+  }
+});
+
+const textOf = (result: { content?: unknown }) =>
+  ((result.content ?? []) as { text?: string }[]).map((item) => item.text ?? "").join("\n");
+const threadOf = (result: { structuredContent?: unknown }) =>
+  (result.structuredContent as { thread_id: string }).thread_id;
+
+describe("roleTuples", () => {
+  it("turns only well-formed role names into contextual tuples", () => {
+    const tuples = roleTuples(principal("alice", ["user", "team-a", "bad role", "x#y", ""]));
+    expect(tuples).toEqual([
+      { user: "user:alice", relation: "assignee", object: "role:user" },
+      { user: "user:alice", relation: "assignee", object: "role:team-a" },
+    ]);
+  });
+});
+
+describe("createMcpServer", () => {
+  it("offers the agent tools, resources and prompts, and no conformance fixtures by default", async () => {
+    const { connectAs } = await setup();
+    const client = await connectAs(principal("alice", ["user"]));
+    const { tools } = await client.listTools();
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      "agent_chat",
+      "conversation_get",
+      "conversation_search",
+    ]);
+    const chat = tools.find((tool) => tool.name === "agent_chat");
+    expect(chat?.inputSchema.required).toEqual(["message"]);
+    expect((await client.listPrompts()).prompts.map((prompt) => prompt.name)).toEqual([
+      "summarize_conversation",
+    ]);
+    expect((await client.listResourceTemplates()).resourceTemplates[0]?.uriTemplate).toBe(
+      "conversation://{thread_id}",
+    );
+  });
+
+  it("registers the conformance fixtures only when asked", async () => {
+    const { connectAs } = await setup({ conformanceFixtures: true });
+    const client = await connectAs(principal("alice", ["user"]));
+    const { tools } = await client.listTools();
+    const fixture = tools.find((tool) => tool.name === "json_schema_2020_12_tool");
+    expect(fixture?.inputSchema).toMatchObject({
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $defs: { address: { type: "object" } },
+      additionalProperties: false,
+    });
+  });
+
+  it("grants tools through roles from the principal, never from arguments", async () => {
+    const { connectAs } = await setup();
+    const guest = await connectAs(principal("gus", ["guest"]));
+    const denied = await guest.callTool({ name: "agent_chat", arguments: { message: "2+2", role: "user" } });
+    expect(denied.isError).toBe(true);
+    expect(denied.structuredContent).toMatchObject({ error: { code: "FORBIDDEN" } });
+
+    const user = await connectAs(principal("uma", ["user"]));
+    const allowed = await user.callTool({ name: "agent_chat", arguments: { message: "2+2" } });
+    expect(allowed.isError).toBeFalsy();
+    expect(textOf(allowed)).toContain("4");
+  });
+
+  it("lets only the owner read, continue, list and summarise a conversation", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    const threadId = threadOf(
+      await alice.callTool({ name: "agent_chat", arguments: { message: "remember 4242" } }),
+    );
+
+    const aliceView = await alice.readResource({ uri: `conversation://${threadId}` });
+    expect(JSON.stringify(aliceView.contents)).toContain("remember 4242");
+    await expect(bob.readResource({ uri: `conversation://${threadId}` })).rejects.toThrow(
+      /not found or is not yours/,
+    );
+    await expect(
+      bob.getPrompt({ name: "summarize_conversation", arguments: { thread_id: threadId } }),
+    ).rejects.toThrow();
+
+    const aliceList = await alice.listResources();
+    expect(aliceList.resources.map((resource) => resource.uri)).toContain(`conversation://${threadId}`);
+    expect((await bob.listResources()).resources).toEqual([]);
+
+    const prompt = await alice.getPrompt({
+      name: "summarize_conversation",
+      arguments: { thread_id: threadId },
+    });
+    expect(JSON.stringify(prompt.messages)).toContain("remember 4242");
+  });
+
+  it("denies every call when the authorizer fails (fail closed)", async () => {
+    const { services, connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user", "admin"]));
+    await services.authorizer.close();
+    for (const name of ["agent_chat", "conversation_search"] as const) {
+      const result = await alice.callTool({
+        name,
+        arguments: name === "agent_chat" ? { message: "1+1" } : { query: "x" },
+      });
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent).toMatchObject({ error: { code: "AUTHZ_UNAVAILABLE" } });
+    }
+  });
+});
