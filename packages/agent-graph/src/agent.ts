@@ -6,6 +6,7 @@ import {
   HumanMessage,
   isAIMessage,
   isHumanMessage,
+  isToolMessage,
   SystemMessage,
 } from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
@@ -31,6 +32,7 @@ import {
 } from "@mcp-langgraph/core";
 import { calculatorTool } from "./calculator-tool.js";
 import { AgentError, isAgentError } from "./errors.js";
+import { EventQueue } from "./event-queue.js";
 import {
   type ConversationMessage,
   closeUnansweredToolCalls,
@@ -65,8 +67,23 @@ export interface ChatInput {
   signal?: AbortSignal;
 }
 
+/** What `streamChat` yields, in order; the last event of a successful turn is always `reply`. */
+export type AgentEvent =
+  /** A piece of the assistant's text as the model produces it. */
+  | { type: "token"; text: string }
+  | { type: "tool_call"; name: string; args: Record<string, unknown> }
+  | { type: "tool_result"; name: string; content: string }
+  | { type: "reply"; reply: AgentReply };
+
+type EmitEvent = (event: AgentEvent) => void;
+
 export interface Agent {
   chat(input: ChatInput): Promise<AgentReply>;
+  /**
+   * The same turn as `chat`, as events. Failures are thrown from the iterator as
+   * the same typed errors; stopping the iteration early cancels the turn.
+   */
+  streamChat(input: ChatInput): AsyncIterable<AgentEvent>;
   /** The thread's messages, or null when the thread does not exist. */
   getConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<ConversationMessage[] | null>;
   /** Case-insensitive substring search over the given threads only; unknown threads are ignored. */
@@ -172,16 +189,17 @@ export function createAgent(options: AgentOptions): Agent {
     });
   }
 
-  async function runTurn(input: ChatInput, signal: AbortSignal): Promise<AgentReply> {
+  async function runTurn(input: ChatInput, signal: AbortSignal, emit?: EmitEvent): Promise<AgentReply> {
     const history = (await readMessages(input.threadId, signal)) ?? [];
     assertHistoryRoom(history, settings);
     const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
-    const result = await graph.invoke(
+    const stream = await graph.stream(
       { messages: [...closeUnansweredToolCalls(history), question] },
       {
         configurable: { thread_id: input.threadId },
         context: input.model ? { model: input.model } : {},
         signal,
+        streamMode: emit ? ["values", "messages", "updates"] : ["values"],
         // Each step's checkpoint is written before the next step starts, so a cancelled or failed
         // turn leaves the same state on every checkpointer: the steps that completed, no more.
         durability: "sync",
@@ -189,7 +207,11 @@ export function createAgent(options: AgentOptions): Agent {
         recursionLimit: settings.maxSteps * 2 + 2,
       },
     );
-    const messages = result.messages;
+    let messages: BaseMessage[] = [];
+    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+      if (mode === "values") messages = (chunk as { messages: BaseMessage[] }).messages;
+      else if (emit) emitStreamChunk(mode, chunk, emit);
+    }
     const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
     const last = turnMessages.at(-1);
     if (!last || !isAIMessage(last) || (last.tool_calls?.length ?? 0) > 0) {
@@ -206,25 +228,46 @@ export function createAgent(options: AgentOptions): Agent {
     };
   }
 
+  function startTurn(input: ChatInput, emit?: EmitEvent): Promise<AgentReply> {
+    assertThreadId(input?.threadId);
+    assertText(input.message, "message", settings.maxMessageChars);
+    if (input.model) bindTools(input.model, tools);
+    const turnSignal = deadlineSignal(settings.turnTimeoutMs, input.signal);
+    // The caller hears about a cancel or timeout at once, but the thread stays locked until the
+    // run has really stopped and flushed its checkpoints, so the next turn never races it.
+    const settled = threadLocks.run(
+      input.threadId,
+      () => turns.run(() => runTurn(input, turnSignal, emit), turnSignal),
+      turnSignal,
+    );
+    // When the signal wins the race below, the run's own outcome has no reader left.
+    settled.catch(() => {});
+    return raceAbort(settled, turnSignal).catch((error: unknown) => {
+      throw toAgentError(error, input.signal, turnSignal, settings.turnTimeoutMs);
+    });
+  }
+
   return {
     async chat(input) {
-      assertThreadId(input?.threadId);
-      assertText(input.message, "message", settings.maxMessageChars);
-      if (input.model) bindTools(input.model, tools);
-      const turnSignal = deadlineSignal(settings.turnTimeoutMs, input.signal);
-      // The caller hears about a cancel or timeout at once, but the thread stays locked until the
-      // run has really stopped and flushed its checkpoints, so the next turn never races it.
-      const settled = threadLocks.run(
-        input.threadId,
-        () => turns.run(() => runTurn(input, turnSignal), turnSignal),
-        turnSignal,
+      return startTurn(input);
+    },
+
+    async *streamChat(input) {
+      const consumer = new AbortController();
+      const signal = input.signal ? AbortSignal.any([input.signal, consumer.signal]) : consumer.signal;
+      const events = new EventQueue<AgentEvent>();
+      startTurn({ ...input, signal }, (event) => events.push(event)).then(
+        (reply) => {
+          events.push({ type: "reply", reply });
+          events.end();
+        },
+        (error: unknown) => events.fail(error),
       );
-      // When the signal wins the race below, the run's own outcome has no reader left.
-      settled.catch(() => {});
       try {
-        return await raceAbort(settled, turnSignal);
-      } catch (error) {
-        throw toAgentError(error, input.signal, turnSignal, settings.turnTimeoutMs);
+        yield* events;
+      } finally {
+        // A consumer that stops iterating early (client gone) cancels the turn; after the end it is a no-op.
+        consumer.abort();
       }
     },
 
@@ -271,6 +314,26 @@ export function createAgent(options: AgentOptions): Agent {
       return hits;
     },
   };
+}
+
+function emitStreamChunk(mode: string, chunk: unknown, emit: EmitEvent) {
+  if (mode === "messages") {
+    const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
+    if (metadata.langgraph_node === "agent" && isAIMessage(message) && message.text) {
+      emit({ type: "token", text: message.text });
+    }
+    return;
+  }
+  const updates = chunk as Record<string, { messages?: BaseMessage[] } | undefined>;
+  for (const message of updates.agent?.messages ?? []) {
+    if (!isAIMessage(message)) continue;
+    for (const call of message.tool_calls ?? [])
+      emit({ type: "tool_call", name: call.name, args: call.args });
+  }
+  for (const message of updates.tools?.messages ?? []) {
+    if (isToolMessage(message))
+      emit({ type: "tool_result", name: message.name ?? "", content: message.text });
+  }
 }
 
 function resolveSettings(options: AgentOptions) {

@@ -1,5 +1,6 @@
 export {
   type Agent,
+  type AgentEvent,
   type AgentOptions,
   type AgentReply,
   type ChatInput,

@@ -5,7 +5,14 @@ import { sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel, OfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type Agent, type AgentOptions, calculatorTool, createAgent, isAgentError } from "../src/index.ts";
+import {
+  type Agent,
+  type AgentEvent,
+  type AgentOptions,
+  calculatorTool,
+  createAgent,
+  isAgentError,
+} from "../src/index.ts";
 
 /** Opens the store under test; a second open() sees the same threads, as another process would. */
 export interface CheckpointerHarness {
@@ -246,6 +253,53 @@ export function describeAgentContract(
         const attempt = agentWith().chat({ threadId, message: "hi", model: toolless as never });
         expect(await codeOf(attempt)).toBe("AGENT_MODEL_UNSUPPORTED");
         expect(await agentWith().getConversation(threadId)).toBeNull();
+      });
+    });
+
+    describe("streamChat", () => {
+      it("yields the tool call, its result, the answer's tokens, then the reply", async () => {
+        const threadId = newThreadId();
+        const events: AgentEvent[] = [];
+        for await (const event of agentWith().streamChat({ threadId, message: "what is 6*7?" }))
+          events.push(event);
+        expect(events.filter((event) => event.type !== "token")).toEqual([
+          { type: "tool_call", name: "calculator", args: { expression: "6*7" } },
+          { type: "tool_result", name: "calculator", content: "42" },
+          { type: "reply", reply: expect.objectContaining({ threadId }) },
+        ]);
+        const last = events.at(-1);
+        const tokens = events.flatMap((event) => (event.type === "token" ? [event.text] : []));
+        expect(tokens.length).toBeGreaterThan(1);
+        expect(last?.type === "reply" && last.reply.reply).toBe(tokens.join(""));
+        expect(await agentWith().getConversation(threadId)).toEqual(
+          last?.type === "reply" && last.reply.messages,
+        );
+      });
+
+      it("throws the same typed errors as chat", async () => {
+        const attempt = (async () => {
+          for await (const _ of agentWith().streamChat({ threadId: newThreadId(), message: "" })) {
+            // draining
+          }
+        })();
+        expect(await codeOf(attempt)).toBe("AGENT_INPUT_INVALID");
+      });
+
+      it("cancels the turn when the consumer stops iterating", async () => {
+        const threadId = newThreadId();
+        const { model, counter } = countingModel();
+        const agent = agentWith({ model, tools: [blockingCalculator(() => {})] });
+        for await (const event of agent.streamChat({ threadId, message: "what is 6*7?" })) {
+          if (event.type === "tool_call") break;
+        }
+        // The abandoned turn releases the thread once it has stopped; the next turn then runs normally.
+        // Whether the tool-call step was saved depends on when the abort landed, so only the ends are fixed.
+        const next = await agentWith().chat({ threadId, message: "hello" });
+        const roles = next.messages.map((message) => message.role);
+        expect(roles[0]).toBe("user");
+        expect(roles.slice(-2)).toEqual(["user", "assistant"]);
+        expect(next.messages.map((message) => message.content)).not.toContain("never");
+        expect(counter.calls).toBe(1);
       });
     });
 
