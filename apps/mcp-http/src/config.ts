@@ -46,6 +46,8 @@ const envSchema = z
     SESSION_TTL_SECONDS: positiveInt(86_400),
     SESSION_MAX_PER_USER: positiveInt(5),
 
+    TOOL_ROLES: csv,
+
     MCP_SESSION_IDLE_SECONDS: positiveInt(1800),
     MCP_MAX_SESSIONS_PER_USER: positiveInt(16),
     MCP_CONFORMANCE_FIXTURES: flag,
@@ -86,6 +88,8 @@ export interface AppConfig {
   sessionTtlSeconds: number;
   sessionMaxPerUser: number;
   mcp: { idleSeconds: number; maxSessionsPerUser: number; conformanceFixtures: boolean };
+  /** Roles whose holders may execute the agent tools. */
+  toolRoles: string[];
 }
 
 export class ConfigError extends Error {
@@ -125,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessions: e.SESSION_BACKEND === "redis" ? { backend: "redis", url: e.REDIS_URL } : { backend: "memory" },
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
+    toolRoles: e.TOOL_ROLES.length > 0 ? e.TOOL_ROLES : ["user", "admin"],
     mcp: {
       idleSeconds: e.MCP_SESSION_IDLE_SECONDS,
       maxSessionsPerUser: e.MCP_MAX_SESSIONS_PER_USER,

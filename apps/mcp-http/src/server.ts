@@ -47,6 +47,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     authorizer: { backend: "embedded" },
     model: {},
     checkpointer: { backend: "memory" },
+    toolRoles: config.toolRoles,
     logger,
   });
   const sessions = await createSessionStore(config.sessions, {

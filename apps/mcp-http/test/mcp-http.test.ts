@@ -100,6 +100,19 @@ describe("authentication of /mcp", () => {
     }
   });
 
+  it("answers 401 once the login session behind a token has expired", async () => {
+    const shortLived = await startTestServer({ SESSION_TTL_SECONDS: "1" });
+    try {
+      const token = await login(shortLived.url, "alice", "alice-pw");
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const response = await postMcp(shortLived.url, INITIALIZE, { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it("stops accepting a token once its login session is logged out", async () => {
     const token = await login(server.url, "bob", "bob-pw");
     expect((await postMcp(server.url, INITIALIZE, { authorization: `Bearer ${token}` })).status).toBe(200);
