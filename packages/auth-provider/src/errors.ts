@@ -21,6 +21,8 @@ export type AuthErrorCode =
   | "API_KEY_LIMIT"
   /** The operation names something that does not exist (e.g. revoking an unknown key id). */
   | "NOT_FOUND"
+  /** The caller is authenticated but may not do this (e.g. act for that user). */
+  | "FORBIDDEN"
   /** The provider cannot do this (e.g. refresh without a client configured). */
   | "NOT_SUPPORTED";
 

@@ -36,5 +36,17 @@ export {
   type PasswordLoginOptions,
 } from "./oidc-provider.js";
 export type { PasswordVaultOptions } from "./password-vault.js";
+export {
+  createRoleMapping,
+  loadRoleMappingFile,
+  parseRoleMapping,
+  planTupleSync,
+  type RelationTuple,
+  type RoleMapping,
+  type RoleMappingMatcher,
+  type RoleMappingRule,
+  type TupleSyncPlan,
+} from "./role-mapping.js";
+export { type ActForOptions, actForUser, type DelegationCheck } from "./service-principals.js";
 export type { AuthProvider, CallOptions, JsonWebKey, Principal, TokenSet } from "./types.js";
 export { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";
