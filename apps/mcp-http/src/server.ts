@@ -10,7 +10,7 @@ import {
   parseLocalUsers,
 } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
-import { createMcpServer, createMcpServices } from "@mcp-langgraph/mcp-server";
+import { createMcpServer, createMcpServices, McpToolError } from "@mcp-langgraph/mcp-server";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
@@ -83,8 +83,10 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       createMcpServer({
         services,
         principalOf: (ctx) => {
+          // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
           const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
-          return principal ?? ANONYMOUS_LOOPBACK_PRINCIPAL;
+          if (!principal) throw new McpToolError("FORBIDDEN", "The request is not authenticated.");
+          return principal;
         },
         conformanceFixtures: config.mcp.conformanceFixtures,
       }),
