@@ -21,10 +21,12 @@ const LIST_CODES = {
  */
 export class Engine {
   #model: AuthorizationModel;
-  readonly #store = new TupleStore();
+  readonly #store: TupleStore;
 
-  constructor(model: string | AuthorizationModel) {
+  /** `store` lets several engines (one per model version) share one set of tuples. */
+  constructor(model: string | AuthorizationModel, store = new TupleStore()) {
     this.#model = typeof model === "string" ? compileModel(model) : model;
+    this.#store = store;
   }
 
   get model(): AuthorizationModel {
@@ -39,6 +41,11 @@ export class Engine {
     this.#model = typeof model === "string" ? compileModel(model) : model;
   }
 
+  /** Whether a tuple with this key (object, relation, user) is stored. */
+  has(tuple: Tuple): boolean {
+    return this.#store.has(tuple);
+  }
+
   get size(): number {
     return this.#store.size;
   }
@@ -48,7 +55,7 @@ export class Engine {
     if (!Array.isArray(contextualTuples)) {
       throw validationError(OpenFgaErrorCode.validation, "contextualTuples must be an array");
     }
-    assertValidTuples(this.#model, contextualTuples);
+    assertValidTuples(this.#model, contextualTuples, "contextual");
     const overlay = new TupleStore();
     for (const tuple of contextualTuples) overlay.add(tuple);
     return new OverlayReader(this.#store, overlay);
@@ -83,13 +90,24 @@ export class Engine {
 
   /** Validates all tuples first, so a bad one writes nothing; already-present tuples are kept as they are. */
   write(tuples: readonly Tuple[]): void {
-    assertArray(tuples);
-    assertValidTuples(this.#model, tuples);
+    this.assertWritable(tuples);
     for (const tuple of tuples) this.#store.add(tuple);
+  }
+
+  /** Throws the error `write(tuples)` would, without writing. */
+  assertWritable(tuples: readonly Tuple[]): void {
+    assertArray(tuples);
+    assertValidTuples(this.#model, tuples, "write");
   }
 
   /** Deletes by tuple key (object, relation, user); absent tuples are ignored. */
   delete(tuples: readonly Tuple[]): void {
+    this.assertDeletable(tuples);
+    for (const tuple of tuples) this.#store.remove(tuple);
+  }
+
+  /** Deletes are checked for form only, so tuples a newer model no longer allows can still be removed. */
+  assertDeletable(tuples: readonly Tuple[]): void {
     assertArray(tuples);
     for (const tuple of tuples) {
       if (
@@ -105,11 +123,32 @@ export class Engine {
         );
       }
     }
-    for (const tuple of tuples) this.#store.remove(tuple);
   }
 
+  /**
+   * Stored tuples matching the filter, with OpenFGA's Read rules: an empty
+   * filter reads everything; otherwise `object` is required, either `type:id`
+   * or a bare `type:` together with a `user`.
+   */
   read(filter: Partial<Tuple>): Tuple[] {
-    return [...this.#store.read(filter ?? {})].map(({ user, relation, object, condition }) =>
+    const { user, relation, object } = filter ?? {};
+    const given = user !== undefined || relation !== undefined || object !== undefined;
+    if (given) {
+      const typeOnly = typeof object === "string" && /^[^\s:#@*]+:$/.test(object);
+      if (typeof object !== "string" || (!typeOnly && !parseObject(object))) {
+        throw validationError(
+          OpenFgaErrorCode.validation,
+          "a read filter needs an object ('type:id' or 'type:')",
+        );
+      }
+      if (typeOnly && typeof user !== "string") {
+        throw validationError(
+          OpenFgaErrorCode.validation,
+          "a read filter with a bare 'type:' object needs a user",
+        );
+      }
+    }
+    return [...this.#store.read({ user, relation, object })].map(({ user, relation, object, condition }) =>
       condition ? { user, relation, object, condition } : { user, relation, object },
     );
   }

@@ -32,7 +32,8 @@ export interface TypeDefinition {
 }
 
 export interface AuthorizationModel {
-  dsl: string;
+  /** The model in OpenFGA's JSON form (what its API stores and returns). */
+  json: AuthorizationModelJson;
   types: Map<string, TypeDefinition>;
   conditions: Map<string, CompiledCondition>;
 }
@@ -53,7 +54,9 @@ interface JsonRelationReference {
   condition?: string;
 }
 
-interface JsonModel {
+/** OpenFGA's JSON form of a model, as `WriteAuthorizationModel` takes it. */
+export interface AuthorizationModelJson {
+  schema_version?: string;
   type_definitions: Array<{
     type: string;
     relations?: Record<string, JsonUserset>;
@@ -93,9 +96,10 @@ function toRewrite(json: JsonUserset): Rewrite {
  * the conditions lifted off the restrictions, which leaves the rules it checks
  * intact, and checks the lifted condition names itself.
  */
-function validate(dsl: string, json: JsonModel): void {
+function validate(dsl: string | undefined, json: AuthorizationModelJson): void {
   try {
-    validator.validateDSL(dsl);
+    if (dsl !== undefined) validator.validateDSL(dsl);
+    else validator.validateJSON(json as unknown as Parameters<typeof validator.validateJSON>[0]);
     return;
   } catch (error) {
     if (!(error instanceof TypeError)) throw error;
@@ -129,11 +133,29 @@ function validate(dsl: string, json: JsonModel): void {
  * syntax transformer, so a model is accepted here exactly when the OpenFGA CLI accepts it.
  */
 export function compileModel(dsl: string): AuthorizationModel {
-  let json: JsonModel;
-  try {
+  return compile(() => {
     if (typeof dsl !== "string") throw new TypeError("the model must be OpenFGA DSL text");
-    json = transformer.transformDSLToJSONObject(dsl) as unknown as JsonModel;
+    const json = transformer.transformDSLToJSONObject(dsl) as unknown as AuthorizationModelJson;
     validate(dsl, json);
+    return json;
+  });
+}
+
+/** Validates and compiles a model in OpenFGA's JSON form (as the HTTP API carries it). */
+export function compileModelJson(json: AuthorizationModelJson): AuthorizationModel {
+  return compile(() => {
+    if (typeof json !== "object" || json === null || !Array.isArray(json.type_definitions)) {
+      throw new TypeError("the model needs type_definitions");
+    }
+    validate(undefined, json);
+    return json;
+  });
+}
+
+function compile(parse: () => AuthorizationModelJson): AuthorizationModel {
+  let json: AuthorizationModelJson;
+  try {
+    json = parse();
   } catch (error) {
     throw new AuthzError("AUTHZ_INVALID_MODEL", `invalid authorization model: ${(error as Error).message}`, {
       cause: error,
@@ -167,5 +189,5 @@ export function compileModel(dsl: string): AuthorizationModel {
     }
     types.set(typeJson.type, { name: typeJson.type, relations });
   }
-  return { dsl, types, conditions };
+  return { json, types, conditions };
 }

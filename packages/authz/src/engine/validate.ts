@@ -10,8 +10,23 @@ const invalidTuple = (tuple: Tuple, reason: string) =>
     `invalid tuple '${tuple.object}#${tuple.relation}@${tuple.user}': ${reason}`,
   );
 
-/** Why a tuple cannot be written under `model`, or undefined when it fits (OpenFGA 2027). */
-export function tupleProblem(model: AuthorizationModel, tuple: Tuple): AuthzError | undefined {
+/**
+ * Where a tuple comes from decides OpenFGA's error code: a written tuple with
+ * an unknown object type or relation is 2021 / 2022 and a bad condition 2000,
+ * while a contextual tuple reports every problem as 2027 (invalid tuple).
+ */
+export type TupleSource = "write" | "contextual";
+
+/** Why a tuple does not fit `model`, or undefined when it does. */
+export function tupleProblem(
+  model: AuthorizationModel,
+  tuple: Tuple,
+  source: TupleSource,
+): AuthzError | undefined {
+  const asWritten = (code: number, reason: string) =>
+    source === "write"
+      ? validationError(code, `invalid tuple '${tuple.object}#${tuple.relation}@${tuple.user}': ${reason}`)
+      : invalidTuple(tuple, reason);
   if (
     typeof tuple?.object !== "string" ||
     typeof tuple.relation !== "string" ||
@@ -22,9 +37,14 @@ export function tupleProblem(model: AuthorizationModel, tuple: Tuple): AuthzErro
   const object = parseObject(tuple.object);
   if (!object) return invalidTuple(tuple, "object must be 'type:id'");
   const type = model.types.get(object.type);
-  if (!type) return invalidTuple(tuple, `type '${object.type}' not found`);
+  if (!type) return asWritten(OpenFgaErrorCode.typeNotFound, `type '${object.type}' not found`);
   const relation = type.relations.get(tuple.relation);
-  if (!relation) return invalidTuple(tuple, `relation '${object.type}#${tuple.relation}' not found`);
+  if (!relation) {
+    return asWritten(
+      OpenFgaErrorCode.relationNotFound,
+      `relation '${object.type}#${tuple.relation}' not found`,
+    );
+  }
   const user = parseUser(tuple.user);
   if (!user) return invalidTuple(tuple, "user must be 'type:id', 'type:*' or 'type:id#relation'");
   const userType = model.types.get(user.type);
@@ -35,16 +55,19 @@ export function tupleProblem(model: AuthorizationModel, tuple: Tuple): AuthzErro
   const condition = tuple.condition;
   if (condition !== undefined) {
     if (typeof condition?.name !== "string" || condition.name === "") {
-      return invalidTuple(tuple, "condition needs a name");
+      return asWritten(OpenFgaErrorCode.validation, "condition needs a name");
     }
     if (!model.conditions.has(condition.name)) {
-      return invalidTuple(tuple, `condition '${condition.name}' is not defined in the model`);
+      return asWritten(
+        OpenFgaErrorCode.validation,
+        `condition '${condition.name}' is not defined in the model`,
+      );
     }
     if (
       condition.context !== undefined &&
       (typeof condition.context !== "object" || condition.context === null)
     ) {
-      return invalidTuple(tuple, "condition context must be an object");
+      return asWritten(OpenFgaErrorCode.validation, "condition context must be an object");
     }
   }
   const key = restrictionKey(user.type, user.relation, user.wildcard, condition?.name);
@@ -57,9 +80,13 @@ export function tupleProblem(model: AuthorizationModel, tuple: Tuple): AuthzErro
   return undefined;
 }
 
-export function assertValidTuples(model: AuthorizationModel, tuples: readonly Tuple[]): void {
+export function assertValidTuples(
+  model: AuthorizationModel,
+  tuples: readonly Tuple[],
+  source: TupleSource,
+): void {
   for (const tuple of tuples) {
-    const problem = tupleProblem(model, tuple);
+    const problem = tupleProblem(model, tuple, source);
     if (problem) throw problem;
   }
 }

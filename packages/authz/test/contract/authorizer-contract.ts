@@ -1,0 +1,218 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type Authorizer, isAuthzError, type Tuple } from "../../src/index.ts";
+
+/** Creates a fresh, empty authorizer for `model` (and disposes of anything it needed in `close`). */
+export type AuthorizerFactory = (model: string) => Promise<Authorizer>;
+
+export const CONTRACT_MODEL = `model
+  schema 1.1
+
+type user
+
+type group
+  relations
+    define member: [user, group#member]
+
+type folder
+  relations
+    define owner: [user]
+    define viewer: [user, user:*, group#member] or owner
+
+type document
+  relations
+    define parent: [folder]
+    define owner: [user]
+    define blocked: [user]
+    define editor: [user, user with office_hours] or owner
+    define viewer: ([user, group#member] or editor or viewer from parent) but not blocked
+    define auditor: [user] and viewer
+
+condition office_hours(hour: int, opens: int) {
+  hour >= opens && hour < 18
+}
+`;
+
+async function errorOf(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+/**
+ * The behaviour every Authorizer implementation must share, run against each
+ * backend (embedded engine, OpenFGA server API) so they answer alike.
+ */
+export function describeAuthorizerContract(name: string, create: AuthorizerFactory) {
+  describe(`Authorizer contract: ${name}`, () => {
+    let authz: Authorizer;
+
+    beforeEach(async () => {
+      authz = await create(CONTRACT_MODEL);
+      await authz.writeTuples([
+        { user: "user:anne", relation: "owner", object: "document:plan" },
+        { user: "user:bob", relation: "member", object: "group:eng" },
+        { user: "group:eng#member", relation: "member", object: "group:all" },
+        { user: "group:all#member", relation: "viewer", object: "document:roadmap" },
+        { user: "folder:shared", relation: "parent", object: "document:notes" },
+        { user: "user:*", relation: "viewer", object: "folder:shared" },
+        { user: "user:carl", relation: "blocked", object: "document:notes" },
+        { user: "user:anne", relation: "auditor", object: "document:plan" },
+        { user: "user:bob", relation: "auditor", object: "document:plan" },
+        {
+          user: "user:dora",
+          relation: "editor",
+          object: "document:plan",
+          condition: { name: "office_hours", context: { opens: 9 } },
+        },
+      ]);
+    });
+
+    afterEach(async () => {
+      await authz.close();
+    });
+
+    it("answers direct, computed, userset, wildcard and tuple-to-userset relations", async () => {
+      const cases: Array<[string, string, string, boolean]> = [
+        ["user:anne", "owner", "document:plan", true],
+        ["user:anne", "viewer", "document:plan", true],
+        ["user:bob", "viewer", "document:roadmap", true],
+        ["user:zoe", "viewer", "document:roadmap", false],
+        ["user:zoe", "viewer", "document:notes", true],
+        ["user:bob", "owner", "document:plan", false],
+      ];
+      for (const [user, relation, object, expected] of cases) {
+        expect(await authz.check({ user, relation, object }), `${user} ${relation} ${object}`).toBe(expected);
+      }
+    });
+
+    it("applies exclusion and intersection", async () => {
+      expect(await authz.check({ user: "user:carl", relation: "viewer", object: "document:notes" })).toBe(
+        false,
+      );
+      expect(await authz.check({ user: "user:anne", relation: "auditor", object: "document:plan" })).toBe(
+        true,
+      );
+      expect(await authz.check({ user: "user:bob", relation: "auditor", object: "document:plan" })).toBe(
+        false,
+      );
+    });
+
+    it("counts contextual tuples for one query only", async () => {
+      const query = { user: "user:eve", relation: "viewer", object: "document:roadmap" };
+      const contextualTuples: Tuple[] = [{ user: "user:eve", relation: "member", object: "group:eng" }];
+      expect(await authz.check({ ...query, contextualTuples })).toBe(true);
+      expect(await authz.check(query)).toBe(false);
+    });
+
+    it("evaluates conditions with the request context, the tuple's own context winning", async () => {
+      const query = { user: "user:dora", relation: "editor", object: "document:plan" };
+      expect(await authz.check({ ...query, context: { hour: 10 } })).toBe(true);
+      expect(await authz.check({ ...query, context: { hour: 20 } })).toBe(false);
+      expect(await authz.check({ ...query, context: { hour: 8, opens: 0 } })).toBe(false);
+      const missing = await errorOf(authz.check(query));
+      expect(isAuthzError(missing) && missing.openfgaCode).toBe(2000);
+    });
+
+    it("batch-checks in order", async () => {
+      expect(
+        await authz.batchCheck([
+          { user: "user:anne", relation: "owner", object: "document:plan" },
+          { user: "user:bob", relation: "owner", object: "document:plan" },
+          { user: "user:bob", relation: "viewer", object: "document:roadmap" },
+          { user: "user:dora", relation: "editor", object: "document:plan", context: { hour: 12 } },
+        ]),
+      ).toEqual([true, false, true, true]);
+      expect(await authz.batchCheck([])).toEqual([]);
+    });
+
+    it("lists objects", async () => {
+      expect(
+        (await authz.listObjects({ user: "user:bob", relation: "viewer", type: "document" })).sort(),
+      ).toEqual(["document:notes", "document:roadmap"]);
+      expect(
+        (
+          await authz.listObjects({
+            user: "user:eve",
+            relation: "owner",
+            type: "document",
+            contextualTuples: [{ user: "user:eve", relation: "owner", object: "document:draft" }],
+          })
+        ).sort(),
+      ).toEqual(["document:draft"]);
+    });
+
+    it("writes idempotently, deletes, and reads back with OpenFGA's filters", async () => {
+      const tuple = { user: "user:fay", relation: "owner", object: "document:spec" };
+      await authz.writeTuples([tuple]);
+      await authz.writeTuples([tuple]);
+      expect(await authz.readTuples({ object: "document:spec" })).toEqual([tuple]);
+      expect(await authz.readTuples({ user: "user:fay", object: "document:" })).toEqual([tuple]);
+      expect(await authz.check({ ...tuple })).toBe(true);
+      await authz.deleteTuples([tuple]);
+      await authz.deleteTuples([tuple]);
+      expect(await authz.readTuples({ object: "document:spec" })).toEqual([]);
+      expect(await authz.check({ ...tuple })).toBe(false);
+      const conditional = await authz.readTuples({ object: "document:plan", relation: "editor" });
+      expect(conditional).toEqual([
+        {
+          user: "user:dora",
+          relation: "editor",
+          object: "document:plan",
+          condition: { name: "office_hours", context: { opens: 9 } },
+        },
+      ]);
+      expect((await authz.readTuples({})).length).toBe(10);
+    });
+
+    it("rejects a tuple the model does not allow with 2027 and writes nothing", async () => {
+      const error = await errorOf(
+        authz.writeTuples([
+          { user: "user:gus", relation: "owner", object: "document:other" },
+          { user: "group:eng#member", relation: "owner", object: "document:other" },
+        ]),
+      );
+      expect(isAuthzError(error) && [error.code, error.openfgaCode]).toEqual(["AUTHZ_VALIDATION", 2027]);
+      expect(await authz.readTuples({ object: "document:other" })).toEqual([]);
+    });
+
+    it("rejects unknown types and relations with OpenFGA's codes", async () => {
+      const badRelation = await errorOf(
+        authz.check({ user: "user:anne", relation: "nope", object: "document:plan" }),
+      );
+      expect(isAuthzError(badRelation) && badRelation.openfgaCode).toBe(2000);
+      const badType = await errorOf(
+        authz.listObjects({ user: "user:anne", relation: "viewer", type: "nope" }),
+      );
+      expect(isAuthzError(badType) && badType.openfgaCode).toBe(2021);
+      const badListRelation = await errorOf(
+        authz.listObjects({ user: "user:anne", relation: "nope", type: "document" }),
+      );
+      expect(isAuthzError(badListRelation) && badListRelation.openfgaCode).toBe(2022);
+      const badContextual = await errorOf(
+        authz.check({
+          user: "user:anne",
+          relation: "viewer",
+          object: "document:plan",
+          contextualTuples: [{ user: "folder:x", relation: "owner", object: "document:plan" }],
+        }),
+      );
+      expect(isAuthzError(badContextual) && badContextual.openfgaCode).toBe(2027);
+    });
+
+    it("rejects a read filter OpenFGA would reject", async () => {
+      const error = await errorOf(authz.readTuples({ relation: "owner" }));
+      expect(isAuthzError(error) && error.code).toBe("AUTHZ_VALIDATION");
+    });
+
+    it("refuses calls after close", async () => {
+      await authz.close();
+      const error = await errorOf(
+        authz.check({ user: "user:anne", relation: "owner", object: "document:plan" }),
+      );
+      expect(isAuthzError(error)).toBe(true);
+    });
+  });
+}
