@@ -1,6 +1,6 @@
 import type { Logger } from "@mcp-langgraph/core";
 import { SessionError } from "./errors.js";
-import { isRandomSessionToken, randomSessionToken } from "./session-id.js";
+import { randomSessionToken, SESSION_TOKEN_LENGTH } from "./session-id.js";
 import type {
   CallOptions,
   CreateSessionInput,
@@ -26,8 +26,11 @@ interface StoredSession {
   readonly userId: string;
   readonly username: string;
   readonly roles: readonly string[];
-  /** Values kept JSON-encoded so callers never share mutable state with the store (and Redis behaves alike). */
-  readonly metadata: Map<string, string>;
+  /**
+   * Private metadata, already JSON round-tripped (values read back exactly as through Redis).
+   * Reads hand out copies so callers never share mutable state with the store.
+   */
+  metadata: StoredMetadata;
   readonly createdAt: number;
   lastAccessedAt: number;
   expiresAt: number;
@@ -79,7 +82,7 @@ export class MemorySessionStore implements SessionStore {
       userId: valid.userId,
       username: valid.username,
       roles: valid.roles,
-      metadata: new Map(valid.metadata),
+      metadata: storeMetadata(decodeMetadata(valid.metadata)),
       createdAt: now,
       lastAccessedAt: now,
       expiresAt: now + valid.ttlMs,
@@ -97,9 +100,10 @@ export class MemorySessionStore implements SessionStore {
 
   async get(sessionId: string, opts?: CallOptions): Promise<SessionData | null> {
     this.#assertUsable(opts);
-    const session = this.#live(sessionId, Date.now());
+    const now = Date.now();
+    const session = this.#live(sessionId, now);
     if (!session) return null;
-    if (this.#options.slidingWindow) this.#touch(session, Date.now());
+    if (this.#options.slidingWindow) this.#touch(session, now);
     return toSessionData(session);
   }
 
@@ -109,7 +113,10 @@ export class MemorySessionStore implements SessionStore {
     const now = Date.now();
     const session = this.#live(sessionId, now);
     if (!session) return false;
-    for (const [key, json] of encoded) session.metadata.set(key, json);
+    if (encoded.length > 0) {
+      // Spread and fromEntries define own properties, so a "__proto__" key stays plain data.
+      session.metadata = storeMetadata({ ...session.metadata.value, ...decodeMetadata(encoded) });
+    }
     if (this.#options.slidingWindow) this.#touch(session, now);
     return true;
   }
@@ -207,7 +214,8 @@ export class MemorySessionStore implements SessionStore {
 
   /** The session when it exists and has not expired; an expired one is removed on sight. */
   #live(sessionId: unknown, now: number): StoredSession | undefined {
-    if (!isRandomSessionToken(sessionId)) return undefined;
+    // Every stored id is a 43-character token, so nothing else can match: skip hashing oversized input.
+    if (typeof sessionId !== "string" || sessionId.length !== SESSION_TOKEN_LENGTH) return undefined;
     const session = this.#sessions.get(sessionId);
     if (!session) return undefined;
     if (session.expiresAt <= now) {
@@ -248,10 +256,28 @@ function toSessionData(session: StoredSession): SessionData {
     sessionId: session.sessionId,
     userId: session.userId,
     username: session.username,
-    roles: [...session.roles],
-    metadata: decodeMetadata(session.metadata),
+    roles: session.roles.slice(),
+    metadata: copyMetadata(session.metadata),
     createdAt: new Date(session.createdAt),
     lastAccessedAt: new Date(session.lastAccessedAt),
     expiresAt: new Date(session.expiresAt),
   };
+}
+
+interface StoredMetadata {
+  readonly value: Record<string, unknown>;
+  /** Set when some value is an object or array: then a copy must be deep (via this JSON). */
+  readonly nestedJson: string | undefined;
+}
+
+function storeMetadata(value: Record<string, unknown>): StoredMetadata {
+  const nested = Object.values(value).some((item) => typeof item === "object" && item !== null);
+  return { value, nestedJson: nested ? JSON.stringify(value) : undefined };
+}
+
+/** Primitive-only metadata (the common case) copies with a cheap shallow spread. */
+function copyMetadata(metadata: StoredMetadata): Record<string, unknown> {
+  return metadata.nestedJson === undefined
+    ? { ...metadata.value }
+    : (JSON.parse(metadata.nestedJson) as Record<string, unknown>);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { invalidInput } from "./errors.js";
-import { isRandomSessionToken, randomSessionToken } from "./session-id.js";
+import { randomSessionToken } from "./session-id.js";
 
 export const DEFAULT_KEY_PREFIX = "mcp-langgraph:session:";
 const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]{0,128}$/;
@@ -62,7 +62,7 @@ export class RedisKeyspace {
   sessionIdOfKey(key: string): string | undefined {
     if (!key.startsWith(this.prefix)) return undefined;
     const match = SESSION_KEY_PATTERN.exec(key.slice(this.prefix.length));
-    return match && isRandomSessionToken(match[2]) ? `${match[1]}.${match[2]}` : undefined;
+    return match ? `${match[1]}.${match[2]}` : undefined;
   }
 
   /** SCAN pattern matching every session key (the prefix holds no glob characters). */

@@ -68,7 +68,7 @@ describe("redis store outages", () => {
   it("a stopped Redis fails calls fast and typed; the store reconnects by itself when Redis returns", async () => {
     await store.create(alice);
     await server.stop();
-    const down = await failureOf(store.get("x".repeat(22) + "." + "y".repeat(43)));
+    const down = await failureOf(store.get(`${"x".repeat(22)}.${"y".repeat(43)}`));
     expect(down.code).toBe("SESSION_UNAVAILABLE");
     expect(down.elapsedMs).toBeLessThan(2600);
     const downCreate = await failureOf(store.create(alice));
