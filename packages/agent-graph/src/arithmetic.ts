@@ -3,6 +3,9 @@ import { AgentError } from "./errors.js";
 export const MAX_EXPRESSION_LENGTH = 1_000;
 export const MAX_EXPRESSION_DEPTH = 64;
 
+// Sticky: matches only at lastIndex, so reading a number never copies the rest of the input.
+const NUMBER = /\d+(?:\.\d*)?|\.\d+/y;
+
 /**
  * Evaluates an arithmetic expression with a recursive-descent parser (never
  * `eval` or `Function`): `+ - * / %`, `^` or `**` (right-associative, binding
@@ -101,7 +104,8 @@ class Parser {
   }
 
   #number(): number {
-    const match = /^(?:\d+(?:\.\d*)?|\.\d+)/.exec(this.#source.slice(this.#position));
+    NUMBER.lastIndex = this.#position;
+    const match = NUMBER.exec(this.#source);
     if (!match) {
       const found = this.#source[this.#position];
       this.#fail(found === undefined ? "expression ends too early" : `unexpected "${found}"`);
