@@ -230,16 +230,22 @@ export class MemorySessionStore implements SessionStore {
     session.expiresAt = now + session.ttlMs;
   }
 
+  /** Drops the user's expired sessions, then evicts the oldest live ones beyond the limit. */
   #enforceUserLimit(userId: string, userSessions: Set<string>, now: number): void {
+    const limit = this.#options.maxConcurrentSessions;
+    if (userSessions.size <= limit) return;
+    for (const sessionId of userSessions) this.#live(sessionId, now);
+    let evicted = 0;
     for (const sessionId of userSessions) {
-      if (userSessions.size <= this.#options.maxConcurrentSessions) return;
+      if (userSessions.size <= limit) break;
       const session = this.#sessions.get(sessionId);
-      if (session) this.#remove(session);
-      else userSessions.delete(sessionId);
-      if (session && session.expiresAt > now) {
-        this.#logger.debug({ userId }, "evicted the oldest session: per-user limit reached");
+      if (session) {
+        this.#remove(session);
+        evicted++;
       }
     }
+    if (evicted > 0)
+      this.#logger.debug({ userId, evicted }, "evicted the oldest sessions: per-user limit reached");
   }
 
   #remove(session: StoredSession): void {

@@ -55,6 +55,7 @@ export function decodeSession(
   let identityJson: unknown;
   let accessed: unknown;
   let expires: unknown;
+  let ttl: unknown;
   const metadata: Array<[string, string]> = [];
   for (let i = 0; i < flatFields.length; i += 2) {
     const field: unknown = flatFields[i];
@@ -63,6 +64,7 @@ export function decodeSession(
     if (field === "d") identityJson = value;
     else if (field === "a") accessed = value;
     else if (field === "e") expires = value;
+    else if (field === "t") ttl = value;
     else if (field.startsWith(METADATA_FIELD_PREFIX)) {
       metadata.push([field.slice(METADATA_FIELD_PREFIX.length), value]);
     }
@@ -86,6 +88,7 @@ export function decodeSession(
   if (!Number.isFinite(lastAccessedAt)) throw corrupt("bad last access time");
   const expiresAt = Number(expires);
   if (!Number.isFinite(expiresAt)) throw corrupt("bad expiry time");
+  if (!(Number(ttl) > 0)) throw corrupt("bad ttl");
   let decodedMetadata: Record<string, unknown>;
   try {
     decodedMetadata = decodeMetadata(metadata);

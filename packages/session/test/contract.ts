@@ -222,6 +222,18 @@ export function runSessionStoreContract(name: string, makeStore: StoreFactory): 
         expect((await store.listUserSessions(bob.userId)).map((s) => s.sessionId)).toEqual([b1]);
         expect(await store.get(a1)).toBeNull();
       });
+
+      it("expired sessions do not count toward the limit", async () => {
+        const store = await open({ maxConcurrentSessions: 2 });
+        const oldest = await store.create({ ...alice, ttlSeconds: 60 });
+        await store.create({ ...alice, ttlSeconds: 0.2 });
+        await delay(500);
+        const newest = await store.create(alice);
+        expect((await store.listUserSessions(alice.userId)).map((s) => s.sessionId)).toEqual([
+          oldest,
+          newest,
+        ]);
+      });
     });
 
     describe("listing and deleting", () => {

@@ -122,6 +122,7 @@ describe.skipIf(!redisAvailable)("redis store", () => {
       ],
       ["metadata that is not JSON", (c, key) => c.hSet(key, "m:n", "{oops")],
       ["a missing identity", (c, key) => c.hDel(key, "d")],
+      ["a missing ttl", (c, key) => c.hDel(key, "t")],
     ];
 
     for (const [name, corrupt] of corruptions) {
