@@ -1,6 +1,8 @@
-import type { Logger } from "@mcp-langgraph/core";
+import { withDeadline } from "@mcp-langgraph/core";
 import { EmbeddedAuthorizer } from "./embedded.ts";
-import { AuthzError } from "./errors.ts";
+import { AuthzError, isAuthzError } from "./errors.ts";
+import { OpenFgaAuthorizer } from "./openfga.ts";
+import { type ResilienceOptions, ResilientAuthorizer } from "./resilient.ts";
 import type { Authorizer } from "./types.ts";
 
 export type AuthorizerConfig =
@@ -14,26 +16,56 @@ export type AuthorizerConfig =
       apiUrl: string;
       /** Created (named `storeName`) when absent. */
       storeId?: string;
-      /** Written from `model` when absent; the store's latest model is used when neither is given. */
+      storeName?: string;
+      /** Used as given; otherwise `model` is written (reusing the latest model when identical), else the store's latest model. */
       modelId?: string;
       model?: string;
-      /** API token (pre-shared key); sent as a bearer token, never logged. */
+      /** Pre-shared API token; sent as a bearer token, never logged. */
       token?: string;
     };
 
-export interface AuthorizerOptions {
-  logger?: Logger;
+export interface AuthorizerOptions extends ResilienceOptions {
+  /** Deadline for reaching the OpenFGA server at start-up (store and model set-up). Default 10,000 ms. */
+  connectTimeoutMs?: number;
+  signal?: AbortSignal;
 }
 
-/** Builds an authorizer for the configured backend. */
+/**
+ * Builds an authorizer for the configured backend, wrapped so that it fails
+ * closed (deadline, bounded concurrency, circuit breaker) and caches decisions.
+ */
 export async function createAuthorizer(
   config: AuthorizerConfig,
-  _options: AuthorizerOptions = {},
+  options: AuthorizerOptions = {},
 ): Promise<Authorizer> {
+  const { connectTimeoutMs = 10_000, signal, ...resilience } = options;
+  let backend: Authorizer;
   switch (config?.backend) {
     case "embedded":
-      return new EmbeddedAuthorizer(config.model);
+      backend = new EmbeddedAuthorizer(config.model);
+      break;
+    case "openfga":
+      if (typeof config.apiUrl !== "string" || !URL.canParse(config.apiUrl)) {
+        throw new AuthzError("AUTHZ_VALIDATION", "openfga backend needs a valid apiUrl");
+      }
+      try {
+        backend = await withDeadline(() => OpenFgaAuthorizer.connect(config), {
+          timeoutMs: connectTimeoutMs,
+          ...(signal ? { signal } : {}),
+          onTimeout: (ms) => new AuthzError("AUTHZ_UNAVAILABLE", `openfga did not answer within ${ms} ms`),
+        });
+      } catch (error) {
+        if (signal?.aborted && error === signal.reason) throw error;
+        throw isAuthzError(error)
+          ? error
+          : new AuthzError("AUTHZ_UNAVAILABLE", "could not reach openfga", { cause: error });
+      }
+      break;
     default:
-      throw new AuthzError("AUTHZ_VALIDATION", `unsupported authz backend '${String(config?.backend)}'`);
+      throw new AuthzError(
+        "AUTHZ_VALIDATION",
+        `unsupported authz backend '${String((config as { backend?: unknown })?.backend)}'`,
+      );
   }
+  return new ResilientAuthorizer(backend, resilience);
 }

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll } from "vitest";
 import { type FgaDevServer, startFgaDevServer } from "../src/dev-server/server.ts";
-import { EmbeddedAuthorizer } from "../src/embedded.ts";
-import { OpenFgaAuthorizer } from "../src/openfga.ts";
+import { createAuthorizer } from "../src/index.ts";
 import { describeAuthorizerContract } from "./contract/authorizer-contract.ts";
 
-describeAuthorizerContract("embedded engine", async (model) => new EmbeddedAuthorizer(model));
+// Both backends through the public factory, so the resilience layer and the
+// decision cache are part of what the contract checks.
+describeAuthorizerContract("embedded engine", (model) => createAuthorizer({ backend: "embedded", model }));
 
 let server: FgaDevServer;
 beforeAll(async () => {
@@ -15,5 +16,5 @@ afterAll(async () => {
 });
 
 describeAuthorizerContract("OpenFGA API via @openfga/sdk (loopback dev server)", (model) =>
-  OpenFgaAuthorizer.connect({ apiUrl: server.url, model, token: "contract-token" }),
+  createAuthorizer({ backend: "openfga", apiUrl: server.url, model, token: "contract-token" }),
 );

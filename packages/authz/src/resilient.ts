@@ -1,0 +1,221 @@
+import {
+  type Bulkhead,
+  CircuitBreaker,
+  createBulkhead,
+  isAbortError,
+  isCoreError,
+  type Logger,
+  noopLogger,
+  raceAbort,
+  withDeadline,
+} from "@mcp-langgraph/core";
+import { LRUCache } from "lru-cache";
+import { AuthzError, isAuthzError } from "./errors.ts";
+import type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
+
+export interface DecisionCacheOptions {
+  /** Most decisions kept (LRU beyond that). Default 10,000. */
+  maxEntries?: number;
+  /** How long a decision is served, bounding staleness after other processes' writes. Default 3,000 ms. */
+  ttlMs?: number;
+}
+
+export interface ResilienceOptions {
+  /** Deadline per call, queueing included. Default 2,000 ms. */
+  timeoutMs?: number;
+  /** Calls in flight toward the backend at once. Default 32. */
+  concurrency?: number;
+  /** Calls allowed to wait for a slot; beyond this a call fails fast (AUTHZ_UNAVAILABLE). Default 1,000. */
+  maxQueue?: number;
+  circuitBreaker?: { failureThreshold?: number; resetTimeoutMs?: number };
+  /** Decision cache for checks; `false` turns it off. */
+  cache?: DecisionCacheOptions | false;
+  logger?: Logger;
+}
+
+const isEmpty = (value: object | undefined) => value === undefined || Object.keys(value).length === 0;
+
+/**
+ * Only queries whose answer depends on stored tuples alone are cached: a
+ * contextual tuple or a context value can change the answer per request.
+ */
+const cacheKey = (query: CheckQuery) =>
+  isEmpty(query.contextualTuples) && isEmpty(query.context)
+    ? `${query.object}#${query.relation}@${query.user}`
+    : undefined;
+
+/** A backend failure, as opposed to a caller's mistake or a caller's own abort. */
+const countsAgainstBackend = (error: unknown) =>
+  isAuthzError(error) ? error.code === "AUTHZ_UNAVAILABLE" : !isAbortError(error);
+
+/**
+ * Wraps any Authorizer so that it fails closed: every call has a deadline,
+ * bounded concurrency and a circuit breaker, and any failure that is not the
+ * caller's own becomes AUTHZ_UNAVAILABLE (callers must deny), never "allowed".
+ * Checks are served from a bounded LRU+TTL decision cache, emptied whenever
+ * this process writes or deletes tuples.
+ */
+export class ResilientAuthorizer implements Authorizer {
+  readonly #inner: Authorizer;
+  readonly #timeoutMs: number;
+  readonly #bulkhead: Bulkhead;
+  readonly #breaker: CircuitBreaker;
+  readonly #cache: LRUCache<string, boolean> | undefined;
+  readonly #logger: Logger;
+  /** Bumped around every local write, so a check that overlapped a write never fills the cache. */
+  #generation = 0;
+
+  constructor(inner: Authorizer, options: ResilienceOptions = {}) {
+    this.#inner = inner;
+    this.#timeoutMs = options.timeoutMs ?? 2_000;
+    this.#bulkhead = createBulkhead({
+      concurrency: options.concurrency ?? 32,
+      maxQueue: options.maxQueue ?? 1_000,
+    });
+    this.#breaker = new CircuitBreaker({
+      failureThreshold: options.circuitBreaker?.failureThreshold ?? 5,
+      resetTimeoutMs: options.circuitBreaker?.resetTimeoutMs ?? 10_000,
+      isFailure: countsAgainstBackend,
+    });
+    this.#cache =
+      options.cache === false
+        ? undefined
+        : new LRUCache<string, boolean>({
+            max: options.cache?.maxEntries ?? 10_000,
+            ttl: options.cache?.ttlMs ?? 3_000,
+          });
+    this.#logger = options.logger ?? noopLogger;
+  }
+
+  async #guard<T>(
+    operation: string,
+    options: CallOptions | undefined,
+    call: (signal: AbortSignal) => Promise<T>,
+  ) {
+    try {
+      return await withDeadline(
+        (signal) =>
+          this.#bulkhead.run(() => this.#breaker.execute(() => raceAbort(call(signal), signal)), signal),
+        {
+          timeoutMs: this.#timeoutMs,
+          ...(options?.signal ? { signal: options.signal } : {}),
+          onTimeout: (ms) =>
+            new AuthzError("AUTHZ_UNAVAILABLE", `authz backend did not answer within ${ms} ms`),
+        },
+      );
+    } catch (error) {
+      throw this.#failClosed(operation, error, options?.signal);
+    }
+  }
+
+  #failClosed(operation: string, error: unknown, callerSignal: AbortSignal | undefined): unknown {
+    if (callerSignal?.aborted && error === callerSignal.reason) return error;
+    if (isAuthzError(error) && error.code !== "AUTHZ_UNAVAILABLE") return error;
+    const unavailable = isAuthzError(error)
+      ? error
+      : new AuthzError(
+          "AUTHZ_UNAVAILABLE",
+          isCoreError(error) && error.code === "CIRCUIT_OPEN"
+            ? "authz backend circuit is open after repeated failures"
+            : isCoreError(error) && error.code === "BULKHEAD_FULL"
+              ? "too many authz calls waiting"
+              : "authz backend failed",
+          { cause: error },
+        );
+    this.#logger.warn(
+      { operation, code: unavailable.code, reason: unavailable.message },
+      "authz unavailable: denying",
+    );
+    return unavailable;
+  }
+
+  async check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
+    const key = query && this.#cache ? cacheKey(query) : undefined;
+    const cached = key === undefined ? undefined : this.#cache?.get(key);
+    if (cached !== undefined) return cached;
+    const [allowed] = await this.#decide([query], options, true);
+    return allowed === true;
+  }
+
+  batchCheck(queries: CheckQuery[], options?: CallOptions): Promise<boolean[]> {
+    if (!Array.isArray(queries)) {
+      return Promise.reject(new AuthzError("AUTHZ_VALIDATION", "batchCheck takes an array of queries"));
+    }
+    return this.#decide(queries, options, false);
+  }
+
+  /** Answers from the cache where it can, and asks the backend for the rest in one call. */
+  async #decide(
+    queries: CheckQuery[],
+    options: CallOptions | undefined,
+    single: boolean,
+  ): Promise<boolean[]> {
+    const generation = this.#generation;
+    const answers: Array<boolean | undefined> = queries.map((query) => {
+      const key = query && this.#cache ? cacheKey(query) : undefined;
+      return key === undefined ? undefined : this.#cache?.get(key);
+    });
+    const missing = queries.flatMap((query, index) => (answers[index] === undefined ? [index] : []));
+    if (missing.length > 0) {
+      const pending = missing.map((index) => queries[index]!);
+      const fetched = single
+        ? [await this.#guard("check", options, (signal) => this.#inner.check(pending[0]!, { signal }))]
+        : await this.#guard("batchCheck", options, (signal) => this.#inner.batchCheck(pending, { signal }));
+      missing.forEach((index, position) => {
+        const allowed = fetched[position] === true;
+        answers[index] = allowed;
+        const key = this.#cache ? cacheKey(queries[index]!) : undefined;
+        if (key !== undefined && generation === this.#generation) this.#cache?.set(key, allowed);
+      });
+    }
+    return answers.map((answer) => answer === true);
+  }
+
+  listObjects(query: ListObjectsQuery, options?: CallOptions): Promise<string[]> {
+    return this.#guard("listObjects", options, (signal) => this.#inner.listObjects(query, { signal }));
+  }
+
+  async #changeTuples(
+    operation: string,
+    options: CallOptions | undefined,
+    change: (signal: AbortSignal) => Promise<void>,
+  ) {
+    this.#invalidate();
+    try {
+      await this.#guard(operation, options, change);
+    } finally {
+      // Also after a failure: a write that timed out may still have landed.
+      this.#invalidate();
+    }
+  }
+
+  /**
+   * A tuple on one object can change answers on many others (usersets,
+   * tuple-to-userset), so a local write empties the whole cache rather than guessing.
+   */
+  #invalidate() {
+    this.#generation++;
+    this.#cache?.clear();
+  }
+
+  writeTuples(tuples: Tuple[], options?: CallOptions): Promise<void> {
+    return this.#changeTuples("writeTuples", options, (signal) =>
+      this.#inner.writeTuples(tuples, { signal }),
+    );
+  }
+
+  deleteTuples(tuples: Tuple[], options?: CallOptions): Promise<void> {
+    return this.#changeTuples("deleteTuples", options, (signal) =>
+      this.#inner.deleteTuples(tuples, { signal }),
+    );
+  }
+
+  readTuples(filter: Partial<Tuple>, options?: CallOptions): Promise<Tuple[]> {
+    return this.#guard("readTuples", options, (signal) => this.#inner.readTuples(filter, { signal }));
+  }
+
+  async close(): Promise<void> {
+    this.#cache?.clear();
+    await this.#inner.close();
+  }
+}

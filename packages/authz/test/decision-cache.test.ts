@@ -1,0 +1,123 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { EmbeddedAuthorizer } from "../src/embedded.ts";
+import { type CallOptions, type CheckQuery, loadProjectModel } from "../src/index.ts";
+import { ResilientAuthorizer } from "../src/resilient.ts";
+
+/** The embedded backend, instrumented to count the checks that reach it and optionally slowed down. */
+class CountingAuthorizer extends EmbeddedAuthorizer {
+  checks = 0;
+  delayMs = 0;
+
+  override async check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
+    this.checks++;
+    const answer = await super.check(query, options);
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    return answer;
+  }
+
+  override async batchCheck(queries: CheckQuery[], options?: CallOptions): Promise<boolean[]> {
+    return Promise.all(queries.map((query) => this.check(query, options)));
+  }
+}
+
+const owner = { user: "user:alice", relation: "owner", object: "conversation:c1" };
+const viewer = { user: "user:bob", relation: "viewer", object: "conversation:c2" };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("decision cache", () => {
+  let backend: CountingAuthorizer;
+  let authz: ResilientAuthorizer;
+
+  beforeEach(async () => {
+    backend = new CountingAuthorizer(await loadProjectModel());
+    await backend.writeTuples([
+      owner,
+      { user: "organization:acme#member", relation: "viewer", object: "conversation:c2" },
+    ]);
+    authz = new ResilientAuthorizer(backend, { cache: { maxEntries: 100, ttlMs: 60_000 } });
+  });
+
+  it("answers a repeated check from the cache", async () => {
+    expect(await authz.check(owner)).toBe(true);
+    expect(await authz.check(owner)).toBe(true);
+    expect(await authz.batchCheck([owner, owner])).toEqual([true, true]);
+    expect(backend.checks).toBe(1);
+  });
+
+  it("caches denials as well, and forwards only the misses of a batch", async () => {
+    expect(await authz.check(viewer)).toBe(false);
+    expect(await authz.batchCheck([viewer, owner])).toEqual([false, true]);
+    expect(backend.checks).toBe(2);
+  });
+
+  it("drops cached decisions when this process writes tuples, including on other objects", async () => {
+    expect(await authz.check(viewer)).toBe(false);
+    // Membership is written on the organization, yet it changes the answer on the conversation.
+    await authz.writeTuples([{ user: "user:bob", relation: "member", object: "organization:acme" }]);
+    expect(await authz.check(viewer)).toBe(true);
+  });
+
+  it("drops cached decisions when this process deletes tuples", async () => {
+    expect(await authz.check(owner)).toBe(true);
+    await authz.deleteTuples([owner]);
+    expect(await authz.check(owner)).toBe(false);
+  });
+
+  it("never caches queries with contextual tuples or context", async () => {
+    const withRole = {
+      user: "user:carol",
+      relation: "viewer",
+      object: "conversation:c2",
+      contextualTuples: [{ user: "user:carol", relation: "member", object: "organization:acme" }],
+    };
+    expect(await authz.check(withRole)).toBe(true);
+    expect(await authz.check(withRole)).toBe(true);
+    expect(await authz.check({ ...owner, context: { hour: 1 } })).toBe(true);
+    expect(await authz.check({ ...owner, context: { hour: 1 } })).toBe(true);
+    expect(backend.checks).toBe(4);
+    // ...and a contextual grant never leaks into the plain query.
+    expect(await authz.check({ user: "user:carol", relation: "viewer", object: "conversation:c2" })).toBe(
+      false,
+    );
+  });
+
+  it("does not fill the cache from a check that overlapped a write", async () => {
+    backend.delayMs = 50;
+    const stale = authz.check(owner);
+    await sleep(10);
+    await authz.deleteTuples([owner]);
+    expect(await stale).toBe(true);
+    backend.delayMs = 0;
+    expect(await authz.check(owner)).toBe(false);
+  });
+
+  it("expires decisions after the TTL", async () => {
+    const shortLived = new ResilientAuthorizer(backend, { cache: { ttlMs: 30 } });
+    await shortLived.check(owner);
+    await shortLived.check(owner);
+    expect(backend.checks).toBe(1);
+    await sleep(60);
+    await shortLived.check(owner);
+    expect(backend.checks).toBe(2);
+  });
+
+  it("keeps at most maxEntries decisions, evicting the least recently used", async () => {
+    const small = new ResilientAuthorizer(backend, { cache: { maxEntries: 2, ttlMs: 60_000 } });
+    const third = { user: "user:dan", relation: "viewer", object: "conversation:c1" };
+    await small.check(owner);
+    await small.check(viewer);
+    await small.check(third);
+    expect(backend.checks).toBe(3);
+    await small.check(third);
+    expect(backend.checks).toBe(3);
+    await small.check(owner);
+    expect(backend.checks).toBe(4);
+  });
+
+  it("can be turned off", async () => {
+    const uncached = new ResilientAuthorizer(backend, { cache: false });
+    await uncached.check(owner);
+    await uncached.check(owner);
+    expect(backend.checks).toBe(2);
+  });
+});
