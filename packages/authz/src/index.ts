@@ -1,4 +1,5 @@
 export { type AuthorizerConfig, type AuthorizerOptions, createAuthorizer } from "./create-authorizer.ts";
+export { type FgaDevServer, type FgaDevServerOptions, startFgaDevServer } from "./dev-server/server.ts";
 export { EmbeddedAuthorizer } from "./embedded.ts";
 export {
   AuthzError,
