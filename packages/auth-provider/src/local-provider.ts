@@ -117,13 +117,16 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
     return { accessToken, tokenType: "Bearer", expiresIn: tokenTtlSeconds };
   }
 
-  async function verifyToken(token: string, { signal }: CallOptions = {}): Promise<Principal> {
-    const cached = typeof token === "string" ? cache?.get(token) : undefined;
-    if (cached !== undefined) return cached;
+  async function verifyUncached(token: string, signal: AbortSignal | undefined): Promise<Principal> {
     const { payload } = await verifyJwt(token, keySet, policy, signal);
     const principal = principalFromClaims(payload);
     cache?.set(token, principal);
     return principal;
+  }
+
+  function verifyToken(token: string, { signal }: CallOptions = {}): Promise<Principal> {
+    if (cache === undefined) return verifyUncached(token, signal);
+    return cache.through(token, signal, () => verifyUncached(token, signal));
   }
 
   return {

@@ -35,6 +35,14 @@ export interface OidcProviderOptions {
   roleClients?: string[];
   /** Default `${issuer}/.well-known/openid-configuration`. */
   discoveryUrl?: string;
+  /**
+   * Skip discovery and take keys from this JWKS URL (e.g. the local issuer's
+   * /.well-known/jwks.json); token and introspection endpoints then come from
+   * `tokenEndpoint` / `introspectionEndpoint` when needed.
+   */
+  jwksUri?: string;
+  tokenEndpoint?: string;
+  introspectionEndpoint?: string;
   /** Accept http:// issuer URLs on non-loopback hosts (never in production). Default false. */
   allowInsecureHttp?: boolean;
   /** Deadline for each discovery, JWKS, token and introspection call; default 5000 ms. */
@@ -96,7 +104,18 @@ export async function createOidcProvider(
     timeoutMs: settings.httpTimeoutMs,
     bulkhead: createBulkhead({ concurrency: settings.maxConcurrentRequests, maxQueue: 256 }),
   };
-  const metadata = await discover(settings, http, signal);
+  const metadata =
+    options.jwksUri === undefined
+      ? await discover(settings, http, signal)
+      : checkMetadata(
+          {
+            issuer: settings.issuer,
+            jwks_uri: options.jwksUri,
+            token_endpoint: options.tokenEndpoint,
+            introspection_endpoint: options.introspectionEndpoint,
+          },
+          settings,
+        );
   const keySet = createRemoteJWKSet(new URL(metadata.jwks_uri), {
     timeoutDuration: settings.httpTimeoutMs,
     cooldownDuration: settings.jwksCooldownMs,
@@ -172,9 +191,7 @@ export async function createOidcProvider(
     });
   }
 
-  async function verifyToken(token: string, callOptions: CallOptions = {}): Promise<Principal> {
-    const cached = typeof token === "string" ? cache?.get(token) : undefined;
-    if (cached !== undefined) return cached;
+  async function verifyUncached(token: string, callOptions: CallOptions): Promise<Principal> {
     if (settings.introspection && isOpaque(token)) {
       const principal = await introspect(token, callOptions);
       cache?.set(token, principal, Date.now() + settings.introspectionCacheSeconds * 1000);
@@ -184,6 +201,11 @@ export async function createOidcProvider(
     const principal = principalFromClaims(payload, { roleClients: settings.roleClients });
     cache?.set(token, principal);
     return principal;
+  }
+
+  function verifyToken(token: string, callOptions: CallOptions = {}): Promise<Principal> {
+    if (cache === undefined) return verifyUncached(token, callOptions);
+    return cache.through(token, callOptions.signal, () => verifyUncached(token, callOptions));
   }
 
   return {
@@ -336,6 +358,10 @@ async function discover(
       `discovery names issuer ${JSON.stringify(document.issuer)}, not the configured ${JSON.stringify(settings.issuer)}`,
     );
   }
+  return checkMetadata(document, settings);
+}
+
+function checkMetadata(document: Record<string, unknown>, settings: Settings): OidcMetadata {
   const metadata: OidcMetadata = { issuer: settings.issuer, jwks_uri: "" };
   for (const field of ["jwks_uri", "token_endpoint", "introspection_endpoint"] as const) {
     const value = document[field];
