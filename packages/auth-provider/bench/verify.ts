@@ -20,9 +20,7 @@ async function measure(label: string, count: number, run: () => Promise<void>) {
   await run();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const perSecond = count / seconds;
-  console.log(
-    `${label.padEnd(48)} ${Math.round(perSecond).toLocaleString("en-US").padStart(12)} verifications/s`,
-  );
+  print(`${label.padEnd(48)} ${Math.round(perSecond).toLocaleString("en-US").padStart(12)} verifications/s`);
   return perSecond;
 }
 
@@ -80,9 +78,7 @@ const edTokens = await Promise.all(
   ),
 );
 
-console.log(
-  `node ${process.version}, ${COLD_TOKENS} distinct tokens per cold run, batches of ${CONCURRENCY}`,
-);
+print(`node ${process.version}, ${COLD_TOKENS} distinct tokens per cold run, batches of ${CONCURRENCY}`);
 await measure("cold RS256 (OIDC, sequential)", COLD_TOKENS, () =>
   sequential(rsaTokens, (t) => oidcCold.verifyToken(t)),
 );
