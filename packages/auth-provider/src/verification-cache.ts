@@ -1,4 +1,5 @@
 import { hash } from "node:crypto";
+import { AuthError } from "./errors.js";
 import type { Principal } from "./types.js";
 
 export interface VerificationCacheOptions {
@@ -19,7 +20,7 @@ export class VerificationCache {
 
   constructor({ maxEntries = 10_000, now = Date.now }: VerificationCacheOptions = {}) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new RangeError("maxEntries must be a positive integer");
+      throw new AuthError("AUTH_CONFIG", "verification cache maxEntries must be a positive integer");
     }
     this.#maxEntries = maxEntries;
     this.#now = now;
