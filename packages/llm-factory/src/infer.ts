@@ -12,6 +12,14 @@ const NAME_PATTERNS: ReadonlyArray<[RegExp, ProviderName]> = [
   [/^gemini-/, "google"],
 ];
 
+/** Used when a provider is named without a model; azure and bedrock need an explicit deployment/model id. */
+export const DEFAULT_MODELS: Readonly<Partial<Record<ProviderName, string>>> = Object.freeze({
+  openai: "gpt-4o-mini",
+  anthropic: "claude-3-5-haiku-latest",
+  google: "gemini-2.0-flash",
+  ollama: "llama3.2",
+});
+
 export function isProviderName(value: string): value is ProviderName {
   return (PROVIDER_NAMES as readonly string[]).includes(value);
 }
@@ -44,6 +52,9 @@ export function resolveProviderAndModel(provider: ProviderName | undefined, mode
     return { provider: "offline", model: "offline" } satisfies ProviderAndModel;
   }
   if (model === undefined || model === "") {
+    const fallback = provider === undefined ? undefined : DEFAULT_MODELS[provider];
+    if (provider !== undefined && fallback !== undefined)
+      return { provider, model: fallback } satisfies ProviderAndModel;
     throw new LlmError("LLM_CONFIG", `provider "${provider}" needs a model name (MODEL_NAME)`);
   }
   if (provider !== undefined) {

@@ -21,7 +21,9 @@ const NETWORK_CODES = new Set([
 ]);
 const NETWORK_MESSAGE =
   /fetch failed|terminated|socket hang up|other side closed|connection error|network error|premature close|ECONNRESET|ECONNREFUSED/i;
-const MALFORMED_MESSAGE = /JSON|unexpected token|unexpected end of|could not parse|error parsing/i;
+// "did not receive done": ollama-js skips unparsable lines and then finds its stream never finished.
+const MALFORMED_MESSAGE =
+  /JSON|unexpected token|unexpected end of|could not parse|error parsing|did not receive done/i;
 const RETRYABLE_CODES = new Set<LlmErrorCode>([
   "LLM_TIMEOUT",
   "LLM_RATE_LIMITED",
@@ -91,7 +93,11 @@ function statusOf(error: unknown): number | undefined {
 /** Retry-After as milliseconds: `retry-after-ms`, `retry-after` (seconds or HTTP date), or Gemini's RetryInfo. */
 export function retryAfterOf(error: unknown, now = Date.now()): number | undefined {
   for (const candidate of causeChain(error)) {
-    const headers = (candidate as { headers?: unknown }).headers;
+    const { headers: ownHeaders, $response } = candidate as {
+      headers?: unknown;
+      $response?: { headers?: unknown };
+    };
+    const headers = ownHeaders ?? $response?.headers;
     const milliseconds = Number(headerValue(headers, "retry-after-ms"));
     if (headerValue(headers, "retry-after-ms") !== undefined && Number.isFinite(milliseconds)) {
       return Math.max(0, milliseconds);

@@ -79,6 +79,10 @@ export function buildProviderModel(
     case "google":
       return new ChatGoogleGenerativeAI({
         ...common,
+        // @langchain/google-genai 2.3.2 does not hand the call's AbortSignal to non-streaming
+        // requests, so a cancelled or timed-out call would leave its HTTP request running.
+        // Its streaming path does pass the signal; invoke() then assembles the chunks.
+        streaming: true,
         apiKey: requireKey(provider, options.apiKey),
         baseUrl: options.baseUrl,
         maxOutputTokens: options.maxTokens,

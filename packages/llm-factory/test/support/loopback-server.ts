@@ -15,7 +15,7 @@ export type LoopbackHandler = (request: RecordedRequest, response: ServerRespons
 export interface LoopbackServer {
   url: string;
   requests: RecordedRequest[];
-  /** Requests whose connection the client closed before the response finished. */
+  /** Requests whose stream or connection closed before the server ended the response. */
   readonly clientAborts: number;
   /** Resolves once the client has closed `count` unfinished requests in total. */
   waitForClientAborts(count?: number): Promise<void>;
@@ -37,7 +37,7 @@ export async function startLoopbackServer(
   const waiters: { count: number; resolve: () => void }[] = [];
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {
     res.on("close", () => {
-      if (res.writableFinished) return;
+      if (res.writableEnded) return;
       clientAborts++;
       for (const waiter of waiters.filter((candidate) => candidate.count <= clientAborts)) {
         waiters.splice(waiters.indexOf(waiter), 1);

@@ -13,6 +13,12 @@ export interface Reply {
 /** How one vendor's HTTP API looks on the wire, enough for the real @langchain client. */
 export interface WireFormat {
   provider: ProviderName;
+  /** The vendor's SDK speaks HTTP/2 (AWS). */
+  http2?: boolean;
+  /** Whether the vendor can stream through this loopback server. */
+  streams: boolean;
+  /** Whether the SDK surfaces the server's requested wait (header or RetryInfo) to us. */
+  carriesRetryAfter: boolean;
   model: string;
   /** Options pointing the factory at a loopback server. */
   options(baseUrl: string): ChatModelOptions;
@@ -45,6 +51,8 @@ function openAIFormat(
   return {
     provider,
     model,
+    streams: true,
+    carriesRetryAfter: true,
     options,
     keyOf: (request) => String(request.headers.authorization ?? request.headers["api-key"] ?? ""),
     isStreaming: (request) => (request.body as { stream?: boolean }).stream === true,
@@ -145,6 +153,8 @@ export const azureWire = openAIFormat("azure", "gpt-4o-mini", (baseUrl) => ({
 
 export const anthropicWire: WireFormat = {
   provider: "anthropic",
+  streams: true,
+  carriesRetryAfter: true,
   model: "claude-3-5-haiku-latest",
   options: (baseUrl) => ({
     provider: "anthropic",
@@ -262,6 +272,9 @@ export const anthropicWire: WireFormat = {
 
 export const ollamaWire: WireFormat = {
   provider: "ollama",
+  streams: true,
+  // ollama-js keeps only status and message of an error response.
+  carriesRetryAfter: false,
   model: "llama3.2",
   options: (baseUrl) => ({ provider: "ollama", model: "llama3.2", baseUrl }),
   keyOf: () => undefined,
@@ -299,6 +312,8 @@ export const ollamaWire: WireFormat = {
 
 export const geminiWire: WireFormat = {
   provider: "google",
+  streams: true,
+  carriesRetryAfter: true,
   model: "gemini-2.0-flash",
   options: (baseUrl) => ({
     provider: "google",
@@ -355,18 +370,22 @@ export const geminiWire: WireFormat = {
   },
   error(response, status, headers) {
     const state = status === 429 ? "RESOURCE_EXHAUSTED" : status === 503 ? "UNAVAILABLE" : "INTERNAL";
-    sendJson(
-      response,
-      status,
-      { error: { code: status, message: `loopback status ${status}`, status: state } },
-      headers,
-    );
+    // Gemini states the wait in a RetryInfo detail rather than a header.
+    const retryAfter = headers?.["retry-after"];
+    const details = retryAfter
+      ? [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${retryAfter}s` }]
+      : undefined;
+    const error = { code: status, message: `loopback status ${status}`, status: state, details };
+    sendJson(response, status, { error });
   },
 };
 
 /** Bedrock Converse (JSON only: its streaming uses AWS's binary event-stream framing). */
 export const bedrockWire: WireFormat = {
   provider: "bedrock",
+  http2: true,
+  streams: false,
+  carriesRetryAfter: true,
   model: "anthropic.claude-3-haiku-20240307-v1:0",
   options: (baseUrl) => ({
     provider: "bedrock",
@@ -414,3 +433,13 @@ export const bedrockWire: WireFormat = {
     );
   },
 };
+
+export const ALL_WIRES: readonly WireFormat[] = [
+  openAIWire,
+  openAICompatibleWire,
+  azureWire,
+  anthropicWire,
+  geminiWire,
+  ollamaWire,
+  bedrockWire,
+];
