@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   type AIMessage,
+  AIMessageChunk,
   type BaseMessage,
   HumanMessage,
   isAIMessage,
@@ -147,6 +148,10 @@ export function createAgent(options: AgentOptions): Agent {
       const override = config.context?.model;
       const model = override ? bindTools(override, tools) : defaultModel;
       const response = await model.invoke([systemMessage, ...state.messages], config);
+      // The messages reducer replaces a message with the same id, and some OpenAI-compatible servers
+      // reuse completion ids; a fresh id keeps every model reply in the thread.
+      if (!response.id || state.messages.some((message) => message.id === response.id))
+        response.id = randomUUID();
       return { messages: [stampCreatedAt(response)] };
     })
     .addNode("tools", async (state, config) => {
@@ -207,10 +212,11 @@ export function createAgent(options: AgentOptions): Agent {
         recursionLimit: settings.maxSteps * 2 + 2,
       },
     );
+    const translate = emit ? createStreamTranslator(emit) : undefined;
     let messages: BaseMessage[] = [];
     for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
       if (mode === "values") messages = (chunk as { messages: BaseMessage[] }).messages;
-      else if (emit) emitStreamChunk(mode, chunk, emit);
+      else translate?.(mode, chunk);
     }
     const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
     const last = turnMessages.at(-1);
@@ -316,24 +322,35 @@ export function createAgent(options: AgentOptions): Agent {
   };
 }
 
-function emitStreamChunk(mode: string, chunk: unknown, emit: EmitEvent) {
-  if (mode === "messages") {
-    const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
-    if (metadata.langgraph_node === "agent" && isAIMessage(message) && message.text) {
-      emit({ type: "token", text: message.text });
+/**
+ * Turns graph stream chunks into agent events. Tokens come from the model's
+ * streamed chunks; a model that does not stream yields its whole answer as one
+ * token when its step completes, so consumers always see the text.
+ */
+function createStreamTranslator(emit: EmitEvent) {
+  let streamedThisStep = false;
+  return (mode: string, chunk: unknown) => {
+    if (mode === "messages") {
+      const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
+      if (metadata.langgraph_node === "agent" && AIMessageChunk.isInstance(message) && message.text) {
+        streamedThisStep = true;
+        emit({ type: "token", text: message.text });
+      }
+      return;
     }
-    return;
-  }
-  const updates = chunk as Record<string, { messages?: BaseMessage[] } | undefined>;
-  for (const message of updates.agent?.messages ?? []) {
-    if (!isAIMessage(message)) continue;
-    for (const call of message.tool_calls ?? [])
-      emit({ type: "tool_call", name: call.name, args: call.args });
-  }
-  for (const message of updates.tools?.messages ?? []) {
-    if (isToolMessage(message))
-      emit({ type: "tool_result", name: message.name ?? "", content: message.text });
-  }
+    const updates = chunk as Record<string, { messages?: BaseMessage[] } | undefined>;
+    for (const message of updates.agent?.messages ?? []) {
+      if (!isAIMessage(message)) continue;
+      if (!streamedThisStep && message.text) emit({ type: "token", text: message.text });
+      for (const call of message.tool_calls ?? [])
+        emit({ type: "tool_call", name: call.name, args: call.args });
+    }
+    if (updates.agent) streamedThisStep = false;
+    for (const message of updates.tools?.messages ?? []) {
+      if (isToolMessage(message))
+        emit({ type: "tool_result", name: message.name ?? "", content: message.text });
+    }
+  };
 }
 
 function resolveSettings(options: AgentOptions) {

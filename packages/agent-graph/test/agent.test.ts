@@ -3,7 +3,7 @@ import { sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createAgent, isAgentError } from "../src/index.ts";
+import { type AgentEvent, createAgent, isAgentError } from "../src/index.ts";
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -114,5 +114,22 @@ describe("turn admission", () => {
     expect(await codeOf(running)).toBe("AGENT_CANCELLED");
     const contents = (await agent.getConversation("locked"))?.map((message) => message.content);
     expect(contents).not.toContain("second turn");
+  });
+});
+
+describe("streamChat with a model that does not stream", () => {
+  it("yields the whole answer as one token when the step completes", async () => {
+    const model = createOfflineChatModel();
+    model.disableStreaming = true;
+    const events: AgentEvent[] = [];
+    for await (const event of createAgent({ model }).streamChat({
+      threadId: "whole",
+      message: "what is 6*7?",
+    })) {
+      events.push(event);
+    }
+    const last = events.at(-1);
+    expect(events.map((event) => event.type)).toEqual(["tool_call", "tool_result", "token", "reply"]);
+    expect(events[2]).toEqual({ type: "token", text: last?.type === "reply" ? last.reply.reply : "" });
   });
 });
