@@ -6,9 +6,10 @@ import {
   type Logger,
   withDeadline,
 } from "@mcp-langgraph/core";
-import { createClient, ErrorReply, type RedisClientType } from "@redis/client";
+import { ErrorReply } from "@redis/client";
 import { invalidInput, isSessionError, SessionError } from "./errors.js";
 import { decodeSession, encodeIdentity, metadataFields } from "./redis-codec.js";
+import { openConnection, type RedisConnection } from "./redis-connection.js";
 import { RedisKeyspace, userTag } from "./redis-keys.js";
 import {
   CREATE,
@@ -47,8 +48,6 @@ const MAX_QUEUED = 10_000;
 const SCAN_PAGE_SIZE = 500;
 const RECONNECT_BASE_DELAY_MS = 100;
 const RECONNECT_MAX_DELAY_MS = 2000;
-
-type Client = RedisClientType;
 
 function unavailable(reason: string, cause?: unknown): SessionError {
   return new SessionError("SESSION_UNAVAILABLE", `session backend unavailable: ${reason}`, {
@@ -90,7 +89,7 @@ function errorMessage(error: unknown): string {
  * with SESSION_UNAVAILABLE (no offline queue) and the client reconnects on its own.
  */
 export class RedisSessionStore implements SessionStore {
-  readonly #client: Client;
+  readonly #connection: RedisConnection;
   readonly #keys: RedisKeyspace;
   readonly #options: ResolvedStoreOptions;
   readonly #logger: Logger;
@@ -99,22 +98,28 @@ export class RedisSessionStore implements SessionStore {
   #connected = false;
   #closed = false;
 
-  private constructor(client: Client, keys: RedisKeyspace, options: ResolvedStoreOptions, timeoutMs: number) {
-    this.#client = client;
-    this.#keys = keys;
-    this.#options = options;
-    this.#logger = options.logger;
+  private constructor(config: RedisSessionStoreConfig, options: SessionStoreOptions) {
+    this.#options = resolveStoreOptions(options);
+    this.#logger = this.#options.logger;
+    this.#keys = new RedisKeyspace(config.keyPrefix);
+    const { url, timeoutMs } = validateRedisConfig(config);
     this.#timeoutMs = timeoutMs;
-    // node-redis emits "error" for every failed (re)connect; an unhandled one would crash the process.
-    client.on("error", (error: unknown) => {
-      if (this.#connected) {
+    this.#connection = openConnection({
+      url,
+      cluster: config.cluster ?? false,
+      connectTimeoutMs: timeoutMs,
+      reconnectDelayMs: (retries) =>
+        RECONNECT_BASE_DELAY_MS + backoffDelay(retries, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS),
+      // node-redis emits "error" for every failed (re)connect; log the transition, not each retry.
+      onError: (error) => {
+        if (!this.#connected) return;
         this.#connected = false;
         this.#logger.warn({ error: errorMessage(error) }, "session redis connection lost; reconnecting");
-      }
-    });
-    client.on("ready", () => {
-      if (!this.#connected) this.#logger.info({}, "session redis connection ready");
-      this.#connected = true;
+      },
+      onReady: () => {
+        if (!this.#connected) this.#logger.info({}, "session redis connection ready");
+        this.#connected = true;
+      },
     });
   }
 
@@ -123,26 +128,15 @@ export class RedisSessionStore implements SessionStore {
     config: RedisSessionStoreConfig,
     options: SessionStoreOptions = {},
   ): Promise<RedisSessionStore> {
-    const resolved = resolveStoreOptions(options);
-    const keys = new RedisKeyspace(config.keyPrefix);
-    const { url, timeoutMs } = validateRedisConfig(config);
-    const client: Client = createClient({
-      url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: timeoutMs,
-        reconnectStrategy: (retries: number) =>
-          RECONNECT_BASE_DELAY_MS + backoffDelay(retries, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS),
-      },
-    });
-    const store = new RedisSessionStore(client, keys, resolved, timeoutMs);
+    const store = new RedisSessionStore(config, options);
+    const connection = store.#connection;
     try {
-      await withDeadline(() => client.connect(), {
-        timeoutMs,
+      await withDeadline(() => connection.connect(), {
+        timeoutMs: store.#timeoutMs,
         onTimeout: (ms) => unavailable(`no connection to redis within ${ms} ms`),
       });
     } catch (error) {
-      client.destroy();
+      connection.destroy();
       throw isSessionError(error) ? error : unavailable("cannot connect to redis", error);
     }
     return store;
@@ -263,36 +257,47 @@ export class RedisSessionStore implements SessionStore {
     return Number(await this.#run(DELETE_USER, [keys.userKey], [keys.sessionKeyPrefix], opts));
   }
 
-  /** Walks the keyspace with SCAN, one bounded call per page, so it never blocks Redis. */
+  /** Walks every primary's keyspace with SCAN, one bounded call per page, so it never blocks Redis. */
   async deleteInactiveSessions(idleSince: Date, opts?: CallOptions): Promise<number> {
     this.#assertUsable(opts);
     const cutoff = String(validateIdleSince(idleSince));
-    let cursor = "0";
     let deleted = 0;
-    do {
-      const page = await this.#call(
-        (client) =>
-          client.scan(cursor, { MATCH: this.#keys.sessionKeyPattern, COUNT: SCAN_PAGE_SIZE, TYPE: "hash" }),
-        opts,
-      );
-      cursor = String(page.cursor);
-      const results = await Promise.all(
-        page.keys.map((key) => {
-          const sessionId = this.#keys.sessionIdOfKey(String(key));
-          const keys = sessionId === undefined ? undefined : this.#keys.forSessionId(sessionId);
-          if (!keys) return 0;
-          return this.#run(DELETE_IF_IDLE, [keys.sessionKey, keys.userKey], [cutoff, keys.token], opts);
-        }),
-      );
-      for (const result of results) deleted += Number(result);
-    } while (cursor !== "0");
+    for (const primary of await this.#call((connection) => connection.primaries(), opts)) {
+      let cursor = "0";
+      do {
+        const page = await this.#call(
+          () =>
+            primary.scan(cursor, {
+              MATCH: this.#keys.sessionKeyPattern,
+              COUNT: SCAN_PAGE_SIZE,
+              TYPE: "hash",
+            }),
+          opts,
+        );
+        cursor = String(page.cursor);
+        const results = await Promise.all(
+          page.keys.map((key) => {
+            const sessionId = this.#keys.sessionIdOfKey(String(key));
+            const keys = sessionId === undefined ? undefined : this.#keys.forSessionId(sessionId);
+            if (!keys) return 0;
+            return this.#run(DELETE_IF_IDLE, [keys.sessionKey, keys.userKey], [cutoff, keys.token], opts);
+          }),
+        );
+        for (const result of results) deleted += Number(result);
+      } while (cursor !== "0");
+    }
     return deleted;
   }
 
+  /** True when every primary answers PING within the deadline. */
   async ping(opts?: CallOptions): Promise<boolean> {
     if (this.#closed || opts?.signal?.aborted) return false;
     try {
-      return (await this.#call((client) => client.ping(), opts)) === "PONG";
+      const replies = await this.#call(
+        async (connection) => Promise.all((await connection.primaries()).map((primary) => primary.ping())),
+        opts,
+      );
+      return replies.length > 0 && replies.every((reply) => reply === "PONG");
     } catch {
       return false;
     }
@@ -301,11 +306,11 @@ export class RedisSessionStore implements SessionStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#client.isOpen) return;
+    if (!this.#connection.isOpen) return;
     try {
-      await withDeadline(() => this.#client.close(), { timeoutMs: this.#timeoutMs });
+      await withDeadline(() => this.#connection.close(), { timeoutMs: this.#timeoutMs });
     } catch {
-      this.#client.destroy();
+      this.#connection.destroy();
     }
   }
 
@@ -316,13 +321,13 @@ export class RedisSessionStore implements SessionStore {
 
   #run(script: LuaScript, keys: string[], args: string[], opts: CallOptions | undefined): Promise<unknown> {
     const options = { keys, arguments: args };
-    return this.#call(async (client) => {
+    return this.#call(async (connection) => {
       try {
-        return await client.evalSha(script.sha1, options);
+        return await connection.evalSha(script.sha1, options);
       } catch (error) {
         // Redis forgets scripts on restart or SCRIPT FLUSH; EVAL reloads it into the cache.
         if (error instanceof ErrorReply && error.message.startsWith("NOSCRIPT")) {
-          return client.eval(script.source, options);
+          return connection.eval(script.source, options);
         }
         throw error;
       }
@@ -330,14 +335,20 @@ export class RedisSessionStore implements SessionStore {
   }
 
   /** One bounded round trip: bulkhead slot, deadline, and every failure translated to a SessionError. */
-  async #call<T>(operation: (client: Client) => Promise<T>, opts: CallOptions | undefined): Promise<T> {
+  async #call<T>(
+    operation: (connection: RedisConnection) => Promise<T>,
+    opts: CallOptions | undefined,
+  ): Promise<T> {
     const signal = opts?.signal;
     try {
-      return await withDeadline((deadline) => this.#bulkhead.run(() => operation(this.#client), deadline), {
-        timeoutMs: this.#timeoutMs,
-        signal,
-        onTimeout: (ms) => unavailable(`redis did not answer within ${ms} ms`),
-      });
+      return await withDeadline(
+        (deadline) => this.#bulkhead.run(() => operation(this.#connection), deadline),
+        {
+          timeoutMs: this.#timeoutMs,
+          signal,
+          onTimeout: (ms) => unavailable(`redis did not answer within ${ms} ms`),
+        },
+      );
     } catch (error) {
       if (signal?.aborted && error === signal.reason) throw error;
       if (isSessionError(error)) throw error;

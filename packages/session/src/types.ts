@@ -75,6 +75,8 @@ export interface RedisSessionStoreConfig {
   keyPrefix?: string;
   /** Upper bound for one store call, and for connecting at start-up (default 2000 ms). */
   commandTimeoutMs?: number;
+  /** Treat `url` as a seed node of a Redis Cluster (default false: a single server). */
+  cluster?: boolean;
 }
 
 export type SessionStoreConfig = MemorySessionStoreConfig | RedisSessionStoreConfig;

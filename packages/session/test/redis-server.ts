@@ -100,3 +100,68 @@ export class OwnRedisServer {
     rmSync(this.#dir, { recursive: true, force: true });
   }
 }
+
+async function redisCli(args: string[]): Promise<string> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve, reject) => {
+    execFile("redis-cli", args, { timeout: 10_000 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
+  });
+}
+
+/** A private three-primary Redis Cluster (no replicas) on free loopback ports. */
+export class OwnRedisCluster {
+  readonly nodes: OwnRedisServer[];
+
+  private constructor(nodes: OwnRedisServer[]) {
+    this.nodes = nodes;
+  }
+
+  get seedUrl(): string {
+    return this.nodes[0]!.url;
+  }
+
+  static async start(): Promise<OwnRedisCluster> {
+    const args = [
+      "--cluster-enabled",
+      "yes",
+      "--cluster-config-file",
+      "nodes.conf",
+      "--cluster-node-timeout",
+      "3000",
+    ];
+    const nodes = await Promise.all([0, 1, 2].map(() => OwnRedisServer.start(args)));
+    const cluster = new OwnRedisCluster(nodes);
+    try {
+      await redisCli([
+        "--cluster",
+        "create",
+        ...nodes.map((node) => `127.0.0.1:${node.port}`),
+        "--cluster-replicas",
+        "0",
+        "--cluster-yes",
+      ]);
+      const deadline = Date.now() + 15_000;
+      for (const node of nodes) {
+        while (!(await redisCli(["-p", String(node.port), "cluster", "info"])).includes("cluster_state:ok")) {
+          if (Date.now() > deadline) throw new Error("redis cluster did not become ready");
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+    } catch (error) {
+      await cluster.dispose();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The hash slot Redis Cluster assigns to `key`. */
+  async keySlot(key: string): Promise<number> {
+    return Number((await redisCli(["-p", String(this.nodes[0]!.port), "cluster", "keyslot", key])).trim());
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.dispose()));
+  }
+}
