@@ -26,7 +26,12 @@ export {
   type LocalProvider,
   type LocalProviderOptions,
 } from "./local-provider.js";
-export { type LocalUserInput, parseLocalUsers } from "./local-users.js";
+export {
+  type LocalServiceClientInput,
+  type LocalUserInput,
+  parseLocalUsers,
+  parseServiceClients,
+} from "./local-users.js";
 export {
   type ClientCredentialsOptions,
   createOidcProvider,

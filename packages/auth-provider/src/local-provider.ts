@@ -9,7 +9,12 @@ import {
   verifyJwt,
 } from "./jwt-verify.js";
 import { type LocalAlgorithm, loadSigningKey } from "./keys.js";
-import { type LocalUserInput, validateLocalUsers } from "./local-users.js";
+import {
+  type LocalServiceClientInput,
+  type LocalUserInput,
+  validateLocalUsers,
+  validateServiceClients,
+} from "./local-users.js";
 import { PasswordVault, type PasswordVaultOptions } from "./password-vault.js";
 import type { AuthProvider, CallOptions, JsonWebKey, Principal, TokenSet } from "./types.js";
 import { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";
@@ -29,6 +34,12 @@ export interface LocalProvider extends AuthProvider {
   verifyCredentials(username: string, password: string, opts?: CallOptions): Promise<LocalIdentity>;
   issueToken(identity: LocalIdentity, opts?: IssueTokenOptions): Promise<TokenSet>;
   authenticate(username: string, password: string, opts?: IssueTokenOptions & CallOptions): Promise<TokenSet>;
+  /** Client-credentials grant for a configured service client; same INVALID_CREDENTIALS for every failure. */
+  clientCredentials(
+    clientId: string,
+    clientSecret: string,
+    opts?: { scopes?: string[] } & CallOptions,
+  ): Promise<TokenSet>;
   /** Public keys only, for GET /.well-known/jwks.json. */
   jwks(): { keys: JsonWebKey[] };
 }
@@ -37,6 +48,8 @@ export interface LocalProviderOptions {
   issuer: string;
   audience: string;
   users: LocalUserInput[];
+  /** Service principals that obtain tokens with `clientCredentials`; secrets are argon2id-hashed too. */
+  serviceClients?: LocalServiceClientInput[];
   /** Default EdDSA (Ed25519). */
   algorithm?: LocalAlgorithm;
   /** A private JWK to sign with; generated (and lost at exit) when absent. */
@@ -72,12 +85,24 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
   validateLocalUsers(options.users);
   const defaultScopes = checkScopes(options.defaultScopes ?? [], "AUTH_CONFIG");
 
+  const serviceClients = options.serviceClients ?? [];
+  if (!Array.isArray(serviceClients)) throw new AuthError("AUTH_CONFIG", "serviceClients must be an array");
+  validateServiceClients(serviceClients);
+
   const key = await loadSigningKey(options.algorithm ?? "EdDSA", options.privateKeyJwk);
   const vault = await PasswordVault.create<LocalIdentity>(
     options.users.map(({ username, password, roles }) => ({
       name: username,
       secret: password,
       entry: Object.freeze({ username, roles: Object.freeze([...roles]) as string[] }),
+    })),
+    options.passwordHashing,
+  );
+  const clientVault = await PasswordVault.create<LocalIdentity>(
+    serviceClients.map(({ clientId, clientSecret, roles }) => ({
+      name: clientId,
+      secret: clientSecret,
+      entry: Object.freeze({ username: clientId, roles: Object.freeze([...roles]) as string[] }),
     })),
     options.passwordHashing,
   );
@@ -91,16 +116,21 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
   };
   const cache = options.cache === false ? undefined : new VerificationCache(options.cache);
 
-  async function issueToken(identity: LocalIdentity, opts: IssueTokenOptions = {}): Promise<TokenSet> {
-    validateLocalUsers([{ username: identity?.username, password: "-", roles: identity?.roles }]);
+  async function sign(
+    subject: LocalIdentity,
+    kind: "user" | "service_principal",
+    opts: IssueTokenOptions,
+  ): Promise<TokenSet> {
+    validateLocalUsers([{ username: subject?.username, password: "-", roles: subject?.roles }]);
     if (opts.sessionId !== undefined && !SESSION_ID.test(opts.sessionId)) {
       throw new AuthError("INVALID_ARGUMENT", "sessionId must be 1-256 printable ASCII characters");
     }
     const scopes = opts.scopes === undefined ? defaultScopes : checkScopes(opts.scopes, "INVALID_ARGUMENT");
-    const claims: Record<string, unknown> = {
-      preferred_username: identity.username,
-      roles: [...identity.roles],
-    };
+    // A service token names its client and no preferred_username, as Keycloak's service accounts do.
+    const claims: Record<string, unknown> =
+      kind === "user"
+        ? { preferred_username: subject.username, roles: [...subject.roles] }
+        : { client_id: subject.username, azp: subject.username, roles: [...subject.roles] };
     if (scopes.length > 0) claims.scope = scopes.join(" ");
     if (opts.sessionId !== undefined) claims.sid = opts.sessionId;
     const now = Math.floor(Date.now() / 1000);
@@ -108,7 +138,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" })
       .setIssuer(issuer)
       .setAudience(audience)
-      .setSubject(identity.username)
+      .setSubject(subject.username)
       .setJti(randomUUID())
       .setIssuedAt(now)
       .setNotBefore(now)
@@ -116,6 +146,8 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       .sign(key.privateKey);
     return { accessToken, tokenType: "Bearer", expiresIn: tokenTtlSeconds };
   }
+
+  const issueToken = (identity: LocalIdentity, opts: IssueTokenOptions = {}) => sign(identity, "user", opts);
 
   async function verifyUncached(token: string, signal: AbortSignal | undefined): Promise<Principal> {
     const { payload } = await verifyJwt(token, keySet, policy, signal);
@@ -139,6 +171,10 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       if (opts.sessionId !== undefined) issueOptions.sessionId = opts.sessionId;
       if (opts.scopes !== undefined) issueOptions.scopes = opts.scopes;
       return issueToken(identity, issueOptions);
+    },
+    async clientCredentials(clientId, clientSecret, opts = {}) {
+      const client = await clientVault.verify(clientId, clientSecret, opts);
+      return sign(client, "service_principal", opts.scopes === undefined ? {} : { scopes: opts.scopes });
     },
     jwks: () => ({ keys: [{ ...key.publicJwk } as JsonWebKey] }),
   };

@@ -41,6 +41,46 @@ function parseEntry(entry: string, position: number): LocalUserInput {
   };
 }
 
+/** A client-credentials identity of the local issuer (a service principal). */
+export interface LocalServiceClientInput {
+  clientId: string;
+  clientSecret: string;
+  roles: string[];
+}
+
+export const MIN_CLIENT_SECRET_LENGTH = 16;
+
+/** Parses "client:secret:role1|role2,..." (the LOCAL_USERS format); secrets need 16+ characters. */
+export function parseServiceClients(spec: string): LocalServiceClientInput[] {
+  if (typeof spec !== "string" || spec.trim() === "") {
+    throw new AuthError("AUTH_CONFIG", "service client list is empty; expected id:secret:role1|role2,...");
+  }
+  const clients = spec.split(",").map((entry, index) => {
+    const { username, password, roles } = parseEntry(entry.trim(), index + 1);
+    return { clientId: username, clientSecret: password, roles };
+  });
+  validateServiceClients(clients);
+  return clients;
+}
+
+export function validateServiceClients(clients: readonly LocalServiceClientInput[]): void {
+  validateLocalUsers(
+    clients.map((client) => ({
+      username: client?.clientId,
+      password: client?.clientSecret,
+      roles: client?.roles,
+    })),
+  );
+  clients.forEach((client, index) => {
+    if (client.clientSecret.length < MIN_CLIENT_SECRET_LENGTH) {
+      throw new AuthError(
+        "AUTH_CONFIG",
+        `service client #${index + 1} ("${client.clientId}"): secret must have at least ${MIN_CLIENT_SECRET_LENGTH} characters`,
+      );
+    }
+  });
+}
+
 /** Checks users given as objects as strictly as parsed ones. */
 export function validateLocalUsers(users: readonly LocalUserInput[]): void {
   const seen = new Set<string>();

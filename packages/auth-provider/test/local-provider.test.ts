@@ -145,7 +145,34 @@ describe("local provider", () => {
     );
   });
 
+  it("issues client-credentials tokens that verify as service principals", async () => {
+    const local = await provider({
+      serviceClients: [
+        { clientId: "reporting-svc", clientSecret: "0123456789abcdef-secret", roles: ["service"] },
+      ],
+    });
+    const { accessToken } = await local.clientCredentials("reporting-svc", "0123456789abcdef-secret", {
+      scopes: ["mcp:tools"],
+    });
+    expect(await local.verifyToken(accessToken)).toMatchObject({
+      userId: "service_principal:reporting-svc",
+      username: "reporting-svc",
+      kind: "service_principal",
+      clientId: "reporting-svc",
+      roles: ["service"],
+      scopes: ["mcp:tools"],
+    });
+    await expectAuthError(local.clientCredentials("reporting-svc", "wrong"), "INVALID_CREDENTIALS");
+    await expectAuthError(local.clientCredentials("alice", "correct horse"), "INVALID_CREDENTIALS");
+  });
+
   describe("rejects bad configuration at creation", () => {
+    it("a service client with a short secret", async () => {
+      await expectAuthError(
+        provider({ serviceClients: [{ clientId: "svc", clientSecret: "short", roles: [] }] }),
+        "AUTH_CONFIG",
+      );
+    });
     it("a key of the wrong curve", async () => {
       const key = await makeKey("ES256");
       await expectAuthError(provider({ privateKeyJwk: key.privateJwk }), "AUTH_CONFIG");

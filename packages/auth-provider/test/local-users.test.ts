@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAuthError, parseLocalUsers } from "../src/index.ts";
+import { isAuthError, parseLocalUsers, parseServiceClients } from "../src/index.ts";
 
 function configError(spec: string): Error {
   try {
@@ -45,5 +45,12 @@ describe("parseLocalUsers", () => {
 
   it("rejects a bad role name", () => {
     expect(configError("alice:pw:ad min").message).toMatch(/role/);
+  });
+
+  it("parses service clients in the same format, requiring long secrets", () => {
+    expect(parseServiceClients("ci-bot:0123456789abcdef:service")).toEqual([
+      { clientId: "ci-bot", clientSecret: "0123456789abcdef", roles: ["service"] },
+    ]);
+    expect(() => parseServiceClients("ci-bot:short:service")).toThrow(/at least 16/);
   });
 });
