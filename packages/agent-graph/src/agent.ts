@@ -296,30 +296,37 @@ export function createAgent(options: AgentOptions): Agent {
       assertIntegerInRange(limit, "limit", 1, MAX_SEARCH_LIMIT);
       const needle = query.toLowerCase();
       const reads = createBulkhead({ concurrency: SEARCH_READ_CONCURRENCY });
-      const uniqueIds = [...new Set(threadIds)];
-      const threads = await Promise.all(
-        uniqueIds.map((threadId) => reads.run(() => readMessages(threadId, opts.signal), opts.signal)),
+      // Each thread is matched as soon as it is read and then dropped, so memory holds a few
+      // threads and the hits, not every thread searched.
+      const hitsPerThread = await Promise.all(
+        [...new Set(threadIds)].map((threadId) =>
+          reads.run(async () => {
+            const messages = await readMessages(threadId, opts.signal);
+            return messages ? findHits(threadId, toConversationMessages(messages), needle, limit) : [];
+          }, opts.signal),
+        ),
       ).catch((error: unknown) => {
         throw toAgentError(error, opts.signal);
       });
-      const hits: SearchHit[] = [];
-      for (const [position, messages] of threads.entries()) {
-        if (!messages) continue;
-        for (const [index, message] of toConversationMessages(messages).entries()) {
-          if (hits.length >= limit) return hits;
-          if (message.content.toLowerCase().includes(needle)) {
-            hits.push({
-              threadId: uniqueIds[position]!,
-              role: message.role,
-              content: message.content,
-              index,
-            });
-          }
-        }
-      }
-      return hits;
+      return hitsPerThread.flat().slice(0, limit);
     },
   };
+}
+
+function findHits(
+  threadId: string,
+  conversation: ConversationMessage[],
+  lowerCaseNeedle: string,
+  limit: number,
+): SearchHit[] {
+  const hits: SearchHit[] = [];
+  for (const [index, message] of conversation.entries()) {
+    if (hits.length >= limit) break;
+    if (message.content.toLowerCase().includes(lowerCaseNeedle)) {
+      hits.push({ threadId, role: message.role, content: message.content, index });
+    }
+  }
+  return hits;
 }
 
 /**
