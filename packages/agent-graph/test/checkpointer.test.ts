@@ -94,6 +94,44 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
     await Promise.all(savers.map((saver) => saver.close()));
   });
 
+  describe("while another session holds the checkpoint tables locked", () => {
+    let locker: pg.Client;
+    const lockTables = async () => {
+      locker = new pg.Client({ connectionString: DATABASE_URL });
+      await locker.connect();
+      await locker.query("BEGIN");
+      await locker.query(`LOCK TABLE "${schema}".checkpoints IN ACCESS EXCLUSIVE MODE`);
+    };
+    const unlockTables = async () => {
+      await locker.query("ROLLBACK");
+      await locker.end();
+    };
+
+    it("a read gives up at the agent's read deadline with AGENT_TIMEOUT", async () => {
+      const saver = await createCheckpointer(config);
+      const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver, readTimeoutMs: 300 });
+      await lockTables();
+      try {
+        expect(await codeOf(agent.getConversation("locked-read"))).toBe("AGENT_TIMEOUT");
+      } finally {
+        await unlockTables();
+        await saver.close();
+      }
+    });
+
+    it("a query gives up at queryTimeoutMs with CHECKPOINTER_UNAVAILABLE", async () => {
+      const saver = await createCheckpointer({ ...config, queryTimeoutMs: 300 });
+      await lockTables();
+      try {
+        const read = saver.getTuple({ configurable: { thread_id: "locked-query", checkpoint_ns: "" } });
+        expect(await codeOf(read)).toBe("CHECKPOINTER_UNAVAILABLE");
+      } finally {
+        await unlockTables();
+        await saver.close();
+      }
+    });
+  });
+
   it("turns a store failure into CHECKPOINTER_UNAVAILABLE for the agent's callers", async () => {
     const saver = await createCheckpointer(config);
     const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
