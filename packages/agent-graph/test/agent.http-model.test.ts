@@ -112,6 +112,20 @@ describe("agent with a real HTTP chat model (loopback OpenAI wire format)", () =
     expect(result.messages[1]?.toolCalls).toEqual([{ name: "calculator", args: { expression: "6*7" } }]);
   });
 
+  it("reports a provider failure as AGENT_FAILED without the provider's text, keeping the raw error as cause", async () => {
+    handler = (_body, res) => {
+      res.statusCode = 500;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ error: { message: "internal detail sk-live-secret", type: "server_error" } }));
+    };
+    const error = await createAgent({ model: openAiModel() })
+      .chat({ threadId: "http-4", message: "hello" })
+      .catch((caught: unknown) => caught);
+    expect(isAgentError(error) && error.code).toBe("AGENT_FAILED");
+    expect((error as Error).message).not.toContain("sk-live-secret");
+    expect(String((error as Error).cause)).toContain("500");
+  });
+
   it("aborts the in-flight LLM request when the caller cancels", async () => {
     let requestClosed!: () => void;
     const closed = new Promise<void>((resolve) => {
