@@ -184,6 +184,13 @@ describe("attack corpus: every case is rejected with a typed error", () => {
     await expectAuthError(oidc.verifyToken(token), "TOKEN_INVALID", "kid");
   });
 
+  it("an ID token presented as an access token", async () => {
+    const { idToken } = await oidc.refresh((await oidc.authenticate("alice", "alice-pw")).refreshToken!);
+    expect(idToken).toEqual(expect.any(String));
+    const error = await expectAuthError(oidc.verifyToken(idToken!), "TOKEN_INVALID");
+    expect(["type", "audience"]).toContain(error.reason);
+  });
+
   it("not a string at all", async () => {
     await expectAuthError(oidc.verifyToken(undefined as unknown as string), "TOKEN_INVALID", "malformed");
   });
@@ -207,17 +214,33 @@ describe("attack corpus: every case is rejected with a typed error", () => {
       await hanging.close();
     }
   });
+
+  it("a token endpoint that hangs is bounded by the HTTP timeout", async () => {
+    const hanging = await startHangingIssuer();
+    try {
+      const client = await createOidcProvider({
+        issuer: hanging.issuer,
+        audience: "urn:test",
+        clientId: "app",
+        clientSecret: "secret",
+        httpTimeoutMs: 300,
+      });
+      await expectAuthError(client.authenticate("alice", "pw"), "AUTH_UNAVAILABLE", "timeout");
+    } finally {
+      await hanging.close();
+    }
+  });
 });
 
-/** Serves discovery, then never answers the JWKS request. */
+/** Serves discovery, then never answers the JWKS or token endpoint. */
 async function startHangingIssuer(): Promise<{ issuer: string; close(): Promise<void> }> {
   let issuer = "";
   const server: Server = createServer((req, res) => {
     if (req.url === "/.well-known/openid-configuration") {
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` }));
+      res.end(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks`, token_endpoint: `${issuer}/token` }));
     }
-    // /jwks: left open on purpose
+    // /jwks and /token: left open on purpose
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -67,6 +67,21 @@ describe("local provider", () => {
     expect(await local.verifyCredentials("bob", "battery staple")).toEqual({ username: "bob", roles: [] });
   });
 
+  it("sheds logins beyond the hashing queue with AUTH_UNAVAILABLE instead of queueing without bound", async () => {
+    const local = await provider({ passwordHashing: { concurrency: 1, maxQueue: 1 } });
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () => local.verifyCredentials("alice", "correct horse")),
+    );
+    const fulfilled = results.filter((r) => r.status === "fulfilled");
+    const shed = results.filter(
+      (r) =>
+        r.status === "rejected" && (r.reason as { code?: string; reason?: string }).reason === "overloaded",
+    );
+    expect(fulfilled.length).toBeGreaterThanOrEqual(1);
+    expect(shed.length).toBeGreaterThanOrEqual(1);
+    expect(fulfilled.length + shed.length).toBe(5);
+  });
+
   it("rejects non-string credentials as INVALID_ARGUMENT", async () => {
     const local = await provider();
     await expectAuthError(local.verifyCredentials(42 as unknown as string, "x"), "INVALID_ARGUMENT");
