@@ -106,6 +106,43 @@ describe("redis store outages", () => {
     expect(result.elapsedMs).toBeLessThan(1500);
   });
 
+  it("logs the outage and the recovery, never the password from the URL", async () => {
+    const guarded = await OwnRedisServer.start(["--requirepass", "s3cret-pass"]);
+    const entries: Array<{ level: string; fields: Record<string, unknown>; message: string }> = [];
+    const record =
+      (level: string) =>
+      (fields: Record<string, unknown>, message: string): void => {
+        entries.push({ level, fields, message });
+      };
+    const logger = {
+      debug: record("debug"),
+      info: record("info"),
+      warn: record("warn"),
+      error: record("error"),
+    };
+    const url = `redis://:s3cret-pass@127.0.0.1:${guarded.port}`;
+    const secured = await createSessionStore({ backend: "redis", url, commandTimeoutMs: 500 }, { logger });
+    try {
+      await secured.create(alice);
+      await guarded.stop();
+      const error = await secured.create(alice).catch((e: unknown) => e);
+      expect(isSessionError(error) && error.code).toBe("SESSION_UNAVAILABLE");
+      expect(
+        `${String(error)} ${JSON.stringify((error as Error & { details?: unknown }).details)}`,
+      ).not.toContain("s3cret-pass");
+      await guarded.start();
+      expect(await waitUntil(() => secured.ping(), 8000)).toBe(true);
+      expect(entries.some((e) => e.level === "warn" && e.message.includes("connection lost"))).toBe(true);
+      expect(
+        entries.filter((e) => e.level === "info" && e.message.includes("ready")).length,
+      ).toBeGreaterThanOrEqual(2);
+      expect(JSON.stringify(entries)).not.toContain("s3cret-pass");
+    } finally {
+      await secured.close();
+      await guarded.dispose();
+    }
+  });
+
   it("a custom commandTimeoutMs bounds calls to a hung Redis", async () => {
     const quick = await createSessionStore({ backend: "redis", url: server.url, commandTimeoutMs: 300 });
     server.pause();

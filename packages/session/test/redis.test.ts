@@ -93,6 +93,18 @@ describe.skipIf(!redisAvailable)("redis store", () => {
     });
   });
 
+  it("an id combining one user's slot tag with another user's token finds nothing", async () => {
+    const store = await open();
+    const aliceId = await store.create(alice);
+    const bobId = await store.create(bob);
+    const forged = `${bobId.split(".")[0]}.${aliceId.split(".")[1]}`;
+    expect(await store.get(forged)).toBeNull();
+    expect(await store.update(forged, { hijacked: true })).toBe(false);
+    expect(await store.delete(forged)).toBe(false);
+    expect((await store.get(aliceId))?.metadata).toEqual({});
+    expect((await store.get(bobId))?.userId).toBe(bob.userId);
+  });
+
   describe("corrupt and foreign values give SESSION_CORRUPT for that session only", () => {
     async function setup() {
       const prefix = uniquePrefix();
