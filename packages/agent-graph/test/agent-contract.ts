@@ -141,6 +141,15 @@ export function describeAgentContract(
         expect(await agentWith().getConversation(newThreadId())).toBeNull();
       });
 
+      it("reads honour an aborted signal with AGENT_CANCELLED", async () => {
+        const agent = agentWith();
+        const signal = AbortSignal.abort();
+        expect(await codeOf(agent.getConversation(newThreadId(), { signal }))).toBe("AGENT_CANCELLED");
+        expect(await codeOf(agent.searchConversations([newThreadId()], "x", { signal }))).toBe(
+          "AGENT_CANCELLED",
+        );
+      });
+
       it("serializes concurrent turns on one thread instead of forking it", async () => {
         const threadId = newThreadId();
         const agent = agentWith();
