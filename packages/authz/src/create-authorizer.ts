@@ -67,5 +67,5 @@ export async function createAuthorizer(
         `unsupported authz backend '${String((config as { backend?: unknown })?.backend)}'`,
       );
   }
-  return new ResilientAuthorizer(backend, resilience);
+  return new ResilientAuthorizer(backend, { ...resilience, remote: config.backend === "openfga" });
 }

@@ -21,6 +21,13 @@ export interface DecisionCacheOptions {
 }
 
 export interface ResilienceOptions {
+  /**
+   * `true` (default) for a backend across the network: calls get the deadline,
+   * bulkhead and circuit breaker. An in-process engine answers synchronously,
+   * where a timer cannot preempt it and there is no remote to protect, so it
+   * gets only the fail-closed error mapping and the cache.
+   */
+  remote?: boolean;
   /** Deadline per call, queueing included. Default 2,000 ms. */
   timeoutMs?: number;
   /** Calls in flight toward the backend at once. Default 32. */
@@ -32,6 +39,9 @@ export interface ResilienceOptions {
   cache?: DecisionCacheOptions | false;
   logger?: Logger;
 }
+
+const ALLOWED = Promise.resolve(true);
+const DENIED = Promise.resolve(false);
 
 const isEmpty = (value: object | undefined) => value === undefined || Object.keys(value).length === 0;
 
@@ -62,6 +72,7 @@ export class ResilientAuthorizer implements Authorizer {
   readonly #breaker: CircuitBreaker;
   readonly #cache: LRUCache<string, boolean> | undefined;
   readonly #logger: Logger;
+  readonly #remote: boolean;
   /** Bumped around every local write, so a check that overlapped a write never fills the cache. */
   #generation = 0;
 
@@ -85,17 +96,19 @@ export class ResilientAuthorizer implements Authorizer {
             ttl: options.cache?.ttlMs ?? 3_000,
           });
     this.#logger = options.logger ?? noopLogger;
+    this.#remote = options.remote ?? true;
   }
 
   async #guard<T>(
     operation: string,
     options: CallOptions | undefined,
-    call: (signal: AbortSignal) => Promise<T>,
+    call: (options: CallOptions) => Promise<T>,
   ) {
     try {
+      if (!this.#remote) return await call(options ?? {});
       return await withDeadline(
         (signal) =>
-          this.#bulkhead.run(() => this.#breaker.execute(() => raceAbort(call(signal), signal)), signal),
+          this.#bulkhead.run(() => this.#breaker.execute(() => raceAbort(call({ signal }), signal)), signal),
         {
           timeoutMs: this.#timeoutMs,
           ...(options?.signal ? { signal: options.signal } : {}),
@@ -129,12 +142,12 @@ export class ResilientAuthorizer implements Authorizer {
     return unavailable;
   }
 
-  async check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
+  check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
     const key = query && this.#cache ? cacheKey(query) : undefined;
     const cached = key === undefined ? undefined : this.#cache?.get(key);
-    if (cached !== undefined) return cached;
-    const [allowed] = await this.#decide([query], options, true);
-    return allowed === true;
+    // A hit returns a shared settled promise: no allocation on the hot path.
+    if (cached !== undefined) return cached ? ALLOWED : DENIED;
+    return this.#decide([query], options, true).then(([allowed]) => allowed === true);
   }
 
   batchCheck(queries: CheckQuery[], options?: CallOptions): Promise<boolean[]> {
@@ -159,8 +172,10 @@ export class ResilientAuthorizer implements Authorizer {
     if (missing.length > 0) {
       const pending = missing.map((index) => queries[index]!);
       const fetched = single
-        ? [await this.#guard("check", options, (signal) => this.#inner.check(pending[0]!, { signal }))]
-        : await this.#guard("batchCheck", options, (signal) => this.#inner.batchCheck(pending, { signal }));
+        ? [await this.#guard("check", options, (callOptions) => this.#inner.check(pending[0]!, callOptions))]
+        : await this.#guard("batchCheck", options, (callOptions) =>
+            this.#inner.batchCheck(pending, callOptions),
+          );
       missing.forEach((index, position) => {
         const allowed = fetched[position] === true;
         answers[index] = allowed;
@@ -172,13 +187,13 @@ export class ResilientAuthorizer implements Authorizer {
   }
 
   listObjects(query: ListObjectsQuery, options?: CallOptions): Promise<string[]> {
-    return this.#guard("listObjects", options, (signal) => this.#inner.listObjects(query, { signal }));
+    return this.#guard("listObjects", options, (callOptions) => this.#inner.listObjects(query, callOptions));
   }
 
   async #changeTuples(
     operation: string,
     options: CallOptions | undefined,
-    change: (signal: AbortSignal) => Promise<void>,
+    change: (options: CallOptions) => Promise<void>,
   ) {
     this.#invalidate();
     try {
@@ -199,19 +214,19 @@ export class ResilientAuthorizer implements Authorizer {
   }
 
   writeTuples(tuples: Tuple[], options?: CallOptions): Promise<void> {
-    return this.#changeTuples("writeTuples", options, (signal) =>
-      this.#inner.writeTuples(tuples, { signal }),
+    return this.#changeTuples("writeTuples", options, (callOptions) =>
+      this.#inner.writeTuples(tuples, callOptions),
     );
   }
 
   deleteTuples(tuples: Tuple[], options?: CallOptions): Promise<void> {
-    return this.#changeTuples("deleteTuples", options, (signal) =>
-      this.#inner.deleteTuples(tuples, { signal }),
+    return this.#changeTuples("deleteTuples", options, (callOptions) =>
+      this.#inner.deleteTuples(tuples, callOptions),
     );
   }
 
   readTuples(filter: Partial<Tuple>, options?: CallOptions): Promise<Tuple[]> {
-    return this.#guard("readTuples", options, (signal) => this.#inner.readTuples(filter, { signal }));
+    return this.#guard("readTuples", options, (callOptions) => this.#inner.readTuples(filter, callOptions));
   }
 
   async close(): Promise<void> {

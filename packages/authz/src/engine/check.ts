@@ -1,7 +1,7 @@
 import { AuthzError, OpenFgaErrorCode } from "../errors.ts";
 import { objectType, type ParsedUser, parseUser } from "./keys.ts";
 import type { AuthorizationModel, RelationDefinition, Rewrite, TypeDefinition } from "./model.ts";
-import type { StoredTuple, TupleReader } from "./store.ts";
+import type { StoredTuple, TupleStore } from "./store.ts";
 
 /** OpenFGA's default resolution depth limit. */
 export const MAX_RESOLUTION_DEPTH = 25;
@@ -21,25 +21,32 @@ type Result = (typeof Result)[keyof typeof Result];
  */
 export class CheckEvaluation {
   readonly #model: AuthorizationModel;
-  readonly #reader: TupleReader;
+  /** The stored tuples, plus a second store holding the request's contextual tuples when it has any. */
+  readonly #stores: readonly TupleStore[];
   readonly #context: Record<string, unknown>;
   readonly #user: string;
-  readonly #parsedUser: ParsedUser;
-  readonly #visiting = new Set<string>();
+  /** `type:*` for a plain `type:id` user (wildcard tuples match it); undefined for usersets and wildcards. */
+  readonly #wildcardKey: string | undefined;
+  /**
+   * The (object, relation) pairs on the current resolution path. The path is
+   * short (at most MAX_RESOLUTION_DEPTH), so a linear scan beats hashing a key per step.
+   */
+  readonly #pathObjects: string[] = [];
+  readonly #pathRelations: RelationDefinition[] = [];
 
   constructor(
     model: AuthorizationModel,
-    reader: TupleReader,
+    stores: readonly TupleStore[],
     user: string,
     context: Record<string, unknown> = {},
+    parsed: ParsedUser | undefined = parseUser(user),
   ) {
-    const parsed = parseUser(user);
     if (!parsed) throw new TypeError(`malformed user '${user}'`);
     this.#model = model;
-    this.#reader = reader;
+    this.#stores = stores;
     this.#context = context;
     this.#user = user;
-    this.#parsedUser = parsed;
+    this.#wildcardKey = parsed.relation === undefined && !parsed.wildcard ? `${parsed.type}:*` : undefined;
   }
 
   /** Does the user have `relation` on `object`? */
@@ -56,13 +63,17 @@ export class CheckEvaluation {
     const type = this.#model.types.get(objectType(object));
     const definition = type?.relations.get(relation);
     if (!type || !definition) return Result.False;
-    const key = `${object}#${relation}`;
-    if (this.#visiting.has(key)) return Result.Cycle;
-    this.#visiting.add(key);
+    const objects = this.#pathObjects;
+    for (let i = 0; i < objects.length; i++) {
+      if (objects[i] === object && this.#pathRelations[i] === definition) return Result.Cycle;
+    }
+    objects.push(object);
+    this.#pathRelations.push(definition);
     try {
       return this.#evaluate(object, type, definition, definition.rewrite, depth);
     } finally {
-      this.#visiting.delete(key);
+      objects.pop();
+      this.#pathRelations.pop();
     }
   }
 
@@ -164,36 +175,47 @@ export class CheckEvaluation {
     return condition.evaluate({ ...this.#context, ...tuple.condition.context });
   }
 
+  /** An exact (or wildcard) tuple for the user: true if it fits the model and its condition holds. */
+  #matchesTuple(tuple: StoredTuple | undefined, allowed: ReadonlySet<string>): boolean {
+    return tuple !== undefined && allowed.has(tuple.restriction) && this.#conditionHolds(tuple);
+  }
+
   #direct(object: string, definition: RelationDefinition, depth: number): Result {
-    const user = this.#parsedUser;
+    const allowed = definition.allowedRestrictions;
+    const stores = this.#stores;
     let failure: unknown;
-    let usersets: StoredTuple[] | undefined;
-    for (const tuple of this.#reader.withObjectRelation(object, definition.name)) {
+    let withUsersets = 0;
+    for (let i = 0; i < stores.length; i++) {
+      const entry = stores[i]!.relationTuples(object, definition.name);
+      if (!entry) continue;
+      if (entry.usersets.size > 0) withUsersets++;
       // A stored tuple the current model no longer allows is ignored, as OpenFGA does.
-      if (!definition.allowedRestrictions.has(tuple.restriction)) continue;
-      const matches =
-        tuple.user === this.#user ||
-        (tuple.wildcard && user.relation === undefined && user.type === tuple.userType);
-      if (matches) {
-        try {
-          if (this.#conditionHolds(tuple)) return Result.True;
-        } catch (error) {
-          failure ??= error;
-        }
-      } else if (tuple.userRelation !== undefined) {
-        usersets ??= [];
-        usersets.push(tuple);
+      try {
+        if (this.#matchesTuple(entry.byUser.get(this.#user), allowed)) return Result.True;
+      } catch (error) {
+        failure ??= error;
+      }
+      if (this.#wildcardKey === undefined) continue;
+      try {
+        if (this.#matchesTuple(entry.byUser.get(this.#wildcardKey), allowed)) return Result.True;
+      } catch (error) {
+        failure ??= error;
       }
     }
     let cycle = false;
-    for (const tuple of usersets ?? []) {
-      try {
-        if (!this.#conditionHolds(tuple)) continue;
-        const result = this.#resolve(tuple.userObject, tuple.userRelation!, depth + 1);
-        if (result === Result.True) return Result.True;
-        if (result === Result.Cycle) cycle = true;
-      } catch (error) {
-        failure ??= error;
+    for (let i = 0; withUsersets > 0 && i < stores.length; i++) {
+      const entry = stores[i]!.relationTuples(object, definition.name);
+      if (!entry) continue;
+      for (const tuple of entry.usersets.values()) {
+        if (tuple.user === this.#user || !allowed.has(tuple.restriction)) continue;
+        try {
+          if (!this.#conditionHolds(tuple)) continue;
+          const result = this.#resolve(tuple.userObject, tuple.userRelation!, depth + 1);
+          if (result === Result.True) return Result.True;
+          if (result === Result.Cycle) cycle = true;
+        } catch (error) {
+          failure ??= error;
+        }
       }
     }
     if (failure !== undefined) throw failure;
@@ -211,17 +233,21 @@ export class CheckEvaluation {
     if (!tuplesetDefinition) return Result.False;
     let failure: unknown;
     let cycle = false;
-    for (const tuple of this.#reader.withObjectRelation(object, tupleset)) {
-      if (!tuplesetDefinition.allowedRestrictions.has(tuple.restriction)) continue;
-      if (tuple.userRelation !== undefined || tuple.wildcard) continue;
-      if (!this.#model.types.get(tuple.userType)?.relations.has(computedRelation)) continue;
-      try {
-        if (!this.#conditionHolds(tuple)) continue;
-        const result = this.#resolve(tuple.user, computedRelation, depth + 1);
-        if (result === Result.True) return Result.True;
-        if (result === Result.Cycle) cycle = true;
-      } catch (error) {
-        failure ??= error;
+    for (const store of this.#stores) {
+      const entry = store.relationTuples(object, tupleset);
+      if (!entry) continue;
+      for (const tuple of entry.byUser.values()) {
+        if (!tuplesetDefinition.allowedRestrictions.has(tuple.restriction)) continue;
+        if (tuple.userRelation !== undefined || tuple.wildcard) continue;
+        if (!this.#model.types.get(tuple.userType)?.relations.has(computedRelation)) continue;
+        try {
+          if (!this.#conditionHolds(tuple)) continue;
+          const result = this.#resolve(tuple.user, computedRelation, depth + 1);
+          if (result === Result.True) return Result.True;
+          if (result === Result.Cycle) cycle = true;
+        } catch (error) {
+          failure ??= error;
+        }
       }
     }
     if (failure !== undefined) throw failure;

@@ -3,7 +3,7 @@ import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
 import { CheckEvaluation } from "./check.ts";
 import { parseObject, parseUser } from "./keys.ts";
 import { type AuthorizationModel, compileModel } from "./model.ts";
-import { OverlayReader, type TupleReader, TupleStore } from "./store.ts";
+import { TupleStore } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
 
 const CHECK_CODES = {
@@ -22,11 +22,13 @@ const LIST_CODES = {
 export class Engine {
   #model: AuthorizationModel;
   readonly #store: TupleStore;
+  readonly #storeOnly: readonly TupleStore[];
 
   /** `store` lets several engines (one per model version) share one set of tuples. */
   constructor(model: string | AuthorizationModel, store = new TupleStore()) {
     this.#model = typeof model === "string" ? compileModel(model) : model;
     this.#store = store;
+    this.#storeOnly = [store];
   }
 
   get model(): AuthorizationModel {
@@ -50,15 +52,16 @@ export class Engine {
     return this.#store.size;
   }
 
-  #readerFor(contextualTuples: readonly Tuple[] | undefined): TupleReader {
-    if (contextualTuples === undefined || contextualTuples.length === 0) return this.#store;
+  /** The stores a request reads: the stored tuples, plus its contextual tuples when it has some. */
+  #storesFor(contextualTuples: readonly Tuple[] | undefined): readonly TupleStore[] {
+    if (contextualTuples === undefined || contextualTuples.length === 0) return this.#storeOnly;
     if (!Array.isArray(contextualTuples)) {
       throw validationError(OpenFgaErrorCode.validation, "contextualTuples must be an array");
     }
     assertValidTuples(this.#model, contextualTuples, "contextual");
     const overlay = new TupleStore();
     for (const tuple of contextualTuples) overlay.add(tuple);
-    return new OverlayReader(this.#store, overlay);
+    return [this.#store, overlay];
   }
 
   check(query: CheckQuery): boolean {
@@ -66,10 +69,10 @@ export class Engine {
     if (!object)
       throw validationError(OpenFgaErrorCode.validation, `invalid object '${String(query?.object)}'`);
     resolveTarget(this.#model, object.type, query.relation, CHECK_CODES);
-    assertValidRequestUser(this.#model, query.user);
+    const user = assertValidRequestUser(this.#model, query.user);
     assertValidContext(query.context);
-    const reader = this.#readerFor(query.contextualTuples);
-    return new CheckEvaluation(this.#model, reader, query.user, query.context).check(
+    const stores = this.#storesFor(query.contextualTuples);
+    return new CheckEvaluation(this.#model, stores, query.user, query.context, user).check(
       query.object,
       query.relation,
     );
@@ -77,12 +80,13 @@ export class Engine {
 
   listObjects(query: ListObjectsQuery): string[] {
     resolveTarget(this.#model, query?.type, query.relation, LIST_CODES);
-    assertValidRequestUser(this.#model, query.user);
+    const user = assertValidRequestUser(this.#model, query.user);
     assertValidContext(query.context);
-    const reader = this.#readerFor(query.contextualTuples);
+    const stores = this.#storesFor(query.contextualTuples);
     const found: string[] = [];
-    for (const object of new Set(reader.objectsOfType(query.type))) {
-      const evaluation = new CheckEvaluation(this.#model, reader, query.user, query.context);
+    const candidates = new Set(stores.flatMap((store) => [...store.objectsOfType(query.type)]));
+    for (const object of candidates) {
+      const evaluation = new CheckEvaluation(this.#model, stores, query.user, query.context, user);
       if (evaluation.check(object, query.relation)) found.push(object);
     }
     return found;

@@ -43,16 +43,6 @@ export function toStoredTuple(tuple: Tuple): StoredTuple {
   });
 }
 
-/** The lookups a check and a list-objects make, each answered from an index. */
-export interface TupleReader {
-  /** Tuples on `object` for `relation`. */
-  withObjectRelation(object: string, relation: string): Iterable<StoredTuple>;
-  /** Objects of `type` having a `relation` tuple whose user is exactly `user`. */
-  objectsRelatedTo(type: string, relation: string, user: string): Iterable<string>;
-  /** Every object of `type` that appears in some tuple. */
-  objectsOfType(type: string): Iterable<string>;
-}
-
 export const tupleKey = (tuple: Tuple) => `${tuple.object}#${tuple.relation}@${tuple.user}`;
 
 const EMPTY: readonly never[] = [];
@@ -66,16 +56,27 @@ function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => V): V {
   return value;
 }
 
+/** The tuples of one object and relation, indexed for a check's lookups. */
+export interface RelationTuples {
+  /** By user string: answers "is this exact user (or `type:*`) related?" in O(1). */
+  readonly byUser: ReadonlyMap<string, StoredTuple>;
+  /** Only the userset users (`group:x#member`), the ones a check must expand. */
+  readonly usersets: ReadonlyMap<string, StoredTuple>;
+}
+
+interface MutableRelationTuples extends RelationTuples {
+  readonly byUser: Map<string, StoredTuple>;
+  readonly usersets: Map<string, StoredTuple>;
+}
+
 /**
- * In-memory tuple storage with the three indexes checks need, so a check costs
- * O(tuples on its path) rather than O(all tuples). A tuple's identity is
+ * In-memory tuple storage indexed for the lookups checks make, so a check
+ * costs O(tuples on its path) rather than O(all tuples). A tuple's identity is
  * (object, relation, user), as in OpenFGA; the condition is an attribute.
  */
-export class TupleStore implements TupleReader {
-  readonly #byObject = new Map<string, Map<string, Map<string, StoredTuple>>>();
+export class TupleStore {
+  readonly #byObject = new Map<string, Map<string, MutableRelationTuples>>();
   readonly #byUser = new Map<string, Map<string, StoredTuple>>();
-  /** `objectType#relation` → user → objects. */
-  readonly #reverse = new Map<string, Map<string, Set<string>>>();
   /** type → object → number of tuples on it. */
   readonly #objectsByType = new Map<string, Map<string, number>>();
   #size = 0;
@@ -85,26 +86,22 @@ export class TupleStore implements TupleReader {
   }
 
   has(tuple: Tuple): boolean {
-    return this.#byObject.get(tuple.object)?.get(tuple.relation)?.has(tuple.user) ?? false;
+    return this.#byObject.get(tuple.object)?.get(tuple.relation)?.byUser.has(tuple.user) ?? false;
   }
 
   /** Adds the tuple; returns false (and changes nothing) when its key is already present. */
   add(tuple: Tuple): boolean {
-    const users = getOrCreate(
+    const entry = getOrCreate(
       getOrCreate(this.#byObject, tuple.object, () => new Map()),
       tuple.relation,
-      () => new Map(),
+      () => ({ byUser: new Map(), usersets: new Map() }),
     );
-    if (users.has(tuple.user)) return false;
+    if (entry.byUser.has(tuple.user)) return false;
     const stored = toStoredTuple(tuple);
-    users.set(tuple.user, stored);
+    entry.byUser.set(tuple.user, stored);
+    if (stored.userRelation !== undefined) entry.usersets.set(tuple.user, stored);
     getOrCreate(this.#byUser, tuple.user, () => new Map()).set(tupleKey(tuple), stored);
     const type = objectType(tuple.object);
-    getOrCreate(
-      getOrCreate(this.#reverse, `${type}#${tuple.relation}`, () => new Map()),
-      tuple.user,
-      () => new Set(),
-    ).add(tuple.object);
     const objects = getOrCreate(this.#objectsByType, type, () => new Map());
     objects.set(tuple.object, (objects.get(tuple.object) ?? 0) + 1);
     this.#size++;
@@ -114,18 +111,15 @@ export class TupleStore implements TupleReader {
   /** Removes the tuple with that key; returns false when none is present. */
   remove(tuple: Tuple): boolean {
     const relations = this.#byObject.get(tuple.object);
-    const users = relations?.get(tuple.relation);
-    if (!relations || !users?.delete(tuple.user)) return false;
-    if (users.size === 0) relations.delete(tuple.relation);
+    const entry = relations?.get(tuple.relation);
+    if (!relations || !entry?.byUser.delete(tuple.user)) return false;
+    entry.usersets.delete(tuple.user);
+    if (entry.byUser.size === 0) relations.delete(tuple.relation);
     if (relations.size === 0) this.#byObject.delete(tuple.object);
     const byUser = this.#byUser.get(tuple.user);
     byUser?.delete(tupleKey(tuple));
     if (byUser?.size === 0) this.#byUser.delete(tuple.user);
     const type = objectType(tuple.object);
-    const reverse = this.#reverse.get(`${type}#${tuple.relation}`);
-    const objects = reverse?.get(tuple.user);
-    objects?.delete(tuple.object);
-    if (objects?.size === 0) reverse?.delete(tuple.user);
     const counts = this.#objectsByType.get(type);
     const count = (counts?.get(tuple.object) ?? 1) - 1;
     if (count === 0) counts?.delete(tuple.object);
@@ -134,12 +128,8 @@ export class TupleStore implements TupleReader {
     return true;
   }
 
-  withObjectRelation(object: string, relation: string): Iterable<StoredTuple> {
-    return this.#byObject.get(object)?.get(relation)?.values() ?? EMPTY;
-  }
-
-  objectsRelatedTo(type: string, relation: string, user: string): Iterable<string> {
-    return this.#reverse.get(`${type}#${relation}`)?.get(user) ?? EMPTY;
+  relationTuples(object: string, relation: string): RelationTuples | undefined {
+    return this.#byObject.get(object)?.get(relation);
   }
 
   objectsOfType(type: string): Iterable<string> {
@@ -156,8 +146,8 @@ export class TupleStore implements TupleReader {
         tuple.object === object ||
         (object.endsWith(":") && tuple.object.startsWith(object)));
     if (object !== undefined && !object.endsWith(":")) {
-      for (const users of this.#byObject.get(object)?.values() ?? EMPTY) {
-        for (const tuple of users.values()) if (matches(tuple)) yield tuple;
+      for (const entry of this.#byObject.get(object)?.values() ?? EMPTY) {
+        for (const tuple of entry.byUser.values()) if (matches(tuple)) yield tuple;
       }
       return;
     }
@@ -166,32 +156,9 @@ export class TupleStore implements TupleReader {
       return;
     }
     for (const relations of this.#byObject.values()) {
-      for (const users of relations.values()) {
-        for (const tuple of users.values()) if (matches(tuple)) yield tuple;
+      for (const entry of relations.values()) {
+        for (const tuple of entry.byUser.values()) if (matches(tuple)) yield tuple;
       }
     }
-  }
-}
-
-/** Stored tuples plus one request's contextual tuples, read as one store. */
-export class OverlayReader implements TupleReader {
-  constructor(
-    private readonly base: TupleReader,
-    private readonly overlay: TupleReader,
-  ) {}
-
-  *withObjectRelation(object: string, relation: string): Iterable<StoredTuple> {
-    yield* this.overlay.withObjectRelation(object, relation);
-    yield* this.base.withObjectRelation(object, relation);
-  }
-
-  *objectsRelatedTo(type: string, relation: string, user: string): Iterable<string> {
-    yield* this.overlay.objectsRelatedTo(type, relation, user);
-    yield* this.base.objectsRelatedTo(type, relation, user);
-  }
-
-  *objectsOfType(type: string): Iterable<string> {
-    yield* this.overlay.objectsOfType(type);
-    yield* this.base.objectsOfType(type);
   }
 }

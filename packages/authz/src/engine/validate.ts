@@ -1,6 +1,6 @@
 import { type AuthzError, OpenFgaErrorCode, validationError } from "../errors.ts";
 import type { Tuple } from "../types.ts";
-import { parseObject, parseUser } from "./keys.ts";
+import { type ParsedUser, parseObject, parseUser } from "./keys.ts";
 import type { AuthorizationModel, RelationDefinition, TypeDefinition } from "./model.ts";
 import { restrictionKey } from "./store.ts";
 
@@ -119,7 +119,7 @@ export function resolveTarget(
 }
 
 /** Validates a request's user: well-formed, of a known type and relation (OpenFGA 2000). */
-export function assertValidRequestUser(model: AuthorizationModel, value: unknown): void {
+export function assertValidRequestUser(model: AuthorizationModel, value: unknown): ParsedUser {
   const user = typeof value === "string" ? parseUser(value) : undefined;
   if (!user) throw validationError(OpenFgaErrorCode.validation, `invalid user '${String(value)}'`);
   const type = model.types.get(user.type);
@@ -127,6 +127,7 @@ export function assertValidRequestUser(model: AuthorizationModel, value: unknown
   if (user.relation !== undefined && !type.relations.has(user.relation)) {
     throw validationError(OpenFgaErrorCode.validation, `relation '${user.type}#${user.relation}' not found`);
   }
+  return user;
 }
 
 export function assertValidContext(context: unknown): void {
