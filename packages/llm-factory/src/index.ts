@@ -1,6 +1,13 @@
 export { findArithmeticExpression } from "./arithmetic.js";
+export { chatModelOptionsFromConfig, type LlmConfigRecord } from "./config.js";
 export { isLlmError, LLM_ERROR_FAMILY, LlmError, type LlmErrorCode } from "./errors.js";
-export { createChatModel } from "./factory.js";
+export {
+  createChatModel,
+  createSamplingChatModel,
+  DEFAULT_MAX_RETRIES,
+  DEFAULT_TIMEOUT_MS,
+  type SamplingChatModelOptions,
+} from "./factory.js";
 export {
   countsAgainstProvider,
   createProviderGuards,
@@ -8,6 +15,7 @@ export {
   type ProviderGuardSettings,
   type ProviderGuards,
 } from "./guards.js";
+export { DEFAULT_MODELS, inferProvider } from "./infer.js";
 export {
   createOfflineChatModel,
   OFFLINE_NOTICE,
@@ -30,3 +38,20 @@ export {
   type PricingTable,
   type UsageReport,
 } from "./pricing.js";
+export { ResilientChatModel } from "./resilient-model.js";
+export {
+  type SampleFunction,
+  SamplingChatModel,
+  type SamplingChatModelCallOptions,
+  type SamplingChatModelFields,
+  type SamplingContent,
+  type SamplingMessage,
+  type SamplingModelPreferences,
+  type SamplingOtherContent,
+  type SamplingRequest,
+  type SamplingResponse,
+  type SamplingTextContent,
+  type SamplingTool,
+  type SamplingToolResultContent,
+  type SamplingToolUseContent,
+} from "./sampling-model.js";

@@ -80,7 +80,8 @@ export interface SamplingRequest {
 }
 
 export interface SamplingResponse {
-  role: "assistant";
+  /** MCP types it as a Role; clients answer as the assistant. */
+  role: "user" | "assistant";
   content: SamplingContent | SamplingContent[];
   model: string;
   stopReason?: string;

@@ -32,11 +32,17 @@ export interface WireFormat {
   error(response: ServerResponse, status: number, headers?: Record<string, string>): void;
 }
 
+// Every response gets its own id, as with real vendors (LangGraph merges messages by id).
+let responseNumber = 0;
+const nextResponse = () => {
+  responseNumber++;
+};
+
 const sse = (response: ServerResponse, data: unknown, event?: string) =>
   response.write(`${event ? `event: ${event}\n` : ""}data: ${JSON.stringify(data)}\n\n`);
 
 const openAIChunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
-  id: "chatcmpl-loopback",
+  id: `chatcmpl-${responseNumber}`,
   object: "chat.completion.chunk",
   created: 1_700_000_000,
   model: "gpt-4o-mini",
@@ -57,6 +63,7 @@ function openAIFormat(
     keyOf: (request) => String(request.headers.authorization ?? request.headers["api-key"] ?? ""),
     isStreaming: (request) => (request.body as { stream?: boolean }).stream === true,
     reply(request, response, reply) {
+      nextResponse();
       const toolCalls = reply.toolCall
         ? [
             {
@@ -73,7 +80,7 @@ function openAIFormat(
       };
       if (!this.isStreaming(request)) {
         sendJson(response, 200, {
-          id: "chatcmpl-loopback",
+          id: `chatcmpl-${responseNumber}`,
           object: "chat.completion",
           created: 1_700_000_000,
           model,
@@ -116,6 +123,7 @@ function openAIFormat(
       response.end("data: [DONE]\n\n");
     },
     partialStream(response, parts) {
+      nextResponse();
       startEventStream(response);
       sse(response, openAIChunk({ role: "assistant", content: "" }));
       for (const part of parts) sse(response, openAIChunk({ content: part }));
@@ -165,6 +173,7 @@ export const anthropicWire: WireFormat = {
   keyOf: (request) => String(request.headers["x-api-key"] ?? ""),
   isStreaming: (request) => (request.body as { stream?: boolean }).stream === true,
   reply(request, response, reply) {
+    nextResponse();
     const content: unknown[] = [];
     const text = reply.parts.join("");
     if (text) content.push({ type: "text", text });
@@ -179,7 +188,7 @@ export const anthropicWire: WireFormat = {
     const stopReason = reply.toolCall ? "tool_use" : "end_turn";
     if (!this.isStreaming(request)) {
       sendJson(response, 200, {
-        id: "msg_loopback",
+        id: `msg_${responseNumber}`,
         type: "message",
         role: "assistant",
         model: this.model,
@@ -227,13 +236,14 @@ export const anthropicWire: WireFormat = {
     response.end();
   },
   partialStream(response, parts) {
+    nextResponse();
     startEventStream(response);
     sse(
       response,
       {
         type: "message_start",
         message: {
-          id: "msg_loopback",
+          id: `msg_${responseNumber}`,
           type: "message",
           role: "assistant",
           model: "claude-3-5-haiku-latest",
@@ -280,6 +290,7 @@ export const ollamaWire: WireFormat = {
   keyOf: () => undefined,
   isStreaming: (request) => (request.body as { stream?: boolean }).stream !== false,
   reply(request, response, reply) {
+    nextResponse();
     this.partialStream(response, reply.parts);
     const toolCalls = reply.toolCall
       ? [{ function: { name: reply.toolCall.name, arguments: reply.toolCall.args } }]
@@ -298,6 +309,7 @@ export const ollamaWire: WireFormat = {
     void request;
   },
   partialStream(response, parts) {
+    nextResponse();
     startEventStream(response, "application/x-ndjson");
     for (const part of parts) {
       response.write(
@@ -324,6 +336,7 @@ export const geminiWire: WireFormat = {
   keyOf: (request) => String(request.headers["x-goog-api-key"] ?? ""),
   isStreaming: (request) => request.url.includes(":streamGenerateContent"),
   reply(request, response, reply) {
+    nextResponse();
     const usageMetadata = {
       promptTokenCount: reply.inputTokens,
       candidatesTokenCount: reply.outputTokens,
@@ -361,6 +374,7 @@ export const geminiWire: WireFormat = {
     );
   },
   partialStream(response, parts) {
+    nextResponse();
     startEventStream(response);
     for (const part of parts) {
       response.write(
@@ -396,6 +410,7 @@ export const bedrockWire: WireFormat = {
   keyOf: (request) => String(request.headers.authorization ?? ""),
   isStreaming: (request) => request.url.endsWith("/converse-stream"),
   reply(_request, response, reply) {
+    nextResponse();
     const content: unknown[] = [];
     const text = reply.parts.join("");
     if (text) content.push({ text });

@@ -1,0 +1,305 @@
+import { HumanMessage } from "@langchain/core/messages";
+import { tool } from "@langchain/core/tools";
+import { MessagesAnnotation, StateGraph } from "@langchain/langgraph";
+import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createChatModel, createProviderGuards, isLlmError, type LlmError } from "../src/index.ts";
+import { type LoopbackHandler, type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
+import { type Action, scripted, TEXT_REPLY } from "./support/scripted.ts";
+import { anthropicWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
+
+const servers: LoopbackServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(handler: LoopbackHandler) {
+  const server = await startLoopbackServer(handler);
+  servers.push(server);
+  return server;
+}
+
+const serveScript = (wire: WireFormat, actions: Action[]) => serve(scripted(wire, actions));
+
+/** Answers after `delayMs`, recording the most requests it ever had in flight. */
+function slowOpenAI(delayMs: number) {
+  const state = { inFlight: 0, maxInFlight: 0 };
+  const handler: LoopbackHandler = async (request, response) => {
+    state.inFlight++;
+    state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    state.inFlight--;
+    openAIWire.reply(request, response, TEXT_REPLY);
+  };
+  return { state, handler };
+}
+
+async function failure(promise: Promise<unknown>): Promise<LlmError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as LlmError;
+  }
+  throw new Error("expected the call to fail");
+}
+
+const fast = { retryBaseDelayMs: 5, timeoutMs: 5_000 };
+
+describe("fallback chain", () => {
+  it("falls back to the next provider with that provider's own key and URL", async () => {
+    const failing = await serveScript(openAIWire, [{ status: 500 }]);
+    const working = await serveScript(anthropicWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(failing.url),
+      ...fast,
+      maxRetries: 1,
+      fallbacks: [anthropicWire.options(working.url)],
+    });
+    const reply = await model.invoke("hi");
+    expect(reply.content).toBe("Hello from loopback");
+    expect(reply.response_metadata.llm_provider).toBe("anthropic");
+    expect(failing.requests).toHaveLength(2);
+    expect(working.requests).toHaveLength(1);
+    expect(working.requests[0]?.headers["x-api-key"]).toBe("sk-ant-test");
+    expect(JSON.stringify(working.requests[0]?.headers)).not.toContain("sk-openai-test");
+    expect(openAIWire.keyOf(failing.requests[0]!)).toBe("Bearer sk-openai-test");
+  });
+
+  it("inherits generic settings but never the primary's key or base URL", async () => {
+    const primary = await serveScript(openAIWire, [{ status: 503 }]);
+    const secondary = await serveScript(openAIWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(primary.url),
+      ...fast,
+      maxRetries: 0,
+      maxTokens: 77,
+      fallbacks: [{ provider: "openai-compatible", model: "local-model", baseUrl: `${secondary.url}/v1` }],
+    });
+    await model.invoke("hi");
+    const request = secondary.requests[0];
+    expect((request?.body as { max_tokens?: number }).max_tokens).toBe(77);
+    expect(request?.headers.authorization).not.toContain("sk-openai-test");
+  });
+
+  it("falls back in a stream that fails before its first chunk", async () => {
+    const failing = await serveScript(openAIWire, [{ status: 500 }]);
+    const working = await serveScript(anthropicWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(failing.url),
+      ...fast,
+      maxRetries: 0,
+      fallbacks: [anthropicWire.options(working.url)],
+    });
+    let text = "";
+    for await (const chunk of await model.stream("hi")) text += chunk.text;
+    expect(text).toBe("Hello from loopback");
+  });
+
+  it("does not splice in another model after a stream has started", async () => {
+    const cut = await serveScript(openAIWire, ["disconnect"]);
+    const working = await serveScript(anthropicWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(cut.url),
+      ...fast,
+      fallbacks: [anthropicWire.options(working.url)],
+    });
+    let text = "";
+    const error = await failure(
+      (async () => {
+        for await (const chunk of await model.stream("hi")) text += chunk.text;
+      })(),
+    );
+    expect(isLlmError(error)).toBe(true);
+    expect(text).toBe("Hello");
+    expect(working.requests).toHaveLength(0);
+  });
+
+  it("reports LLM_UNAVAILABLE with every model's failure when all fail", async () => {
+    const down = await serveScript(openAIWire, [{ status: 500 }]);
+    const unauthorised = await serveScript(anthropicWire, [{ status: 401 }]);
+    const model = await createChatModel({
+      ...openAIWire.options(down.url),
+      ...fast,
+      maxRetries: 0,
+      fallbacks: [anthropicWire.options(unauthorised.url)],
+    });
+    const error = await failure(model.invoke("hi"));
+    expect(error.code).toBe("LLM_UNAVAILABLE");
+    expect(error.details?.attempts).toEqual([
+      { provider: "openai", model: "gpt-4o-mini", code: "LLM_UNAVAILABLE" },
+      { provider: "anthropic", model: "claude-3-5-haiku-latest", code: "LLM_AUTH" },
+    ]);
+    expect(error.cause).toBeInstanceOf(AggregateError);
+    expect(error.message).not.toContain("sk-");
+  });
+
+  it("stops the chain when the caller cancels", async () => {
+    const hanging = await serveScript(openAIWire, ["hang"]);
+    const working = await serveScript(anthropicWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(hanging.url),
+      ...fast,
+      fallbacks: [anthropicWire.options(working.url)],
+    });
+    const controller = new AbortController();
+    const pending = failure(model.invoke("hi", { signal: controller.signal }));
+    while (hanging.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort();
+    expect(isLlmError(await pending)).toBe(false);
+    await hanging.waitForClientAborts(1);
+    expect(working.requests).toHaveLength(0);
+  });
+});
+
+describe("circuit breaker", () => {
+  it("opens after repeated failures, fails fast without calling, then probes again", async () => {
+    let healthy = false;
+    const server = await serve((request, response) =>
+      healthy ? openAIWire.reply(request, response, TEXT_REPLY) : openAIWire.error(response, 500),
+    );
+    const model = await createChatModel({
+      ...openAIWire.options(server.url),
+      ...fast,
+      maxRetries: 0,
+      circuitBreaker: { failureThreshold: 2, resetTimeoutMs: 200 },
+    });
+    expect((await failure(model.invoke("hi"))).details?.status).toBe(500);
+    expect((await failure(model.invoke("hi"))).details?.status).toBe(500);
+    const fastFailure = await failure(model.invoke("hi"));
+    expect(fastFailure.code).toBe("LLM_UNAVAILABLE");
+    expect(fastFailure.details?.circuit).toBe("open");
+    expect(server.requests).toHaveLength(2);
+    healthy = true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect((await model.invoke("hi")).content).toBe("Hello from loopback");
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it("is not opened by the caller's own mistakes (401)", async () => {
+    const server = await serveScript(openAIWire, [{ status: 401 }]);
+    const model = await createChatModel({
+      ...openAIWire.options(server.url),
+      ...fast,
+      circuitBreaker: { failureThreshold: 1 },
+    });
+    await failure(model.invoke("hi"));
+    expect((await failure(model.invoke("hi"))).code).toBe("LLM_AUTH");
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("sends an open circuit's calls straight to the fallback", async () => {
+    const down = await serveScript(openAIWire, [{ status: 500 }]);
+    const working = await serveScript(anthropicWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(down.url),
+      ...fast,
+      maxRetries: 0,
+      circuitBreaker: { failureThreshold: 1, resetTimeoutMs: 60_000 },
+      fallbacks: [anthropicWire.options(working.url)],
+    });
+    await model.invoke("hi");
+    await model.invoke("hi");
+    expect(down.requests).toHaveLength(1);
+    expect(working.requests).toHaveLength(2);
+  });
+});
+
+describe("bulkhead", () => {
+  it("caps concurrent requests per provider", async () => {
+    const { state, handler } = slowOpenAI(60);
+    const server = await serve(handler);
+    const model = await createChatModel({ ...openAIWire.options(server.url), ...fast, maxConcurrency: 2 });
+    const replies = await Promise.all(Array.from({ length: 6 }, () => model.invoke("hi")));
+    expect(replies.every((reply) => reply.content === "Hello from loopback")).toBe(true);
+    expect(state.maxInFlight).toBe(2);
+  });
+
+  it("fails fast with LLM_OVERLOADED when the wait queue is full", async () => {
+    const { handler } = slowOpenAI(100);
+    const server = await serve(handler);
+    const model = await createChatModel({
+      ...openAIWire.options(server.url),
+      ...fast,
+      maxConcurrency: 1,
+      maxQueue: 1,
+    });
+    const results = await Promise.allSettled([model.invoke("a"), model.invoke("b"), model.invoke("c")]);
+    const rejected = results.filter((result) => result.status === "rejected");
+    expect(rejected).toHaveLength(1);
+    const reason = (rejected[0] as PromiseRejectedResult).reason as LlmError;
+    expect(reason.code).toBe("LLM_OVERLOADED");
+    expect(reason.details?.local).toBe(true);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it("is shared by models built with the same guards", async () => {
+    const { state, handler } = slowOpenAI(60);
+    const server = await serve(handler);
+    const guards = createProviderGuards();
+    const options = { ...openAIWire.options(server.url), ...fast, maxConcurrency: 1, guards };
+    const [first, second] = await Promise.all([createChatModel(options), createChatModel(options)]);
+    await Promise.all([first.invoke("a"), second.invoke("b"), first.invoke("c")]);
+    expect(state.maxInFlight).toBe(1);
+  });
+
+  it("frees the slot of a caller that gave up while queued", async () => {
+    const { handler } = slowOpenAI(50);
+    const server = await serve(handler);
+    const model = await createChatModel({ ...openAIWire.options(server.url), ...fast, maxConcurrency: 1 });
+    const controller = new AbortController();
+    const running = model.invoke("first");
+    const queued = failure(model.invoke("queued", { signal: controller.signal }));
+    controller.abort();
+    expect(isLlmError(await queued)).toBe(false);
+    await running;
+    expect((await model.invoke("after")).content).toBe("Hello from loopback");
+    expect(server.requests.map((request) => JSON.stringify(request.body))).not.toContain("queued");
+  });
+});
+
+describe("LangChain integration", () => {
+  it("emits each streamed token once in stream events (no duplicate inner run)", async () => {
+    const server = await serveScript(openAIWire, ["ok"]);
+    const model = await createChatModel({ ...openAIWire.options(server.url), ...fast });
+    const tokens: string[] = [];
+    for await (const event of model.streamEvents("hi", { version: "v2" })) {
+      if (event.event === "on_chat_model_stream") tokens.push(String(event.data.chunk.content));
+    }
+    expect(tokens.join("")).toBe("Hello from loopback");
+  });
+
+  it("drives a LangGraph agent ⇄ tools loop against a loopback OpenAI server", async () => {
+    const server = await serveScript(openAIWire, ["tool", "ok"]);
+    const calculator = tool(async () => "4", {
+      name: "calculator",
+      description: "Evaluates an arithmetic expression",
+      schema: z.object({ expression: z.string() }),
+    });
+    const base = await createChatModel({ ...openAIWire.options(server.url), ...fast });
+    const model = base.bindTools!([calculator]);
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("agent", async (state) => ({ messages: [await model.invoke(state.messages)] }))
+      .addNode("tools", new ToolNode([calculator]))
+      .addEdge("__start__", "agent")
+      .addConditionalEdges("agent", toolsCondition, ["tools", "__end__"])
+      .addEdge("tools", "agent")
+      .compile();
+    const result = await graph.invoke({ messages: [new HumanMessage("what is 2+2?")] });
+    expect(result.messages.map((message) => message.getType())).toEqual(["human", "ai", "tool", "ai"]);
+    const secondRequest = server.requests[1]?.body as { messages: { role: string; content: string }[] };
+    expect(secondRequest.messages.at(-1)).toMatchObject({ role: "tool", content: "4" });
+  });
+
+  it("does not fail a call because the usage hook throws", async () => {
+    const server = await serveScript(openAIWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(server.url),
+      ...fast,
+      onUsage: () => {
+        throw new Error("metrics backend down");
+      },
+    });
+    expect((await model.invoke("hi")).content).toBe("Hello from loopback");
+  });
+});
