@@ -1,5 +1,6 @@
 import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { AuthError } from "./errors.js";
+import { checkScopes, checkSubjectName } from "./names.js";
 import type { CallOptions, Principal } from "./types.js";
 
 /** What a store keeps for one key: never the key itself, only its SHA-256. */
@@ -90,7 +91,6 @@ export interface ApiKeyManager {
 const SECRET_BYTES = 32; // 256 bits
 const ID_BYTES = 12;
 const NAME = /^[\x20-\x7e]{1,64}$/;
-const USERNAME = /^[^\s#:]{1,256}$/;
 
 /** API keys: `<prefix>_<id>_<secret>`, 256 random bits, only a SHA-256 stored. */
 export function createApiKeyManager(options: ApiKeyManagerOptions): ApiKeyManager {
@@ -115,7 +115,7 @@ export function createApiKeyManager(options: ApiKeyManagerOptions): ApiKeyManage
   }
 
   async function ownedLiveKey(username: string, id: string, opts: CallOptions): Promise<StoredApiKey> {
-    checkUsername(username);
+    checkSubjectName(username);
     const record = typeof id === "string" ? await store.get(id, now(), opts) : undefined;
     if (record === undefined || record.owner !== username) {
       throw new AuthError("NOT_FOUND", "no such API key for this user");
@@ -127,20 +127,14 @@ export function createApiKeyManager(options: ApiKeyManagerOptions): ApiKeyManage
     looksLikeKey: (value) => typeof value === "string" && keyPattern.test(value),
 
     async create(owner, opts = {}) {
-      checkUsername(owner?.username);
+      checkSubjectName(owner?.username);
       if (!Array.isArray(owner.roles) || !owner.roles.every((role) => typeof role === "string")) {
         throw new AuthError("INVALID_ARGUMENT", "owner roles must be an array of strings");
       }
       const name = opts.name ?? "default";
       if (!NAME.test(name))
         throw new AuthError("INVALID_ARGUMENT", "key name must be 1-64 printable characters");
-      const scopes = opts.scopes ?? [];
-      if (
-        !Array.isArray(scopes) ||
-        !scopes.every((s) => typeof s === "string" && /^[\x21-\x7e]{1,128}$/.test(s))
-      ) {
-        throw new AuthError("INVALID_ARGUMENT", "scopes must be an array of scope tokens");
-      }
+      const scopes = checkScopes(opts.scopes ?? [], "INVALID_ARGUMENT");
       const ttlSeconds = opts.ttlSeconds === undefined ? defaultTtlSeconds : opts.ttlSeconds;
       checkTtl(ttlSeconds, "INVALID_ARGUMENT");
       const { key, record } = mint({
@@ -178,12 +172,12 @@ export function createApiKeyManager(options: ApiKeyManagerOptions): ApiKeyManage
     },
 
     async list(username, opts = {}) {
-      checkUsername(username);
+      checkSubjectName(username);
       return (await store.list(username, now(), opts)).map(toInfo);
     },
 
     async revoke(username, id, opts = {}) {
-      checkUsername(username);
+      checkSubjectName(username);
       if (typeof id !== "string" || !(await store.remove(username, id, opts))) {
         throw new AuthError("NOT_FOUND", "no such API key for this user");
       }
@@ -227,15 +221,6 @@ function sameDigest(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
-}
-
-function checkUsername(username: unknown): asserts username is string {
-  if (typeof username !== "string" || !USERNAME.test(username)) {
-    throw new AuthError(
-      "INVALID_ARGUMENT",
-      "username must be 1-256 characters without whitespace, '#' or ':'",
-    );
-  }
 }
 
 function checkTtl(ttl: number | null, code: "AUTH_CONFIG" | "INVALID_ARGUMENT"): void {

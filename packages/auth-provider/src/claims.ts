@@ -1,4 +1,5 @@
 import { tokenInvalid } from "./errors.js";
+import { isSubjectName } from "./names.js";
 import type { Principal } from "./types.js";
 
 export interface ClaimMappingOptions {
@@ -8,9 +9,6 @@ export interface ClaimMappingOptions {
    */
   roleClients?: readonly string[];
 }
-
-/** Subjects become OpenFGA ids ("user:<name>"), so they may not contain whitespace, '#' or ':'. */
-const SUBJECT_NAME = /^[^\s#:]{1,256}$/;
 
 /**
  * Turns verified claims into a Principal, reading both the local issuer's
@@ -29,7 +27,7 @@ export function principalFromClaims(
     (preferredUsername === `service-account-${clientId}` ||
       (preferredUsername === undefined && (subject === undefined || subject === clientId)));
   const username = isService ? clientId : (preferredUsername ?? subject);
-  if (username === undefined || !SUBJECT_NAME.test(username)) {
+  if (!isSubjectName(username)) {
     throw tokenInvalid("claims", "token names no usable subject (preferred_username or sub)");
   }
   const principal: Principal = {

@@ -15,6 +15,7 @@ import {
   validateLocalUsers,
   validateServiceClients,
 } from "./local-users.js";
+import { checkScopes } from "./names.js";
 import { PasswordVault, type PasswordVaultOptions } from "./password-vault.js";
 import type { AuthProvider, CallOptions, JsonWebKey, Principal, TokenSet } from "./types.js";
 import { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";
@@ -66,7 +67,6 @@ export interface LocalProviderOptions {
 }
 
 const SESSION_ID = /^[\x21-\x7e]{1,256}$/;
-const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
 /** The embedded issuer: users from configuration, asymmetric signing, a JWKS the app serves. */
 export async function createLocalProvider(options: LocalProviderOptions): Promise<LocalProvider> {
@@ -184,11 +184,4 @@ function checkNonEmpty(name: string, value: unknown): void {
   if (typeof value !== "string" || value.length === 0) {
     throw new AuthError("AUTH_CONFIG", `${name} must be a non-empty string`);
   }
-}
-
-function checkScopes(scopes: unknown, code: "AUTH_CONFIG" | "INVALID_ARGUMENT"): string[] {
-  if (!Array.isArray(scopes) || !scopes.every((scope) => typeof scope === "string" && SCOPE.test(scope))) {
-    throw new AuthError(code, "scopes must be an array of RFC 6749 scope tokens (no spaces or quotes)");
-  }
-  return [...scopes];
 }

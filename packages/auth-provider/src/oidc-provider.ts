@@ -12,6 +12,7 @@ import {
   type JwtPolicy,
   verifyJwt,
 } from "./jwt-verify.js";
+import { checkScopes } from "./names.js";
 import type { AuthProvider, CallOptions, Principal, TokenSet } from "./types.js";
 import { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";
 
@@ -218,7 +219,8 @@ export async function createOidcProvider(
       if (username === "" || password === "") {
         throw new AuthError("INVALID_CREDENTIALS", "invalid username or password");
       }
-      const scopes = opts.scopes ?? settings.scopes;
+      const scopes =
+        opts.scopes === undefined ? settings.scopes : checkScopes(opts.scopes, "INVALID_ARGUMENT");
       return grant(
         { grant_type: "password", username, password, scope: scopes.join(" ") },
         requireClient("password login"),
@@ -250,7 +252,7 @@ export async function createOidcProvider(
               ...(opts.clientSecret === undefined ? {} : { clientSecret: opts.clientSecret }),
             };
       const form: Record<string, string> = { grant_type: "client_credentials" };
-      if (opts.scopes !== undefined) form.scope = opts.scopes.join(" ");
+      if (opts.scopes !== undefined) form.scope = checkScopes(opts.scopes, "INVALID_ARGUMENT").join(" ");
       return grant(
         form,
         auth,
@@ -302,7 +304,7 @@ function resolveSettings(options: OidcProviderOptions): Settings {
   const settings: Settings = {
     issuer,
     audience,
-    scopes: options.scopes ?? ["openid"],
+    scopes: checkScopes(options.scopes ?? ["openid"], "AUTH_CONFIG"),
     algorithms: checkAlgorithms(options.algorithms ?? [...ASYMMETRIC_ALGORITHMS]),
     clockToleranceSeconds: boundedNumber(
       "clockToleranceSeconds",
@@ -332,11 +334,6 @@ function resolveSettings(options: OidcProviderOptions): Settings {
     settings.client = clientSecret === undefined ? { clientId } : { clientId, clientSecret };
   }
   if (options.resource !== undefined) settings.resource = options.resource;
-  if (
-    !settings.scopes.every((scope) => typeof scope === "string" && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope))
-  ) {
-    throw new AuthError("AUTH_CONFIG", "scopes must be RFC 6749 scope tokens");
-  }
   return settings;
 }
 

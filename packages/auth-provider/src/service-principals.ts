@@ -1,4 +1,5 @@
 import { AuthError } from "./errors.js";
+import { checkSubjectName } from "./names.js";
 import type { RelationTuple } from "./role-mapping.js";
 import type { CallOptions, Principal } from "./types.js";
 
@@ -10,8 +11,6 @@ export interface ActForOptions extends CallOptions {
   /** Relation on the user object naming who may act for them; default "delegate" (the project model). */
   relation?: string;
 }
-
-const USERNAME = /^[^\s#:]{1,256}$/;
 
 /**
  * Lets a service principal act for a user only where the authorization model
@@ -29,12 +28,7 @@ export async function actForUser(
       details: { reason: "not_service_principal" },
     });
   }
-  if (typeof username !== "string" || !USERNAME.test(username)) {
-    throw new AuthError(
-      "INVALID_ARGUMENT",
-      "username must be 1-256 characters without whitespace, '#' or ':'",
-    );
-  }
+  checkSubjectName(username);
   let allowed = false;
   try {
     allowed =
