@@ -28,42 +28,58 @@ export async function createPostgresCheckpointer(
   if (typeof config.connectionString !== "string" || !/^postgres(ql)?:\/\//.test(config.connectionString)) {
     throw new AgentError("CHECKPOINTER_CONFIG_INVALID", "connectionString must be a postgres:// URL");
   }
-  const queryTimeoutMs = config.queryTimeoutMs ?? 10_000;
-  const pool = new pg.Pool({
+  const settings = {
+    poolSize: config.poolSize ?? 10,
+    connectTimeoutMs: config.connectTimeoutMs ?? 5_000,
+    queryTimeoutMs: config.queryTimeoutMs ?? 10_000,
+    setupTimeoutMs: config.setupTimeoutMs ?? 30_000,
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new AgentError("CHECKPOINTER_CONFIG_INVALID", `${name} must be a positive integer`);
+    }
+  }
+  const connection = {
     connectionString: config.connectionString,
-    max: config.poolSize ?? 10,
-    connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
-    query_timeout: queryTimeoutMs,
-    statement_timeout: queryTimeoutMs,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    query_timeout: settings.queryTimeoutMs,
+    statement_timeout: settings.queryTimeoutMs,
     application_name: "mcp-langgraph-agent",
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: settings.poolSize });
   // An idle client losing its server connection emits "error" on the pool; unhandled it would crash the process.
   pool.on("error", () => {});
   const saver = new GuardedPostgresSaver(pool, schema);
   try {
-    await withDeadline(() => setupUnderLock(pool, saver, schema), {
-      timeoutMs: config.setupTimeoutMs ?? 30_000,
+    await withDeadline(() => setupUnderLock(connection, saver, schema), {
+      timeoutMs: settings.setupTimeoutMs,
       onTimeout: (ms) =>
         new AgentError("CHECKPOINTER_UNAVAILABLE", `Postgres setup timed out after ${ms} ms`),
     });
   } catch (error) {
-    await pool.end().catch(() => {});
+    // Not awaited: ending waits for in-flight queries, which their query timeout bounds anyway.
+    pool.end().catch(() => {});
     throw asCheckpointerError(error, "Postgres checkpointer setup failed");
   }
   return saver;
 }
 
-async function setupUnderLock(pool: pg.Pool, saver: PostgresSaver, schema: string) {
-  const client = await pool.connect();
+/**
+ * Runs the library's migrations while holding a session advisory lock on a
+ * connection of its own (outside the pool, so even a pool of one can migrate),
+ * so processes starting together migrate one after the other.
+ */
+async function setupUnderLock(connection: pg.ClientConfig, saver: PostgresSaver, schema: string) {
+  const lockKey = `mcp-langgraph-checkpoints:${schema}`;
+  const lockClient = new pg.Client(connection);
+  lockClient.on("error", () => {});
+  await lockClient.connect();
   try {
-    await client.query("SELECT pg_advisory_lock(hashtext($1))", [`mcp-langgraph-checkpoints:${schema}`]);
-    try {
-      await saver.setup();
-    } finally {
-      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`mcp-langgraph-checkpoints:${schema}`]);
-    }
+    await lockClient.query("SELECT pg_advisory_lock(hashtext($1))", [lockKey]);
+    await saver.setup();
   } finally {
-    client.release();
+    // Closing the session releases its advisory lock, also when setup failed half-way.
+    await lockClient.end();
   }
 }
 

@@ -33,6 +33,8 @@ describe("createCheckpointer configuration", () => {
     [{ backend: "postgres", connectionString: DATABASE_URL, schema: 'x"; DROP TABLE users; --' }],
     [{ backend: "postgres", connectionString: DATABASE_URL, schema: "1starts_with_digit" }],
     [{ backend: "postgres", connectionString: DATABASE_URL, schema: "a".repeat(64) }],
+    [{ backend: "postgres", connectionString: DATABASE_URL, poolSize: 0 }],
+    [{ backend: "postgres", connectionString: DATABASE_URL, queryTimeoutMs: 1.5 }],
   ])("rejects %j with CHECKPOINTER_CONFIG_INVALID", async (config) => {
     expect(await codeOf(createCheckpointer(config as never))).toBe("CHECKPOINTER_CONFIG_INVALID");
   });
@@ -130,6 +132,13 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
         await saver.close();
       }
     });
+  });
+
+  it("works with a pool of one connection (setup locks on its own connection)", async () => {
+    const saver = await createCheckpointer({ ...config, poolSize: 1, setupTimeoutMs: 5_000 });
+    const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
+    expect((await agent.chat({ threadId: "pool-of-one", message: "what is 6*7?" })).reply).toContain("42");
+    await saver.close();
   });
 
   it("turns a store failure into CHECKPOINTER_UNAVAILABLE for the agent's callers", async () => {
