@@ -11,7 +11,7 @@ import {
 } from "../src/index.ts";
 import { type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
 import { type Action, scripted } from "./support/scripted.ts";
-import { ALL_WIRES, type WireFormat } from "./support/wire-formats.ts";
+import { ALL_WIRES } from "./support/wire-formats.ts";
 
 const calculator = tool(async ({ expression }) => expression, {
   name: "calculator",

@@ -77,9 +77,9 @@ describe("fallback chain", () => {
       fallbacks: [{ provider: "openai-compatible", model: "local-model", baseUrl: `${secondary.url}/v1` }],
     });
     await model.invoke("hi");
-    const request = secondary.requests[0];
-    expect((request?.body as { max_tokens?: number }).max_tokens).toBe(77);
-    expect(request?.headers.authorization).not.toContain("sk-openai-test");
+    const request = secondary.requests[0]!;
+    expect((request.body as { max_tokens?: number }).max_tokens).toBe(77);
+    expect(request.headers.authorization).not.toContain("sk-openai-test");
   });
 
   it("falls back in a stream that fails before its first chunk", async () => {
