@@ -3,7 +3,7 @@ import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
 import { CheckEvaluation } from "./check.ts";
 import { parseObject, parseUser } from "./keys.ts";
 import { type AuthorizationModel, compileModel } from "./model.ts";
-import { TupleStore } from "./store.ts";
+import { TupleStore, tupleKey } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
 
 const CHECK_CODES = {
@@ -98,10 +98,27 @@ export class Engine {
     for (const tuple of tuples) this.#store.add(tuple);
   }
 
-  /** Throws the error `write(tuples)` would, without writing. */
+  /**
+   * Throws the error `write(tuples)` would, without writing. Re-writing a
+   * present tuple is a no-op only when its condition is the same, as OpenFGA's
+   * `on_duplicate: ignore` has it; a different condition is a conflict.
+   */
   assertWritable(tuples: readonly Tuple[]): void {
     assertArray(tuples);
     assertValidTuples(this.#model, tuples, "write");
+    const keys = new Set<string>();
+    for (const tuple of tuples) {
+      const key = tupleKey(tuple);
+      if (keys.has(key)) throw validationError(2004, `tuple '${key}' appears twice in one write`);
+      keys.add(key);
+      const existing = this.#store.get(tuple);
+      if (existing && !sameCondition(existing.condition, tuple.condition)) {
+        throw validationError(
+          2017,
+          `tuple '${tuple.object}#${tuple.relation}@${tuple.user}' already exists with a different condition`,
+        );
+      }
+    }
   }
 
   /** Deletes by tuple key (object, relation, user); absent tuples are ignored. */
@@ -156,6 +173,19 @@ export class Engine {
       condition ? { user, relation, object, condition } : { user, relation, object },
     );
   }
+}
+
+/** Key-order-insensitive JSON, so `{a, b}` and `{b, a}` contexts compare equal. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? "null";
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
+}
+
+function sameCondition(a: Tuple["condition"], b: Tuple["condition"]): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.name === b.name && canonicalJson(a.context ?? {}) === canonicalJson(b.context ?? {});
 }
 
 function assertArray(tuples: unknown): asserts tuples is Tuple[] {

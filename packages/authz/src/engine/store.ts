@@ -85,6 +85,11 @@ export class TupleStore {
     return this.#size;
   }
 
+  /** The stored tuple with this key (object, relation, user), if any. */
+  get(tuple: Tuple): StoredTuple | undefined {
+    return this.#byObject.get(tuple.object)?.get(tuple.relation)?.byUser.get(tuple.user);
+  }
+
   has(tuple: Tuple): boolean {
     return this.#byObject.get(tuple.object)?.get(tuple.relation)?.byUser.has(tuple.user) ?? false;
   }

@@ -178,6 +178,45 @@ export function describeAuthorizerContract(name: string, create: AuthorizerFacto
       expect(await authz.readTuples({ object: "document:other" })).toEqual([]);
     });
 
+    it("treats a re-write with another condition, or a tuple twice in one write, as a conflict", async () => {
+      const conflicting = await errorOf(
+        authz.writeTuples([
+          {
+            user: "user:dora",
+            relation: "editor",
+            object: "document:plan",
+            condition: { name: "office_hours", context: { opens: 6 } },
+          },
+        ]),
+      );
+      expect(isAuthzError(conflicting) && [conflicting.code, conflicting.openfgaCode]).toEqual([
+        "AUTHZ_VALIDATION",
+        2017,
+      ]);
+      const identical = {
+        user: "user:dora",
+        relation: "editor",
+        object: "document:plan",
+        condition: { name: "office_hours", context: { opens: 9 } },
+      };
+      await authz.writeTuples([identical]);
+      const tuple = { user: "user:hal", relation: "owner", object: "document:twice" };
+      const twice = await errorOf(authz.writeTuples([tuple, { ...tuple }]));
+      expect(isAuthzError(twice) && twice.openfgaCode).toBe(2004);
+      expect(await authz.readTuples({ object: "document:twice" })).toEqual([]);
+    });
+
+    it("rejects a written tuple of an unknown type or relation with 2021 / 2022", async () => {
+      const badType = await errorOf(
+        authz.writeTuples([{ user: "user:anne", relation: "owner", object: "nope:1" }]),
+      );
+      expect(isAuthzError(badType) && badType.openfgaCode).toBe(2021);
+      const badRelation = await errorOf(
+        authz.writeTuples([{ user: "user:anne", relation: "nope", object: "document:1" }]),
+      );
+      expect(isAuthzError(badRelation) && badRelation.openfgaCode).toBe(2022);
+    });
+
     it("rejects unknown types and relations with OpenFGA's codes", async () => {
       const badRelation = await errorOf(
         authz.check({ user: "user:anne", relation: "nope", object: "document:plan" }),
