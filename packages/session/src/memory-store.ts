@@ -1,5 +1,5 @@
 import type { Logger } from "@mcp-langgraph/core";
-import { SessionError } from "./errors.js";
+import { invalidInput, SessionError } from "./errors.js";
 import { randomSessionToken, SESSION_TOKEN_LENGTH } from "./session-id.js";
 import type {
   CallOptions,
@@ -61,7 +61,7 @@ export class MemorySessionStore implements SessionStore {
     this.#logger = this.#options.logger;
     const sweepIntervalMs = options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
     if (!Number.isFinite(sweepIntervalMs) || sweepIntervalMs <= 0) {
-      throw new SessionError("SESSION_INVALID_INPUT", "sweepIntervalMs must be a positive number");
+      throw invalidInput("sweepIntervalMs must be a positive number");
     }
     // Unref'd: an idle store must never keep the process alive.
     this.#sweepTimer = setInterval(() => this.sweepExpired(), sweepIntervalMs).unref();

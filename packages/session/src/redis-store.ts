@@ -7,7 +7,7 @@ import {
   withDeadline,
 } from "@mcp-langgraph/core";
 import { ErrorReply } from "@redis/client";
-import { invalidInput, isSessionError, SessionError } from "./errors.js";
+import { isSessionError, SessionError } from "./errors.js";
 import { decodeSession, encodeIdentity, metadataFields } from "./redis-codec.js";
 import { openConnection, type RedisConnection } from "./redis-connection.js";
 import { RedisKeyspace, userTag } from "./redis-keys.js";
@@ -37,11 +37,10 @@ import {
   ttlToMs,
   validateCreateInput,
   validateIdleSince,
+  validateRedisConfig,
   validateUserId,
 } from "./validation.js";
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
-const MAX_COMMAND_TIMEOUT_MS = 60_000;
 /** Calls in flight toward Redis at once; auto-pipelining keeps them on one connection. */
 const MAX_IN_FLIGHT = 512;
 const MAX_QUEUED = 10_000;
@@ -54,27 +53,6 @@ function unavailable(reason: string, cause?: unknown): SessionError {
     details: { retryable: true },
     ...(cause === undefined ? {} : { cause }),
   });
-}
-
-function validateRedisConfig(config: RedisSessionStoreConfig): { url: string; timeoutMs: number } {
-  const { url, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS } = config;
-  let protocol: string | undefined;
-  try {
-    protocol = typeof url === "string" ? new URL(url).protocol : undefined;
-  } catch {
-    protocol = undefined;
-  }
-  if (protocol !== "redis:" && protocol !== "rediss:") {
-    throw invalidInput("url must be a redis:// or rediss:// URL");
-  }
-  if (
-    !Number.isFinite(commandTimeoutMs) ||
-    commandTimeoutMs <= 0 ||
-    commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS
-  ) {
-    throw invalidInput(`commandTimeoutMs must be in (0, ${MAX_COMMAND_TIMEOUT_MS}]`);
-  }
-  return { url, timeoutMs: commandTimeoutMs };
 }
 
 function errorMessage(error: unknown): string {

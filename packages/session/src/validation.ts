@@ -1,9 +1,11 @@
 import { type Logger, noopLogger } from "@mcp-langgraph/core";
 import { invalidInput } from "./errors.js";
-import type { CreateSessionInput, SessionStoreOptions } from "./types.js";
+import type { CreateSessionInput, RedisSessionStoreConfig, SessionStoreOptions } from "./types.js";
 
 export const DEFAULT_TTL_SECONDS = 86_400;
 export const DEFAULT_MAX_CONCURRENT_SESSIONS = 5;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2000;
+const MAX_COMMAND_TIMEOUT_MS = 60_000;
 
 const MAX_TTL_SECONDS = 10 * 365 * 86_400;
 const MAX_ID_LENGTH = 256;
@@ -132,4 +134,25 @@ export function validateIdleSince(idleSince: unknown): number {
     throw invalidInput("idleSince must be a valid Date");
   }
   return idleSince.getTime();
+}
+
+export function validateRedisConfig(config: RedisSessionStoreConfig): { url: string; timeoutMs: number } {
+  const { url, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS } = config;
+  let protocol: string | undefined;
+  try {
+    protocol = typeof url === "string" ? new URL(url).protocol : undefined;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== "redis:" && protocol !== "rediss:") {
+    throw invalidInput("url must be a redis:// or rediss:// URL");
+  }
+  if (
+    !Number.isFinite(commandTimeoutMs) ||
+    commandTimeoutMs <= 0 ||
+    commandTimeoutMs > MAX_COMMAND_TIMEOUT_MS
+  ) {
+    throw invalidInput(`commandTimeoutMs must be in (0, ${MAX_COMMAND_TIMEOUT_MS}]`);
+  }
+  return { url, timeoutMs: commandTimeoutMs };
 }
