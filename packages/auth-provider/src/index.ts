@@ -15,6 +15,7 @@ export {
   createApiKeyManager,
   type StoredApiKey,
 } from "./api-keys.js";
+export { type BearerVerifierOptions, createBearerVerifier } from "./bearer-verifier.js";
 export { type ClaimMappingOptions, principalFromClaims } from "./claims.js";
 export { AUTH_ERROR_FAMILY, AuthError, type AuthErrorCode, isAuthError } from "./errors.js";
 export { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from "./jwt-verify.js";
