@@ -121,7 +121,11 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
     kind: "user" | "service_principal",
     opts: IssueTokenOptions,
   ): Promise<TokenSet> {
-    validateLocalUsers([{ username: subject?.username, password: "-", roles: subject?.roles }]);
+    try {
+      validateLocalUsers([{ username: subject?.username, password: "-", roles: subject?.roles }]);
+    } catch (error) {
+      throw new AuthError("INVALID_ARGUMENT", (error as Error).message.replace(/^local user #1/, "identity"));
+    }
     if (opts.sessionId !== undefined && !SESSION_ID.test(opts.sessionId)) {
       throw new AuthError("INVALID_ARGUMENT", "sessionId must be 1-256 printable ASCII characters");
     }

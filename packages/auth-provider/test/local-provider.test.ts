@@ -149,7 +149,7 @@ describe("local provider", () => {
 
   it("rejects invalid issueToken arguments", async () => {
     const local = await provider();
-    await expectAuthError(local.issueToken({ username: "bad name", roles: [] }), "AUTH_CONFIG");
+    await expectAuthError(local.issueToken({ username: "bad name", roles: [] }), "INVALID_ARGUMENT");
     await expectAuthError(
       local.issueToken({ username: "alice", roles: [] }, { scopes: ["has space"] }),
       "INVALID_ARGUMENT",
