@@ -1,3 +1,5 @@
+import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
+import { type McpServiceSettings, serviceSettingsFromConfig } from "@mcp-langgraph/mcp-server";
 import { z } from "zod";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -40,13 +42,13 @@ const envSchema = z
     TOKEN_ISSUER: z.url().optional(),
     TOKEN_AUDIENCE: z.string().optional(),
     TOKEN_TTL_SECONDS: positiveInt(3600),
+    LOCAL_SIGNING_KEY: z.string().min(1).optional(),
 
     SESSION_BACKEND: z.enum(["memory", "redis"]).default("memory"),
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+    SESSION_KEY_PREFIX: z.string().min(1).max(64).optional(),
     SESSION_TTL_SECONDS: positiveInt(86_400),
     SESSION_MAX_PER_USER: positiveInt(5),
-
-    TOOL_ROLES: csv,
 
     MCP_SESSION_IDLE_SECONDS: positiveInt(1800),
     MCP_MAX_SESSIONS_PER_USER: positiveInt(16),
@@ -83,13 +85,15 @@ export interface AppConfig {
     issuer: string;
     audience: string;
     tokenTtlSeconds: number;
+    /** Private JWK shared by every instance behind one issuer; generated per process when unset. */
+    signingKey: JsonWebKey | undefined;
   };
-  sessions: { backend: "memory" } | { backend: "redis"; url: string };
+  sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
   sessionTtlSeconds: number;
   sessionMaxPerUser: number;
   mcp: { idleSeconds: number; maxSessionsPerUser: number; conformanceFixtures: boolean };
-  /** Roles whose holders may execute the agent tools. */
-  toolRoles: string[];
+  /** Authorizer, chat model, checkpointer and tool roles (variables shared with the stdio app). */
+  services: Omit<McpServiceSettings, "logger">;
 }
 
 export class ConfigError extends Error {
@@ -125,15 +129,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: e.TOKEN_ISSUER ?? publicUrl,
       audience: e.TOKEN_AUDIENCE ?? `${publicUrl}/mcp`,
       tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+      signingKey: e.LOCAL_SIGNING_KEY ? parseSigningKey(e.LOCAL_SIGNING_KEY) : undefined,
     },
-    sessions: e.SESSION_BACKEND === "redis" ? { backend: "redis", url: e.REDIS_URL } : { backend: "memory" },
+    sessions:
+      e.SESSION_BACKEND === "redis"
+        ? {
+            backend: "redis",
+            url: e.REDIS_URL,
+            ...(e.SESSION_KEY_PREFIX ? { keyPrefix: e.SESSION_KEY_PREFIX } : {}),
+          }
+        : { backend: "memory" },
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
-    toolRoles: e.TOOL_ROLES.length > 0 ? e.TOOL_ROLES : ["user", "admin"],
+    services: serviceSettingsFromConfig(env),
     mcp: {
       idleSeconds: e.MCP_SESSION_IDLE_SECONDS,
       maxSessionsPerUser: e.MCP_MAX_SESSIONS_PER_USER,
       conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES,
     },
   };
+}
+
+function parseSigningKey(value: string): JsonWebKey {
+  try {
+    const key = JSON.parse(value) as JsonWebKey;
+    if (typeof key === "object" && key !== null && typeof key.d === "string") return key;
+  } catch {
+    // reported below without echoing the (secret) value
+  }
+  throw new ConfigError(
+    'Invalid configuration:\n  LOCAL_SIGNING_KEY: must be a private JWK (JSON with a "d" member)',
+  );
 }

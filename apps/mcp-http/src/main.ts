@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { isMcpServerError } from "@mcp-langgraph/mcp-server";
 import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.js";
 import { startHttpServer } from "./server.js";
@@ -8,7 +9,7 @@ async function main() {
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || (isMcpServerError(error) && error.code === "CONFIG_INVALID")) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }

@@ -10,7 +10,7 @@ import {
   parseLocalUsers,
 } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
-import { createMcpServer, createMcpServices, McpToolError } from "@mcp-langgraph/mcp-server";
+import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
@@ -43,13 +43,7 @@ const ANONYMOUS_LOOPBACK_PRINCIPAL: Principal = {
 };
 
 export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
-  const services = await createMcpServices({
-    authorizer: { backend: "embedded" },
-    model: {},
-    checkpointer: { backend: "memory" },
-    toolRoles: config.toolRoles,
-    logger,
-  });
+  const services = await createMcpServices({ ...config.services, logger });
   const sessions = await createSessionStore(config.sessions, {
     ttlSeconds: config.sessionTtlSeconds,
     maxConcurrentSessions: config.sessionMaxPerUser,
@@ -63,6 +57,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       audience: config.auth.audience,
       users: localUsers(config.auth.localUsers),
       tokenTtlSeconds: config.auth.tokenTtlSeconds,
+      ...(config.auth.signingKey ? { privateKeyJwk: config.auth.signingKey } : {}),
     });
   }
 
@@ -85,7 +80,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
           const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
-          if (!principal) throw new McpToolError("FORBIDDEN", "The request is not authenticated.");
+          if (!principal) throw new McpServerError("FORBIDDEN", "The request is not authenticated.");
           return principal;
         },
         conformanceFixtures: config.mcp.conformanceFixtures,

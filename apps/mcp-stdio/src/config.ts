@@ -1,3 +1,4 @@
+import { type McpServiceSettings, serviceSettingsFromConfig } from "@mcp-langgraph/mcp-server";
 import { z } from "zod";
 
 /** Every environment variable the stdio binary reads; the only `process.env` access in this app. */
@@ -22,6 +23,8 @@ const envSchema = z
 export interface StdioConfig {
   token: { value: string; issuer: string; audience: string } | undefined;
   logLevel: z.output<typeof envSchema>["LOG_LEVEL"];
+  /** Authorizer, chat model, checkpointer and tool roles (the same variables as the HTTP app). */
+  services: Omit<McpServiceSettings, "logger">;
 }
 
 export class ConfigError extends Error {
@@ -47,5 +50,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     logLevel: LOG_LEVEL,
+    services: serviceSettingsFromConfig(env),
   };
 }

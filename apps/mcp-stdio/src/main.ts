@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { createOidcProvider, type Principal } from "@mcp-langgraph/auth-provider";
-import { createMcpServer, createMcpServices, McpToolError } from "@mcp-langgraph/mcp-server";
+import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { pino } from "pino";
-import { ConfigError, loadConfig, type StdioConfig } from "./config.js";
+import { loadConfig, type StdioConfig } from "./config.js";
 
 /** The identity used when no MCP_TOKEN is given: the local developer, as on the HTTP app's default. */
 const LOCAL_DEV_PRINCIPAL: Principal = {
@@ -29,17 +29,12 @@ async function main() {
     pino.destination(2),
   );
   const principal = await resolvePrincipal(config);
-  const services = await createMcpServices({
-    authorizer: { backend: "embedded" },
-    model: {},
-    checkpointer: { backend: "memory" },
-    logger,
-  });
+  const services = await createMcpServices({ ...config.services, logger });
   const server = createMcpServer({
     services,
     principalOf: () => {
       if (principal.expiresAt.getTime() <= Date.now()) {
-        throw new McpToolError("FORBIDDEN", "MCP_TOKEN has expired; restart with a fresh token.");
+        throw new McpServerError("FORBIDDEN", "MCP_TOKEN has expired; restart with a fresh token.");
       }
       return principal;
     },
@@ -58,7 +53,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof ConfigError || error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`mcp-langgraph-stdio failed to start: ${message}\n`);
   process.exit(1);
 });

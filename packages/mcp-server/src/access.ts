@@ -1,7 +1,7 @@
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer, Tuple } from "@mcp-langgraph/authz";
 import { isAuthzError } from "@mcp-langgraph/authz";
-import { McpToolError } from "./errors.js";
+import { McpServerError } from "./errors.js";
 
 /** Roles are turned into contextual tuples; anything else in a claim is ignored. */
 const ROLE_NAME = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -47,7 +47,7 @@ export class ToolAccess {
         { signal },
       ),
     );
-    if (!allowed) throw new McpToolError("FORBIDDEN", `You are not allowed to execute the tool '${tool}'.`);
+    if (!allowed) throw new McpServerError("FORBIDDEN", `You are not allowed to execute the tool '${tool}'.`);
   }
 
   async requireConversation(
@@ -69,7 +69,7 @@ export class ToolAccess {
     );
     // One message whether the conversation is someone else's or does not exist: no existence oracle.
     if (!allowed)
-      throw new McpToolError("FORBIDDEN", `Conversation '${threadId}' was not found or is not yours.`);
+      throw new McpServerError("FORBIDDEN", `Conversation '${threadId}' was not found or is not yours.`);
   }
 
   /**
@@ -125,8 +125,8 @@ export class ToolAccess {
     try {
       return await decision();
     } catch (error) {
-      if (error instanceof McpToolError) throw error;
-      throw new McpToolError(
+      if (error instanceof McpServerError) throw error;
+      throw new McpServerError(
         "AUTHZ_UNAVAILABLE",
         isAuthzError(error) && error.code !== "AUTHZ_UNAVAILABLE"
           ? "The authorization request was rejected."

@@ -4,7 +4,7 @@ import { type McpServer, ResourceTemplate, type ServerContext } from "@modelcont
 import { z } from "zod";
 import type { ToolAccess } from "./access.js";
 import { threadIdSchema } from "./agent-tools.js";
-import { isMcpToolError } from "./errors.js";
+import { isMcpServerError } from "./errors.js";
 
 export interface ConversationResourceOptions {
   agent: Agent;
@@ -53,7 +53,7 @@ export function registerConversationResources(server: McpServer, options: Conver
         return { contents: [{ uri: uri.href, mimeType: "text/plain", text }] };
       } catch (error) {
         // Resource reads have no isError result: a denial is a protocol error with the safe message.
-        if (isMcpToolError(error)) throw new Error(error.message);
+        if (isMcpServerError(error)) throw new Error(error.message);
         throw error;
       }
     },
@@ -81,7 +81,7 @@ export function registerConversationResources(server: McpServer, options: Conver
           ],
         };
       } catch (error) {
-        if (isMcpToolError(error)) throw new Error(error.message);
+        if (isMcpServerError(error)) throw new Error(error.message);
         throw error;
       }
     },

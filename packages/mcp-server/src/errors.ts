@@ -1,18 +1,16 @@
 import { CodedError, type CodedErrorOptions, isCodedError } from "@mcp-langgraph/core";
 
-export type McpToolErrorCode =
-  | "FORBIDDEN"
-  | "AUTHZ_UNAVAILABLE"
-  | "INVALID_INPUT"
-  | "UNAVAILABLE"
-  | "CANCELLED";
+export type McpServerErrorCode = "FORBIDDEN" | "AUTHZ_UNAVAILABLE" | "CONFIG_INVALID";
 
-/** A failure a tool reports to the MCP client as an `isError` result with a safe message. */
-export class McpToolError extends CodedError<McpToolErrorCode> {
-  constructor(code: McpToolErrorCode, message: string, options?: CodedErrorOptions) {
+/**
+ * Errors of the MCP composition: tool failures reported to the client as
+ * `isError` results with a safe message, and invalid service configuration.
+ */
+export class McpServerError extends CodedError<McpServerErrorCode> {
+  constructor(code: McpServerErrorCode, message: string, options?: CodedErrorOptions) {
     super("mcp", code, message, options);
-    this.name = "McpToolError";
+    this.name = "McpServerError";
   }
 }
 
-export const isMcpToolError = (value: unknown): value is McpToolError => isCodedError(value, "mcp");
+export const isMcpServerError = (value: unknown): value is McpServerError => isCodedError(value, "mcp");

@@ -1,6 +1,6 @@
 export { type ConversationAccess, roleTuples, ToolAccess } from "./access.js";
 export { AGENT_TOOL_NAMES, threadIdSchema } from "./agent-tools.js";
-export { isMcpToolError, McpToolError, type McpToolErrorCode } from "./errors.js";
+export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
 export {
   type CreateMcpServerOptions,
   createMcpServer,
@@ -16,3 +16,4 @@ export {
   type RunningMcpServices,
   toolGrantTuples,
 } from "./services.js";
+export { type ServiceConfigRecord, serviceSettingsFromConfig } from "./settings.js";

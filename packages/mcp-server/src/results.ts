@@ -2,7 +2,7 @@ import { isAgentError } from "@mcp-langgraph/agent-graph";
 import { isAbortError } from "@mcp-langgraph/core";
 import { isLlmError } from "@mcp-langgraph/llm-factory";
 import type { CallToolResult } from "@modelcontextprotocol/server";
-import { isMcpToolError } from "./errors.js";
+import { isMcpServerError } from "./errors.js";
 
 export const toolText = (text: string) => ({ type: "text" as const, text });
 
@@ -20,7 +20,7 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
     content: [toolText(message)],
     structuredContent: { error: { code, message } },
   });
-  if (isMcpToolError(error)) {
+  if (isMcpServerError(error)) {
     if (error.code === "AUTHZ_UNAVAILABLE") report(tool, error);
     return fail(error.code, error.message);
   }

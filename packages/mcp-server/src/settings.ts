@@ -1,0 +1,84 @@
+import { chatModelOptionsFromConfig, isLlmError, type LlmConfigRecord } from "@mcp-langgraph/llm-factory";
+import { z } from "zod";
+import { McpServerError } from "./errors.js";
+import { DEFAULT_TOOL_ROLES, type McpServiceSettings } from "./services.js";
+
+const settingsSchema = z
+  .object({
+    AUTHZ_BACKEND: z.enum(["embedded", "openfga"]).default("embedded"),
+    OPENFGA_API_URL: z.url().optional(),
+    OPENFGA_STORE_ID: z.string().min(1).optional(),
+    OPENFGA_MODEL_ID: z.string().min(1).optional(),
+    OPENFGA_API_TOKEN: z.string().min(1).optional(),
+    CHECKPOINTER_BACKEND: z.enum(["memory", "postgres"]).default("memory"),
+    DATABASE_URL: z.string().min(1).optional(),
+    TOOL_ROLES: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OPENFGA_API_URL"],
+        message: "required when AUTHZ_BACKEND=openfga",
+      });
+    }
+    if (env.CHECKPOINTER_BACKEND === "postgres" && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_URL"],
+        message: "required when CHECKPOINTER_BACKEND=postgres",
+      });
+    }
+  });
+
+/** The configuration variables behind the MCP services, as an app's config module passes them in. */
+export type ServiceConfigRecord = LlmConfigRecord &
+  Partial<Record<keyof z.input<typeof settingsSchema>, string>>;
+
+/**
+ * Turns configuration variables (a plain record: the app's environment) into
+ * service settings, so both apps read the same variables the same way.
+ * Throws CONFIG_INVALID with every problem listed; messages name variables, never values.
+ */
+export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<McpServiceSettings, "logger"> {
+  const parsed = settingsSchema.safeParse(config);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join(".")}: ${issue.message}`)
+      .join("; ");
+    throw new McpServerError("CONFIG_INVALID", `Invalid service configuration: ${problems}`);
+  }
+  const env = parsed.data;
+  const toolRoles = (env.TOOL_ROLES ?? "")
+    .split(",")
+    .map((role) => role.trim())
+    .filter(Boolean);
+  return {
+    authorizer:
+      env.AUTHZ_BACKEND === "openfga"
+        ? {
+            backend: "openfga",
+            apiUrl: env.OPENFGA_API_URL ?? "",
+            ...(env.OPENFGA_STORE_ID ? { storeId: env.OPENFGA_STORE_ID } : {}),
+            ...(env.OPENFGA_MODEL_ID ? { modelId: env.OPENFGA_MODEL_ID } : {}),
+            ...(env.OPENFGA_API_TOKEN ? { token: env.OPENFGA_API_TOKEN } : {}),
+          }
+        : { backend: "embedded" },
+    checkpointer:
+      env.CHECKPOINTER_BACKEND === "postgres"
+        ? { backend: "postgres", connectionString: env.DATABASE_URL ?? "" }
+        : { backend: "memory" },
+    model: chatModelOptionsFrom(config),
+    toolRoles: toolRoles.length > 0 ? toolRoles : DEFAULT_TOOL_ROLES,
+  };
+}
+
+function chatModelOptionsFrom(config: LlmConfigRecord) {
+  try {
+    return chatModelOptionsFromConfig(config);
+  } catch (error) {
+    if (isLlmError(error))
+      throw new McpServerError("CONFIG_INVALID", `Invalid model configuration: ${error.message}`);
+    throw error;
+  }
+}
