@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   type AIMessage,
-  AIMessageChunk,
   type BaseMessage,
   HumanMessage,
   isAIMessage,
@@ -198,13 +198,15 @@ export function createAgent(options: AgentOptions): Agent {
     const history = (await readMessages(input.threadId, signal)) ?? [];
     assertHistoryRoom(history, settings);
     const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
+    const translator = emit ? createStreamTranslator(emit) : undefined;
     const stream = await graph.stream(
       { messages: [...closeUnansweredToolCalls(history), question] },
       {
         configurable: { thread_id: input.threadId },
         context: input.model ? { model: input.model } : {},
         signal,
-        streamMode: emit ? ["values", "messages", "updates"] : ["values"],
+        streamMode: emit ? ["values", "updates"] : ["values"],
+        ...(translator ? { callbacks: [translator.tokens] } : {}),
         // Each step's checkpoint is written before the next step starts, so a cancelled or failed
         // turn leaves the same state on every checkpointer: the steps that completed, no more.
         durability: "sync",
@@ -212,11 +214,10 @@ export function createAgent(options: AgentOptions): Agent {
         recursionLimit: settings.maxSteps * 2 + 2,
       },
     );
-    const translate = emit ? createStreamTranslator(emit) : undefined;
     let messages: BaseMessage[] = [];
     for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
       if (mode === "values") messages = (chunk as { messages: BaseMessage[] }).messages;
-      else translate?.(mode, chunk);
+      else translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
     }
     const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
     const last = turnMessages.at(-1);
@@ -329,23 +330,36 @@ function findHits(
   return hits;
 }
 
+/** Receives the model's streamed tokens; awaited inline so tokens keep their order relative to graph updates. */
+class TokenStreamHandler extends BaseCallbackHandler {
+  name = "agent-token-stream";
+  // Makes chat models stream (call _streamResponseChunks) even when invoked.
+  readonly lc_prefer_streaming = true;
+  readonly #onToken: (token: string) => void;
+
+  constructor(onToken: (token: string) => void) {
+    super();
+    this.awaitHandlers = true;
+    this.#onToken = onToken;
+  }
+
+  override handleLLMNewToken(token: string) {
+    if (token) this.#onToken(token);
+  }
+}
+
 /**
- * Turns graph stream chunks into agent events. Tokens come from the model's
- * streamed chunks; a model that does not stream yields its whole answer as one
- * token when its step completes, so consumers always see the text.
+ * Turns a turn's progress into agent events. Tokens come from the model's
+ * stream; a model that does not stream yields its whole answer as one token
+ * when its step completes, so consumers always see the text.
  */
 function createStreamTranslator(emit: EmitEvent) {
   let streamedThisStep = false;
-  return (mode: string, chunk: unknown) => {
-    if (mode === "messages") {
-      const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
-      if (metadata.langgraph_node === "agent" && AIMessageChunk.isInstance(message) && message.text) {
-        streamedThisStep = true;
-        emit({ type: "token", text: message.text });
-      }
-      return;
-    }
-    const updates = chunk as Record<string, { messages?: BaseMessage[] } | undefined>;
+  const tokens = new TokenStreamHandler((text) => {
+    streamedThisStep = true;
+    emit({ type: "token", text });
+  });
+  const onUpdate = (updates: Record<string, { messages?: BaseMessage[] } | undefined>) => {
     for (const message of updates.agent?.messages ?? []) {
       if (!isAIMessage(message)) continue;
       if (!streamedThisStep && message.text) emit({ type: "token", text: message.text });
@@ -358,6 +372,7 @@ function createStreamTranslator(emit: EmitEvent) {
         emit({ type: "tool_result", name: message.name ?? "", content: message.text });
     }
   };
+  return { tokens, onUpdate };
 }
 
 function resolveSettings(options: AgentOptions) {

@@ -3,19 +3,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { ChatOpenAI } from "@langchain/openai";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createAgent, isAgentError } from "../src/index.ts";
+import { type AgentEvent, createAgent, isAgentError } from "../src/index.ts";
 
 /**
  * A loopback server speaking OpenAI's chat-completions wire format, so the agent
  * drives a real HTTP client (ChatOpenAI) end to end: tool calls in, tool results
  * out, and an abort that must reach the socket.
  */
-type Handler = (body: { messages: { role: string; content: unknown }[] }, res: ServerResponse) => void;
+interface CompletionRequest {
+  messages: { role: string; content: unknown }[];
+  stream?: boolean;
+}
+type Handler = (body: CompletionRequest, res: ServerResponse) => void;
 
 let server: Server;
 let baseURL: string;
 let handler: Handler;
-const requests: { messages: { role: string; content: unknown }[] }[] = [];
+const requests: CompletionRequest[] = [];
 
 beforeAll(async () => {
   server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
@@ -75,6 +79,39 @@ const calculatorRoundTrip: Handler = (body, res) => {
   );
 };
 
+/** The same conversation as calculatorRoundTrip, streamed as server-sent chat.completion.chunk events. */
+const streamedCalculatorRoundTrip: Handler = (body, res) => {
+  res.setHeader("content-type", "text/event-stream");
+  const send = (delta: Record<string, unknown>, finishReason: string | null = null) =>
+    res.write(
+      `data: ${JSON.stringify({
+        id: "chatcmpl-stream",
+        object: "chat.completion.chunk",
+        created: 1_700_000_000,
+        model: "gpt-test",
+        choices: [{ index: 0, delta, finish_reason: finishReason }],
+      })}\n\n`,
+    );
+  const last = body.messages.at(-1);
+  if (last?.role === "tool") {
+    send({ role: "assistant", content: "" });
+    for (const piece of ["It ", "is ", String(last.content), "."]) send({ content: piece });
+    send({}, "stop");
+  } else {
+    send({
+      role: "assistant",
+      content: null,
+      tool_calls: [
+        { index: 0, id: "call_1", type: "function", function: { name: "calculator", arguments: "" } },
+      ],
+    });
+    send({ tool_calls: [{ index: 0, function: { arguments: '{"expression":' } }] });
+    send({ tool_calls: [{ index: 0, function: { arguments: '"6*7"}' } }] });
+    send({}, "tool_calls");
+  }
+  res.end("data: [DONE]\n\n");
+};
+
 function openAiModel() {
   return new ChatOpenAI({ model: "gpt-test", apiKey: "test-key", maxRetries: 0, configuration: { baseURL } });
 }
@@ -110,6 +147,24 @@ describe("agent with a real HTTP chat model (loopback OpenAI wire format)", () =
       "assistant",
     ]);
     expect(result.messages[1]?.toolCalls).toEqual([{ name: "calculator", args: { expression: "6*7" } }]);
+  });
+
+  it("streams tokens and assembles streamed tool-call arguments from a real streaming client", async () => {
+    handler = (body, res) => (body.stream ? streamedCalculatorRoundTrip : calculatorRoundTrip)(body, res);
+    const events: AgentEvent[] = [];
+    const agent = createAgent({ model: openAiModel() });
+    for await (const event of agent.streamChat({ threadId: "http-5", message: "what is 6*7?" }))
+      events.push(event);
+    expect(requests.map((request) => request.stream)).toEqual([true, true]);
+    expect(events.slice(0, 2)).toEqual([
+      { type: "tool_call", name: "calculator", args: { expression: "6*7" } },
+      { type: "tool_result", name: "calculator", content: "42" },
+    ]);
+    expect(
+      events.filter((event) => event.type === "token").map((event) => event.type === "token" && event.text),
+    ).toEqual(["It ", "is ", "42", "."]);
+    const last = events.at(-1);
+    expect(last?.type === "reply" && last.reply.reply).toBe("It is 42.");
   });
 
   it("reports a provider failure as AGENT_FAILED without the provider's text, keeping the raw error as cause", async () => {
