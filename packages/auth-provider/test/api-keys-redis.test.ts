@@ -49,8 +49,15 @@ describe("Redis API key store during an outage", () => {
 
   beforeAll(async () => {
     port = await freePort();
-    server = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
+    const child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
       stdio: "ignore",
+    });
+    server = child;
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", resolve);
+      child.once("error", (error) =>
+        reject(new Error(`cannot start redis-server for the outage test: ${error.message}`)),
+      );
     });
     await waitForPort(port);
   });
