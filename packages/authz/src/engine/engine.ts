@@ -2,6 +2,7 @@ import { OpenFgaErrorCode, validationError } from "../errors.ts";
 import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
 import { CheckEvaluation } from "./check.ts";
 import { parseObject, parseUser } from "./keys.ts";
+import { candidateObjects } from "./list-objects.ts";
 import { type AuthorizationModel, compileModel } from "./model.ts";
 import { TupleStore, tupleKey } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
@@ -84,7 +85,15 @@ export class Engine {
     assertValidContext(query.context);
     const stores = this.#storesFor(query.contextualTuples);
     const found: string[] = [];
-    const candidates = new Set(stores.flatMap((store) => [...store.objectsOfType(query.type)]));
+    const wildcard = user.relation === undefined && !user.wildcard ? `${user.type}:*` : undefined;
+    const candidates = candidateObjects(
+      this.#model,
+      stores,
+      query.user,
+      wildcard,
+      query.type,
+      query.relation,
+    );
     for (const object of candidates) {
       const evaluation = new CheckEvaluation(this.#model, stores, query.user, query.context, user);
       if (evaluation.check(object, query.relation)) found.push(object);

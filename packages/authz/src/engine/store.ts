@@ -1,5 +1,5 @@
 import type { Tuple } from "../types.ts";
-import { objectType, parseUser } from "./keys.ts";
+import { parseUser } from "./keys.ts";
 
 /**
  * A tuple as stored: its user parsed once at write time, so checks never
@@ -77,8 +77,6 @@ interface MutableRelationTuples extends RelationTuples {
 export class TupleStore {
   readonly #byObject = new Map<string, Map<string, MutableRelationTuples>>();
   readonly #byUser = new Map<string, Map<string, StoredTuple>>();
-  /** type → object → number of tuples on it. */
-  readonly #objectsByType = new Map<string, Map<string, number>>();
   #size = 0;
 
   get size(): number {
@@ -106,9 +104,6 @@ export class TupleStore {
     entry.byUser.set(tuple.user, stored);
     if (stored.userRelation !== undefined) entry.usersets.set(tuple.user, stored);
     getOrCreate(this.#byUser, tuple.user, () => new Map()).set(tupleKey(tuple), stored);
-    const type = objectType(tuple.object);
-    const objects = getOrCreate(this.#objectsByType, type, () => new Map());
-    objects.set(tuple.object, (objects.get(tuple.object) ?? 0) + 1);
     this.#size++;
     return true;
   }
@@ -124,11 +119,6 @@ export class TupleStore {
     const byUser = this.#byUser.get(tuple.user);
     byUser?.delete(tupleKey(tuple));
     if (byUser?.size === 0) this.#byUser.delete(tuple.user);
-    const type = objectType(tuple.object);
-    const counts = this.#objectsByType.get(type);
-    const count = (counts?.get(tuple.object) ?? 1) - 1;
-    if (count === 0) counts?.delete(tuple.object);
-    else counts?.set(tuple.object, count);
     this.#size--;
     return true;
   }
@@ -137,8 +127,9 @@ export class TupleStore {
     return this.#byObject.get(object)?.get(relation);
   }
 
-  objectsOfType(type: string): Iterable<string> {
-    return this.#objectsByType.get(type)?.keys() ?? EMPTY;
+  /** Tuples whose user is exactly `user` (an object, a wildcard or a userset). */
+  tuplesWithUser(user: string): Iterable<StoredTuple> {
+    return this.#byUser.get(user)?.values() ?? EMPTY;
   }
 
   /** Tuples matching every given field; `object` may be a bare `type:` to match a whole type. */
