@@ -2,7 +2,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOidcProvider, type OidcProvider, type OidcProviderOptions } from "../src/index.ts";
+import {
+  createOidcProvider,
+  type OidcProvider,
+  type OidcProviderOptions,
+  parseRoleMapping,
+} from "../src/index.ts";
 import { expectAuthError } from "./helpers.ts";
 import {
   APP_CLIENT,
@@ -63,6 +68,22 @@ describe("OIDC provider against a real oidc-provider issuer", () => {
     // realm roles plus this client's roles; another client's roles never leak in
     expect([...principal.roles].sort()).toEqual(["admin", "tool-executor", "user"]);
     expect(principal.expiresAt.getTime()).toBe((principal.claims.exp as number) * 1000);
+  });
+
+  it("feeds role mapping: Keycloak groups and roles become OpenFGA tuples on login", async () => {
+    const oidc = await connect();
+    const principal = await oidc.verifyToken((await oidc.authenticate("alice", "alice-pw")).accessToken);
+    const mapping = parseRoleMapping(`
+rules:
+  - when: { group: "/{org}" }
+    grant: { relation: member, object: "organization:{org}" }
+  - when: { role: tool-executor }
+    grant: { relation: executor, object: "tool:agent_chat" }
+`);
+    expect(mapping.tuplesFor(principal)).toEqual([
+      { user: "user:alice", relation: "member", object: "organization:acme" },
+      { user: "user:alice", relation: "executor", object: "tool:agent_chat" },
+    ]);
   });
 
   it("refuses a wrong password and an unknown user alike", async () => {
