@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The llm-factory's own loopback servers speak each vendor's wire format to the real @langchain clients.
+import {
+  type LoopbackServer,
+  startLoopbackServer,
+} from "../../../packages/llm-factory/test/support/loopback-server.ts";
+import { scripted } from "../../../packages/llm-factory/test/support/scripted.ts";
+import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
+import type { RunningHttpServer } from "../src/server.ts";
+import { connect, login, startTestServer, textOf } from "./helpers.ts";
+
+let openai: LoopbackServer;
+let app: RunningHttpServer;
+
+beforeAll(async () => {
+  // First call: the model asks for the calculator; second call: it answers.
+  openai = await startLoopbackServer(scripted(openAIWire, ["tool", "ok"]));
+  app = await startTestServer({
+    LLM_PROVIDER: "openai",
+    MODEL_NAME: "gpt-4o-mini",
+    OPENAI_API_KEY: "sk-app-test",
+    OPENAI_BASE_URL: `${openai.url}/v1`,
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await openai?.close();
+});
+
+describe("agent_chat with a configured OpenAI provider", () => {
+  it("runs the agent loop against the provider's HTTP API", async () => {
+    const { client } = await connect(app.url, await login(app.url, "alice", "alice-pw"));
+    try {
+      const result = await client.callTool({ name: "agent_chat", arguments: { message: "add two and two" } });
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toBe("Hello from loopback");
+    } finally {
+      await client.close();
+    }
+    expect(openai.requests).toHaveLength(2);
+    const [first, second] = openai.requests;
+    expect(first?.headers.authorization).toBe("Bearer sk-app-test");
+    expect(JSON.stringify(first?.body)).toContain("calculator");
+    // The calculator's result went back to the model as a tool message.
+    const messages = (second?.body as { messages: { role: string; content: unknown }[] }).messages;
+    expect(messages.at(-1)).toMatchObject({ role: "tool", content: "4" });
+  });
+
+  it("refuses to start when the configured provider has no key", async () => {
+    await expect(startTestServer({ LLM_PROVIDER: "openai", MODEL_NAME: "gpt-4o-mini" })).rejects.toThrow(
+      /OPENAI_API_KEY/,
+    );
+  });
+});
