@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   type AIMessage,
@@ -7,15 +6,12 @@ import {
   HumanMessage,
   isAIMessage,
   isHumanMessage,
-  isToolMessage,
   SystemMessage,
 } from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import {
-  type BaseCheckpointSaver,
   END,
-  GraphRecursionError,
   type LangGraphRunnableConfig,
   MemorySaver,
   MessagesAnnotation,
@@ -23,16 +19,9 @@ import {
   StateGraph,
 } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
-import {
-  createBulkhead,
-  deadlineSignal,
-  isCodedError,
-  isCoreError,
-  raceAbort,
-  withDeadline,
-} from "@mcp-langgraph/core";
+import { createBulkhead, deadlineSignal, raceAbort, withDeadline } from "@mcp-langgraph/core";
 import { calculatorTool } from "./calculator-tool.js";
-import { AgentError, isAgentError } from "./errors.js";
+import { AgentError, toAgentError } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
 import {
   type ConversationMessage,
@@ -40,85 +29,18 @@ import {
   stampCreatedAt,
   toConversationMessages,
 } from "./messages.js";
+import { createStreamTranslator } from "./stream-events.js";
+import { ThreadLocks } from "./thread-locks.js";
+import type {
+  Agent,
+  AgentEvent,
+  AgentOptions,
+  AgentReply,
+  ChatInput,
+  EmitEvent,
+  SearchHit,
+} from "./types.js";
 import { assertIntegerInRange, assertText, assertThreadId } from "./validation.js";
-
-export interface AgentReply {
-  threadId: string;
-  /** The assistant's final answer for this turn. */
-  reply: string;
-  /** The whole thread after this turn. */
-  messages: ConversationMessage[];
-  /** Tokens the model reported for this turn, summed over its steps (absent when the model reports none). */
-  usage?: { inputTokens: number; outputTokens: number };
-}
-
-export interface SearchHit {
-  threadId: string;
-  role: ConversationMessage["role"];
-  content: string;
-  /** Position of the message in `getConversation(threadId)`. */
-  index: number;
-}
-
-export interface ChatInput {
-  threadId: string;
-  message: string;
-  /** Replaces the agent's model for this turn only (e.g. the MCP client's model via sampling). */
-  model?: BaseChatModel;
-  signal?: AbortSignal;
-}
-
-/** What `streamChat` yields, in order; the last event of a successful turn is always `reply`. */
-export type AgentEvent =
-  /** A piece of the assistant's text as the model produces it. */
-  | { type: "token"; text: string }
-  | { type: "tool_call"; name: string; args: Record<string, unknown> }
-  | { type: "tool_result"; name: string; content: string }
-  | { type: "reply"; reply: AgentReply };
-
-type EmitEvent = (event: AgentEvent) => void;
-
-export interface Agent {
-  chat(input: ChatInput): Promise<AgentReply>;
-  /**
-   * The same turn as `chat`, as events. Failures are thrown from the iterator as
-   * the same typed errors; stopping the iteration early cancels the turn.
-   */
-  streamChat(input: ChatInput): AsyncIterable<AgentEvent>;
-  /** The thread's messages, or null when the thread does not exist. */
-  getConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<ConversationMessage[] | null>;
-  /** Case-insensitive substring search over the given threads only; unknown threads are ignored. */
-  searchConversations(
-    threadIds: string[],
-    query: string,
-    opts?: { limit?: number; signal?: AbortSignal },
-  ): Promise<SearchHit[]>;
-}
-
-export interface AgentOptions {
-  model: BaseChatModel;
-  /** Where threads live. Default: a new in-memory saver (lost on restart). */
-  checkpointer?: BaseCheckpointSaver;
-  /** Default: [calculatorTool]. */
-  tools?: StructuredToolInterface[];
-  /** Model calls allowed in one turn; a turn needing more fails with AGENT_STEP_LIMIT. Default 8. */
-  maxSteps?: number;
-  systemPrompt?: string;
-  /** Longest accepted user message. Default 16000 characters. */
-  maxMessageChars?: number;
-  /** A thread holding this many messages accepts no further turns. Default 500. */
-  maxHistoryMessages?: number;
-  /** A thread whose messages total this many characters accepts no further turns. Default 1000000. */
-  maxHistoryChars?: number;
-  /** Deadline for one whole turn (all model and tool steps). Default 120000 ms. */
-  turnTimeoutMs?: number;
-  /** Deadline for reading a thread. Default 10000 ms. */
-  readTimeoutMs?: number;
-  /** Turns running at once in this agent; more wait in a bounded queue. Default 16. */
-  maxConcurrentTurns?: number;
-  /** Turns allowed to wait for a slot; beyond this chat fails fast with AGENT_BUSY. Default 64. */
-  maxQueuedTurns?: number;
-}
 
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant. Use the calculator tool for any arithmetic and report its result exactly.";
@@ -329,52 +251,6 @@ function findHits(
   }
   return hits;
 }
-
-/** Receives the model's streamed tokens; awaited inline so tokens keep their order relative to graph updates. */
-class TokenStreamHandler extends BaseCallbackHandler {
-  name = "agent-token-stream";
-  // Makes chat models stream (call _streamResponseChunks) even when invoked.
-  readonly lc_prefer_streaming = true;
-  readonly #onToken: (token: string) => void;
-
-  constructor(onToken: (token: string) => void) {
-    super();
-    this.awaitHandlers = true;
-    this.#onToken = onToken;
-  }
-
-  override handleLLMNewToken(token: string) {
-    if (token) this.#onToken(token);
-  }
-}
-
-/**
- * Turns a turn's progress into agent events. Tokens come from the model's
- * stream; a model that does not stream yields its whole answer as one token
- * when its step completes, so consumers always see the text.
- */
-function createStreamTranslator(emit: EmitEvent) {
-  let streamedThisStep = false;
-  const tokens = new TokenStreamHandler((text) => {
-    streamedThisStep = true;
-    emit({ type: "token", text });
-  });
-  const onUpdate = (updates: Record<string, { messages?: BaseMessage[] } | undefined>) => {
-    for (const message of updates.agent?.messages ?? []) {
-      if (!isAIMessage(message)) continue;
-      if (!streamedThisStep && message.text) emit({ type: "token", text: message.text });
-      for (const call of message.tool_calls ?? [])
-        emit({ type: "tool_call", name: call.name, args: call.args });
-    }
-    if (updates.agent) streamedThisStep = false;
-    for (const message of updates.tools?.messages ?? []) {
-      if (isToolMessage(message))
-        emit({ type: "tool_result", name: message.name ?? "", content: message.text });
-    }
-  };
-  return { tokens, onUpdate };
-}
-
 function resolveSettings(options: AgentOptions) {
   if (!options || typeof options.model?.invoke !== "function") {
     throw new AgentError("AGENT_INPUT_INVALID", "createAgent needs a chat model");
@@ -447,59 +323,4 @@ function sumUsage(messages: BaseMessage[]): AgentReply["usage"] {
     outputTokens += message.usage_metadata.output_tokens;
   }
   return reported ? { inputTokens, outputTokens } : undefined;
-}
-
-/**
- * Typed errors pass through: the agent's own, and other packages' coded errors
- * (an llm-factory LLM_TIMEOUT says more than a generic failure). Everything else
- * becomes AGENT_FAILED with the original kept only as `cause`, since raw
- * provider or driver messages may carry details a client must not see.
- */
-function toAgentError(
-  error: unknown,
-  callerSignal: AbortSignal | undefined,
-  turnSignal?: AbortSignal,
-  turnTimeoutMs?: number,
-): Error {
-  if (callerSignal?.aborted) {
-    return new AgentError("AGENT_CANCELLED", "the caller cancelled the request", { cause: error });
-  }
-  if (turnSignal?.aborted) {
-    return new AgentError("AGENT_TIMEOUT", `the turn took longer than ${turnTimeoutMs} ms`, { cause: error });
-  }
-  if (isAgentError(error)) return error;
-  if (error instanceof GraphRecursionError) {
-    return new AgentError("AGENT_STEP_LIMIT", "the turn exceeded the graph's step limit", { cause: error });
-  }
-  if (isCoreError(error) && error.code === "BULKHEAD_FULL") {
-    return new AgentError("AGENT_BUSY", "too many agent turns are running; try again shortly", {
-      cause: error,
-    });
-  }
-  if (isCodedError(error)) return error;
-  return new AgentError("AGENT_FAILED", "the agent run failed", { cause: error });
-}
-
-/** Runs one turn per thread at a time in this process, so concurrent turns cannot fork a thread. */
-class ThreadLocks {
-  readonly #tails = new Map<string, Promise<void>>();
-
-  async run<T>(threadId: string, operation: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    const previous = this.#tails.get(threadId) ?? Promise.resolve();
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const tail = previous.then(() => done);
-    this.#tails.set(threadId, tail);
-    void tail.then(() => {
-      if (this.#tails.get(threadId) === tail) this.#tails.delete(threadId);
-    });
-    try {
-      await (signal ? raceAbort(previous, signal) : previous);
-      return await operation();
-    } finally {
-      release();
-    }
-  }
 }

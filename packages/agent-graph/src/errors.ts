@@ -1,4 +1,5 @@
-import { CodedError, type CodedErrorOptions, isCodedError } from "@mcp-langgraph/core";
+import { GraphRecursionError } from "@langchain/langgraph";
+import { CodedError, type CodedErrorOptions, isCodedError, isCoreError } from "@mcp-langgraph/core";
 
 export const AGENT_ERROR_FAMILY = "agent";
 
@@ -38,4 +39,35 @@ export class AgentError extends CodedError<AgentErrorCode> {
 
 export function isAgentError(value: unknown): value is AgentError {
   return isCodedError(value, AGENT_ERROR_FAMILY);
+}
+
+/**
+ * Typed errors pass through: the agent's own, and other packages' coded errors
+ * (an llm-factory LLM_TIMEOUT says more than a generic failure). Everything else
+ * becomes AGENT_FAILED with the original kept only as `cause`, since raw
+ * provider or driver messages may carry details a client must not see.
+ */
+export function toAgentError(
+  error: unknown,
+  callerSignal: AbortSignal | undefined,
+  turnSignal?: AbortSignal,
+  turnTimeoutMs?: number,
+): Error {
+  if (callerSignal?.aborted) {
+    return new AgentError("AGENT_CANCELLED", "the caller cancelled the request", { cause: error });
+  }
+  if (turnSignal?.aborted) {
+    return new AgentError("AGENT_TIMEOUT", `the turn took longer than ${turnTimeoutMs} ms`, { cause: error });
+  }
+  if (isAgentError(error)) return error;
+  if (error instanceof GraphRecursionError) {
+    return new AgentError("AGENT_STEP_LIMIT", "the turn exceeded the graph's step limit", { cause: error });
+  }
+  if (isCoreError(error) && error.code === "BULKHEAD_FULL") {
+    return new AgentError("AGENT_BUSY", "too many agent turns are running; try again shortly", {
+      cause: error,
+    });
+  }
+  if (isCodedError(error)) return error;
+  return new AgentError("AGENT_FAILED", "the agent run failed", { cause: error });
 }

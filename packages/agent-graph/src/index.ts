@@ -1,13 +1,4 @@
-export {
-  type Agent,
-  type AgentEvent,
-  type AgentOptions,
-  type AgentReply,
-  type ChatInput,
-  createAgent,
-  DEFAULT_SYSTEM_PROMPT,
-  type SearchHit,
-} from "./agent.js";
+export { createAgent, DEFAULT_SYSTEM_PROMPT } from "./agent.js";
 export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
 export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
 export {
@@ -19,3 +10,4 @@ export {
 } from "./checkpointer.js";
 export { AGENT_ERROR_FAMILY, AgentError, type AgentErrorCode, isAgentError } from "./errors.js";
 export type { ConversationMessage } from "./messages.js";
+export type { Agent, AgentEvent, AgentOptions, AgentReply, ChatInput, SearchHit } from "./types.js";

@@ -1,0 +1,82 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { StructuredToolInterface } from "@langchain/core/tools";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { ConversationMessage } from "./messages.js";
+
+export interface AgentReply {
+  threadId: string;
+  /** The assistant's final answer for this turn. */
+  reply: string;
+  /** The whole thread after this turn. */
+  messages: ConversationMessage[];
+  /** Tokens the model reported for this turn, summed over its steps (absent when the model reports none). */
+  usage?: { inputTokens: number; outputTokens: number };
+}
+
+export interface SearchHit {
+  threadId: string;
+  role: ConversationMessage["role"];
+  content: string;
+  /** Position of the message in `getConversation(threadId)`. */
+  index: number;
+}
+
+export interface ChatInput {
+  threadId: string;
+  message: string;
+  /** Replaces the agent's model for this turn only (e.g. the MCP client's model via sampling). */
+  model?: BaseChatModel;
+  signal?: AbortSignal;
+}
+
+/** What `streamChat` yields, in order; the last event of a successful turn is always `reply`. */
+export type AgentEvent =
+  /** A piece of the assistant's text as the model produces it. */
+  | { type: "token"; text: string }
+  | { type: "tool_call"; name: string; args: Record<string, unknown> }
+  | { type: "tool_result"; name: string; content: string }
+  | { type: "reply"; reply: AgentReply };
+
+export type EmitEvent = (event: AgentEvent) => void;
+
+export interface Agent {
+  chat(input: ChatInput): Promise<AgentReply>;
+  /**
+   * The same turn as `chat`, as events. Failures are thrown from the iterator as
+   * the same typed errors; stopping the iteration early cancels the turn.
+   */
+  streamChat(input: ChatInput): AsyncIterable<AgentEvent>;
+  /** The thread's messages, or null when the thread does not exist. */
+  getConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<ConversationMessage[] | null>;
+  /** Case-insensitive substring search over the given threads only; unknown threads are ignored. */
+  searchConversations(
+    threadIds: string[],
+    query: string,
+    opts?: { limit?: number; signal?: AbortSignal },
+  ): Promise<SearchHit[]>;
+}
+
+export interface AgentOptions {
+  model: BaseChatModel;
+  /** Where threads live. Default: a new in-memory saver (lost on restart). */
+  checkpointer?: BaseCheckpointSaver;
+  /** Default: [calculatorTool]. */
+  tools?: StructuredToolInterface[];
+  /** Model calls allowed in one turn; a turn needing more fails with AGENT_STEP_LIMIT. Default 8. */
+  maxSteps?: number;
+  systemPrompt?: string;
+  /** Longest accepted user message. Default 16000 characters. */
+  maxMessageChars?: number;
+  /** A thread holding this many messages accepts no further turns. Default 500. */
+  maxHistoryMessages?: number;
+  /** A thread whose messages total this many characters accepts no further turns. Default 1000000. */
+  maxHistoryChars?: number;
+  /** Deadline for one whole turn (all model and tool steps). Default 120000 ms. */
+  turnTimeoutMs?: number;
+  /** Deadline for reading a thread. Default 10000 ms. */
+  readTimeoutMs?: number;
+  /** Turns running at once in this agent; more wait in a bounded queue. Default 16. */
+  maxConcurrentTurns?: number;
+  /** Turns allowed to wait for a slot; beyond this chat fails fast with AGENT_BUSY. Default 64. */
+  maxQueuedTurns?: number;
+}
