@@ -36,11 +36,10 @@ export {
 export {
   type ClientCredentialsOptions,
   createOidcProvider,
-  type OidcMetadata,
   type OidcProvider,
-  type OidcProviderOptions,
   type PasswordLoginOptions,
 } from "./oidc-provider.js";
+export type { OidcMetadata, OidcProviderOptions } from "./oidc-settings.js";
 export type { PasswordVaultOptions } from "./password-vault.js";
 export {
   createRoleMapping,
