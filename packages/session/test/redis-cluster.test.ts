@@ -1,27 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionStore, type SessionStore, type SessionStoreOptions } from "../src/index.ts";
 import { runSessionStoreContract } from "./contract.ts";
-import { OwnRedisCluster } from "./redis-server.ts";
+import { OwnRedisCluster, requireRedisBinaries } from "./redis-server.ts";
 
 // A real three-primary Redis Cluster that this suite spawns: a script touching keys of two
 // slots would fail here with CROSSSLOT or a redirection, so the contract passing proves the
 // key layout keeps each operation in one slot.
 let cluster: OwnRedisCluster;
 let prefixCounter = 0;
-
-beforeAll(async () => {
-  cluster = await OwnRedisCluster.start();
-}, 30_000);
-
-afterAll(async () => {
-  await cluster?.dispose();
-});
+const binariesAvailable = requireRedisBinaries();
 
 function openClusterStore(options?: SessionStoreOptions, keyPrefix = `cluster:${++prefixCounter}:`) {
   return createSessionStore({ backend: "redis", url: cluster.seedUrl, cluster: true, keyPrefix }, options);
 }
 
-describe("redis cluster store", () => {
+describe.skipIf(!binariesAvailable)("redis cluster store", () => {
+  beforeAll(async () => {
+    cluster = await OwnRedisCluster.start();
+  }, 30_000);
+
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+
   runSessionStoreContract("redis cluster", (options) => openClusterStore(options));
 
   let store: SessionStore;

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionStore, isSessionError, type SessionStore } from "../src/index.ts";
-import { OwnRedisServer } from "./redis-server.ts";
+import { OwnRedisServer, requireRedisBinaries } from "./redis-server.ts";
 
 const alice = { userId: "user-alice", username: "alice", roles: ["user"] };
 
@@ -29,7 +29,7 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): 
 }
 
 // Runs against a redis-server this suite owns on a free port; the shared Redis is never touched.
-describe("redis store outages", () => {
+describe.skipIf(!requireRedisBinaries())("redis store outages", () => {
   let server: OwnRedisServer;
   let store: SessionStore;
 
