@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { tool } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { sleep } from "@mcp-langgraph/core";
-import { createOfflineChatModel, OfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -46,15 +46,14 @@ function blockingCalculator(onStart: () => void) {
 
 function countingModel() {
   const counter = { calls: 0 };
-  const model = new OfflineChatModel({
-    callbacks: [
-      {
-        handleChatModelStart: () => {
-          counter.calls++;
-        },
+  const model = createOfflineChatModel();
+  model.callbacks = [
+    {
+      handleChatModelStart: () => {
+        counter.calls++;
       },
-    ],
-  });
+    },
+  ];
   return { model, counter };
 }
 
