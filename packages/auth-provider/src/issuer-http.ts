@@ -1,4 +1,4 @@
-import { type Bulkhead, isCoreError, withDeadline } from "@mcp-langgraph/core";
+import { type Bulkhead, type CircuitBreaker, isCoreError, withDeadline } from "@mcp-langgraph/core";
 import { AuthError, isAuthError } from "./errors.js";
 import type { CallOptions } from "./types.js";
 
@@ -8,6 +8,8 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 export interface IssuerHttpOptions {
   timeoutMs: number;
   bulkhead: Bulkhead;
+  /** Opened by consecutive outages (see isIssuerFailure) so a down issuer fails fast. */
+  breaker: CircuitBreaker;
 }
 
 export interface ClientAuth {
@@ -76,37 +78,62 @@ export async function postIssuerForm(
 async function send(
   url: string,
   init: RequestInit,
-  { timeoutMs, bulkhead }: IssuerHttpOptions,
+  { timeoutMs, bulkhead, breaker }: IssuerHttpOptions,
   signal: AbortSignal | undefined,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
+  const attempt = async () => {
+    try {
+      return await withDeadline(
+        (deadline) =>
+          bulkhead.run(async () => {
+            const response = await fetch(url, { ...init, redirect: "error", signal: deadline });
+            const text = await response.text();
+            if (response.status >= 500 || text.length > MAX_RESPONSE_BYTES) {
+              throw new AuthError(
+                "AUTH_UNAVAILABLE",
+                `issuer answered ${response.status} at ${new URL(url).pathname}`,
+                {
+                  details: { reason: "issuer_error", status: response.status },
+                },
+              );
+            }
+            return { status: response.status, body: parseObject(text, response.status) };
+          }, deadline),
+        {
+          timeoutMs,
+          ...(signal ? { signal } : {}),
+          onTimeout: (ms) =>
+            new AuthError("AUTH_UNAVAILABLE", `issuer did not answer within ${ms} ms`, {
+              details: { reason: "timeout" },
+            }),
+        },
+      );
+    } catch (error) {
+      throw toUnavailable(error, signal);
+    }
+  };
   try {
-    return await withDeadline(
-      (deadline) =>
-        bulkhead.run(async () => {
-          const response = await fetch(url, { ...init, redirect: "error", signal: deadline });
-          const text = await response.text();
-          if (text.length > MAX_RESPONSE_BYTES) {
-            throw new AuthError("AUTH_UNAVAILABLE", "issuer response is too large", {
-              details: { reason: "issuer_error" },
-            });
-          }
-          return { status: response.status, body: parseObject(text, response.status) };
-        }, deadline),
-      {
-        timeoutMs,
-        ...(signal ? { signal } : {}),
-        onTimeout: (ms) =>
-          new AuthError("AUTH_UNAVAILABLE", `issuer did not answer within ${ms} ms`, {
-            details: { reason: "timeout" },
-          }),
-      },
-    );
+    return await breaker.execute(attempt);
   } catch (error) {
-    if (signal?.aborted && error === signal.reason) throw error;
-    if (isAuthError(error)) throw error;
-    const reason = isCoreError(error) && error.code === "BULKHEAD_FULL" ? "overloaded" : "unreachable";
-    throw new AuthError("AUTH_UNAVAILABLE", "issuer is unreachable", { details: { reason }, cause: error });
+    throw toUnavailable(error, signal);
   }
+}
+
+/** Counts against the issuer's circuit: outages and timeouts, not load shedding or the caller's abort. */
+export function isIssuerFailure(error: unknown): boolean {
+  return isAuthError(error) && error.code === "AUTH_UNAVAILABLE" && error.reason !== "overloaded";
+}
+
+function toUnavailable(error: unknown, signal: AbortSignal | undefined): unknown {
+  if ((signal?.aborted && error === signal.reason) || isAuthError(error)) return error;
+  const reason = !isCoreError(error)
+    ? "unreachable"
+    : error.code === "BULKHEAD_FULL"
+      ? "overloaded"
+      : error.code === "CIRCUIT_OPEN"
+        ? "circuit_open"
+        : "unreachable";
+  return new AuthError("AUTH_UNAVAILABLE", "issuer is unreachable", { details: { reason }, cause: error });
 }
 
 function parseObject(text: string, status: number): Record<string, unknown> {
@@ -119,7 +146,6 @@ function parseObject(text: string, status: number): Record<string, unknown> {
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     return value as Record<string, unknown>;
   }
-  if (status >= 500) return {};
   throw new AuthError("AUTH_UNAVAILABLE", `issuer answered ${status} with a body that is not a JSON object`, {
     details: { reason: "issuer_error", status },
   });

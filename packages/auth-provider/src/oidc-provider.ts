@@ -1,8 +1,8 @@
-import { createBulkhead } from "@mcp-langgraph/core";
+import { CircuitBreaker, createBulkhead } from "@mcp-langgraph/core";
 import { createRemoteJWKSet } from "jose";
 import { principalFromClaims } from "./claims.js";
 import { AuthError, tokenInvalid } from "./errors.js";
-import { type ClientAuth, type IssuerHttpOptions, postIssuerForm } from "./issuer-http.js";
+import { type ClientAuth, type IssuerHttpOptions, isIssuerFailure, postIssuerForm } from "./issuer-http.js";
 import { DEFAULT_MAX_TOKEN_BYTES, type JwtPolicy, verifyJwt } from "./jwt-verify.js";
 import { checkScopes } from "./names.js";
 import {
@@ -48,6 +48,11 @@ export async function createOidcProvider(
   const http: IssuerHttpOptions = {
     timeoutMs: settings.httpTimeoutMs,
     bulkhead: createBulkhead({ concurrency: settings.maxConcurrentRequests, maxQueue: 256 }),
+    breaker: new CircuitBreaker({
+      failureThreshold: settings.breakerFailureThreshold,
+      resetTimeoutMs: settings.breakerResetTimeoutMs,
+      isFailure: isIssuerFailure,
+    }),
   };
   const metadata =
     options.jwksUri === undefined

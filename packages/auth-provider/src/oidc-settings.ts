@@ -50,6 +50,8 @@ export interface OidcProviderOptions {
   introspection?: boolean;
   /** How long an introspection answer is trusted; default 30 s (a revocation shows after at most this). */
   introspectionCacheSeconds?: number;
+  /** Consecutive issuer outages that open the circuit (default 5) and how long it stays open (default 30 s). */
+  circuitBreaker?: { failureThreshold?: number; resetTimeoutMs?: number };
   /** Calls allowed in flight to the issuer at once; default 16. */
   maxConcurrentRequests?: number;
   /** Verification cache settings, or false to verify every call. */
@@ -82,6 +84,8 @@ export interface Settings {
   introspection: boolean;
   introspectionCacheSeconds: number;
   maxConcurrentRequests: number;
+  breakerFailureThreshold: number;
+  breakerResetTimeoutMs: number;
 }
 
 export function resolveSettings(options: OidcProviderOptions): Settings {
@@ -128,6 +132,20 @@ export function resolveSettings(options: OidcProviderOptions): Settings {
       30,
       0,
       3600,
+    ),
+    breakerFailureThreshold: boundedNumber(
+      "circuitBreaker.failureThreshold",
+      options.circuitBreaker?.failureThreshold,
+      5,
+      1,
+      1000,
+    ),
+    breakerResetTimeoutMs: boundedNumber(
+      "circuitBreaker.resetTimeoutMs",
+      options.circuitBreaker?.resetTimeoutMs,
+      30_000,
+      0,
+      3_600_000,
     ),
     maxConcurrentRequests: boundedNumber("maxConcurrentRequests", options.maxConcurrentRequests, 16, 1, 1024),
   };
