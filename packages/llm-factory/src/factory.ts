@@ -120,6 +120,7 @@ function makeRoute(
     ),
     maxRetryAfterMs: nonNegative("maxRetryAfterMs", options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS),
     pricing,
+    scopesFetchToCall: provider === "ollama",
   };
 }
 

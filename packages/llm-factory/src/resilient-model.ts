@@ -5,7 +5,7 @@ import {
   type BaseChatModelCallOptions,
   type BindToolsInput,
 } from "@langchain/core/language_models/chat_models";
-import { AIMessage, AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
+import { AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
 import { type Logger, noopLogger, raceAbort, retry, withDeadline } from "@mcp-langgraph/core";
@@ -29,6 +29,8 @@ export interface ModelRoute extends ProviderContext {
   retryBaseDelayMs: number;
   maxRetryAfterMs: number;
   pricing: PricingTable;
+  /** The integration's fetch is `fetchBoundToCallSignal` (it ignores the call's signal itself). */
+  scopesFetchToCall?: boolean;
 }
 
 export interface ResilienceHooks {
@@ -129,7 +131,7 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
               async (signal) => {
                 const release = await acquireSlot(route.guard.bulkhead, signal);
                 try {
-                  return await runWithCallSignal(signal, () =>
+                  return await withCallScope(route, signal, () =>
                     route.runnable.invoke(messages, providerCallOptions(options, signal)),
                   );
                 } catch (error) {
@@ -147,15 +149,9 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
       retryOptions(route, options.signal),
     );
     const report = this.#report(route, message.usage_metadata, startedAt);
-    return new AIMessage({
-      content: message.content,
-      id: message.id,
-      tool_calls: message.tool_calls,
-      invalid_tool_calls: message.invalid_tool_calls,
-      additional_kwargs: message.additional_kwargs,
-      usage_metadata: message.usage_metadata,
-      response_metadata: { ...message.response_metadata, ...(report ? costMetadata(report) : {}) },
-    });
+    // The integration built this message for this call alone, so annotating it in place is safe.
+    if (report) message.response_metadata = { ...message.response_metadata, ...costMetadata(report) };
+    return message;
   }
 
   /** Tries each route in order; a caller abort ends the chain at once. */
@@ -265,7 +261,7 @@ class GuardedStream {
     try {
       stream.#armDeadline();
       release = await acquireSlot(route.guard.bulkhead, stream.#signal);
-      const iterable = await runWithCallSignal(stream.#signal, () =>
+      const iterable = await withCallScope(route, stream.#signal, () =>
         route.runnable.stream(messages, providerCallOptions(options, stream.#signal)),
       );
       stream.#iterator = iterable[Symbol.asyncIterator]();
@@ -282,7 +278,7 @@ class GuardedStream {
     try {
       this.#armDeadline();
       const result = await raceAbort(
-        runWithCallSignal(this.#signal, () => iterator.next()),
+        withCallScope(this.route, this.#signal, () => iterator.next()),
         this.#signal,
       );
       if (result.done) this.#finish?.();
@@ -319,6 +315,11 @@ class GuardedStream {
 
 function toLlmErrorUnlessAbort(error: unknown, route: ModelRoute): unknown {
   return isLlmError(error) ? error : toLlmError(error, route);
+}
+
+/** Scopes the call's signal for integrations that need `fetchBoundToCallSignal`; free for the rest. */
+function withCallScope<T>(route: ModelRoute, signal: AbortSignal, operation: () => T): T {
+  return route.scopesFetchToCall ? runWithCallSignal(signal, operation) : operation();
 }
 
 function retryOptions(route: ModelRoute, signal: AbortSignal | undefined) {

@@ -1,0 +1,131 @@
+/**
+ * 1,000 concurrent calls through createChatModel (retry, circuit breaker, bulkhead,
+ * deadline, usage accounting all on) against a loopback provider that answers after
+ * 2 s, compared with the bare @langchain/openai client in the same run. Prints figures;
+ * it asserts nothing (benchmarks are not tests).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { availableParallelism, loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { ChatOpenAI } from "@langchain/openai";
+import { createChatModel, createOfflineChatModel } from "../src/index.ts";
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+const CALLS = 1_000;
+const PROVIDER_DELAY_MS = 2_000;
+
+async function startProvider(): Promise<{ url: string; child: ChildProcess }> {
+  const script = fileURLToPath(new URL("./slow-provider.mjs", import.meta.url));
+  const child = spawn(process.execPath, [script, String(PROVIDER_DELAY_MS)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [line] = (await once(child.stdout!, "data")) as [Buffer];
+  return { url: `http://127.0.0.1:${line.toString().trim()}/v1`, child };
+}
+
+interface RoundResult {
+  wallMs: number;
+  /** Client CPU (user + system) per call: steadier than wall time on a shared machine. */
+  cpuMsPerCall: number;
+  latencies: number[];
+  failures: number;
+}
+
+async function round(model: BaseChatModel, calls: number): Promise<RoundResult> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: calls }, async (_, index) => {
+      const callStarted = performance.now();
+      try {
+        await model.invoke(`ping ${index}`);
+        latencies.push(performance.now() - callStarted);
+      } catch {
+        failures++;
+      }
+    }),
+  );
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerCall = (cpu.user + cpu.system) / 1000 / calls;
+  return { wallMs, cpuMsPerCall, latencies: latencies.sort((a, b) => a - b), failures };
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+function describeRound(label: string, result: RoundResult, delayMs: number) {
+  const added = result.latencies.map((latency) => latency - delayMs);
+  print(
+    `${label.padEnd(34)} wall ${ms(result.wallMs).padStart(10)} | added per call: mean ${ms(mean(added))}, p50 ${ms(
+      percentile(added, 50),
+    )}, p99 ${ms(percentile(added, 99))}, max ${ms(percentile(added, 100))} | cpu/call ${result.cpuMsPerCall.toFixed(
+      3,
+    )} ms | failures ${result.failures}`,
+  );
+}
+
+const { url, child } = await startProvider();
+try {
+  const factoryModel = await createChatModel({
+    provider: "openai",
+    model: "gpt-4o-mini",
+    apiKey: "bench-key",
+    baseUrl: url,
+    maxConcurrency: CALLS,
+    timeoutMs: 10_000,
+    maxRetries: 2,
+  });
+  const bareModel = new ChatOpenAI({
+    model: "gpt-4o-mini",
+    apiKey: "bench-key",
+    configuration: { baseURL: url },
+    maxRetries: 0,
+  });
+
+  print(
+    `llm-factory bench: ${CALLS} concurrent calls, loopback provider answering after ${PROVIDER_DELAY_MS} ms (own process)`,
+  );
+  print(
+    `node ${process.version}, ${process.platform}/${process.arch}, ${availableParallelism()} cores, load average ${loadavg()
+      .map((load) => load.toFixed(1))
+      .join(" ")}`,
+  );
+  await round(factoryModel, 20);
+  await round(bareModel, 20);
+  const results: Record<string, RoundResult[]> = { factory: [], bare: [] };
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const bare = await round(bareModel, CALLS);
+    results.bare!.push(bare);
+    describeRound(`bare ChatOpenAI (round ${attempt})`, bare, PROVIDER_DELAY_MS);
+    const factory = await round(factoryModel, CALLS);
+    results.factory!.push(factory);
+    describeRound(`createChatModel stack (round ${attempt})`, factory, PROVIDER_DELAY_MS);
+  }
+  const best = (runs: RoundResult[]) => Math.min(...runs.map((run) => run.wallMs));
+  const factoryBest = best(results.factory!);
+  const bareBest = best(results.bare!);
+  const stackCost =
+    mean(results.factory!.flatMap((run) => run.latencies)) -
+    mean(results.bare!.flatMap((run) => run.latencies));
+  print(
+    `best wall: factory ${ms(factoryBest)} (target ≤ 2300 ms), bare ${ms(bareBest)}, ratio ${(factoryBest / bareBest).toFixed(3)}`,
+  );
+  print(`resilience stack cost per call (mean latency, factory − bare): ${ms(stackCost)}`);
+  const cpuOf = (runs: RoundResult[]) => Math.min(...runs.map((run) => run.cpuMsPerCall));
+  print(
+    `client CPU per call (best round): factory ${cpuOf(results.factory!).toFixed(3)} ms, bare ${cpuOf(results.bare!).toFixed(3)} ms`,
+  );
+
+  const offline = await round(createOfflineChatModel(), CALLS);
+  describeRound("offline model (no provider)", offline, 0);
+} finally {
+  child.kill("SIGTERM");
+}
