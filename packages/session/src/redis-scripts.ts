@@ -8,13 +8,12 @@ import { createHash } from "node:crypto";
  * (`sessionKeyPrefix .. token`) carry the same tag, so a script never leaves its slot.
  */
 export interface LuaScript {
-  readonly name: string;
   readonly source: string;
   readonly sha1: string;
 }
 
-function script(name: string, source: string): LuaScript {
-  return { name, source, sha1: createHash("sha1").update(source).digest("hex") };
+function script(source: string): LuaScript {
+  return { source, sha1: createHash("sha1").update(source).digest("hex") };
 }
 
 /** Moves a session's expiry to now + ttl and keeps its user's index alive at least as long. */
@@ -29,7 +28,6 @@ end
 /** KEYS: session, index. ARGV: now, ttlMs, maxSessions, token, sessionKeyPrefix, identityJson, field, value, ...
  * Returns how many older sessions it evicted. */
 export const CREATE = script(
-  "create",
   `${TOUCH}
 local ttl = tonumber(ARGV[2])
 local score = tonumber(ARGV[1])
@@ -60,7 +58,6 @@ return evicted
 
 /** KEYS: session, index. ARGV: now, slide ("1"/"0"). Returns false or HGETALL's field list. */
 export const GET = script(
-  "get",
   `${TOUCH}
 local ttl = tonumber(redis.call('HGET', KEYS[1], 't'))
 if ttl and ARGV[2] == '1' then touch(KEYS[1], KEYS[2], ARGV[1], ttl) end
@@ -72,7 +69,6 @@ return fields
 
 /** KEYS: session, index. ARGV: now, slide ("1"/"0"), field, value, ... Returns 1 or 0. */
 export const UPDATE = script(
-  "update",
   `${TOUCH}
 local ttl = redis.call('HGET', KEYS[1], 't')
 if not ttl then
@@ -91,7 +87,6 @@ return 1
 
 /** KEYS: session, index. ARGV: now, ttlMs. Returns 1 or 0. */
 export const REFRESH = script(
-  "refresh",
   `${TOUCH}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 't', ARGV[2])
@@ -102,7 +97,6 @@ return 1
 
 /** KEYS: session, index. ARGV: token. Returns 1 or 0. */
 export const DELETE = script(
-  "delete",
   `
 local deleted = redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -115,7 +109,6 @@ return deleted
  * live session and {token} per session whose key holds something other than a hash.
  */
 export const LIST_USER = script(
-  "listUser",
   `
 local out = {}
 for _, token in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -135,7 +128,6 @@ return out
 
 /** KEYS: index. ARGV: sessionKeyPrefix. Returns how many session keys existed. */
 export const DELETE_USER = script(
-  "deleteUser",
   `
 local deleted = 0
 for _, token in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
@@ -148,7 +140,6 @@ return deleted
 
 /** KEYS: session, index. ARGV: cutoffMs, token. Deletes the session when last accessed before the cutoff. */
 export const DELETE_IF_IDLE = script(
-  "deleteIfIdle",
   `
 local accessed = redis.pcall('HGET', KEYS[1], 'a')
 if type(accessed) ~= 'string' then return 0 end
