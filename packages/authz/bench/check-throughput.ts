@@ -1,5 +1,8 @@
 // Prints check throughput of the embedded engine on the project model with
-// 100,000 tuples: raw engine, the Authorizer uncached and cached, and batch-check of 100.
+// 100,000 tuples: raw engine, the Authorizer uncached and cached, batch-check of 100, list-objects.
+// Rates are given per wall-clock second and per second of this process's CPU time: on a shared
+// machine the second is the steadier figure for "one core".
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { type CheckQuery, createAuthorizer, loadProjectModel, type Tuple } from "../src/index.ts";
 import { Engine } from "../src/internal.ts";
@@ -37,79 +40,105 @@ function projectTuples(): Tuple[] {
       object: `conversation:c${c}`,
     });
   }
-  let editors = 0;
-  while (tuples.length < 100_000) {
+  for (let editor = 0; tuples.length < 100_000; editor++) {
     tuples.push({
-      user: `user:u${editors}`,
+      user: `user:u${editor}`,
       relation: "editor",
-      object: `conversation:c${CONVERSATIONS - 1 - editors}`,
+      object: `conversation:c${CONVERSATIONS - 1 - editor}`,
     });
-    editors++;
   }
   return tuples;
 }
 
+/** Viewer and owner checks on random conversations, a quarter of them with the user's role as a contextual tuple. */
 function queries(count: number, seed: number): CheckQuery[] {
   const pick = random(seed);
   return Array.from({ length: count }, (_, i) => {
     const user = `user:u${pick(USERS)}`;
-    return i % 4 === 3
-      ? { user, relation: "owner", object: `conversation:c${pick(CONVERSATIONS)}` }
-      : { user, relation: "viewer", object: `conversation:c${pick(CONVERSATIONS)}` };
+    if (i % 8 === 7) {
+      return {
+        user,
+        relation: "executor",
+        object: `tool:t${pick(TOOLS)}`,
+        contextualTuples: [{ user, relation: "assignee", object: "role:user" }],
+      };
+    }
+    return {
+      user,
+      relation: i % 4 === 3 ? "owner" : "viewer",
+      object: `conversation:c${pick(CONVERSATIONS)}`,
+    };
   });
 }
 
-const rate = (count: number, ms: number) => Math.round((count / ms) * 1000).toLocaleString("en-US");
+const format = (value: number) => Math.round(value).toLocaleString("en-US");
+
+async function measure(label: string, operations: number, unit: string, run: () => Promise<void> | void) {
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  await run();
+  const wallMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  process.stdout.write(
+    `${label.padEnd(40)} ${format((operations / wallMs) * 1000).padStart(11)} ${unit}/s wall  ${format((operations / cpuMs) * 1000).padStart(11)} ${unit}/s CPU\n`,
+  );
+}
 
 async function main() {
+  process.stdout.write(
+    `node ${process.version}, load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(" ")}\n`,
+  );
   const model = await loadProjectModel();
   const tuples = projectTuples();
   const engine = new Engine(model);
-  let started = performance.now();
   engine.write(tuples);
-  process.stdout.write(
-    `loaded ${engine.size.toLocaleString("en-US")} tuples in ${Math.round(performance.now() - started)} ms\n`,
-  );
+  process.stdout.write(`project model, ${engine.size.toLocaleString("en-US")} tuples\n`);
 
   const workload = queries(200_000, 7);
+  for (const query of workload.slice(0, 20_000)) engine.check(query);
   let allowed = 0;
-  for (const query of workload.slice(0, 20_000)) if (engine.check(query)) allowed++;
-  started = performance.now();
-  allowed = 0;
-  for (const query of workload) if (engine.check(query)) allowed++;
-  const engineMs = performance.now() - started;
+  await measure("engine.check (sync, uncached)", workload.length, "checks", () => {
+    for (const query of workload) if (engine.check(query)) allowed++;
+  });
   process.stdout.write(
-    `engine.check (sync, uncached):        ${rate(workload.length, engineMs)} checks/s (${allowed} allowed of ${workload.length})\n`,
+    `  (${allowed.toLocaleString("en-US")} of ${workload.length.toLocaleString("en-US")} allowed)\n`,
   );
 
   const uncached = await createAuthorizer({ backend: "embedded", model }, { cache: false });
   await uncached.writeTuples(tuples);
-  started = performance.now();
-  for (const query of workload) await uncached.check(query);
-  process.stdout.write(
-    `authorizer.check (async, uncached):   ${rate(workload.length, performance.now() - started)} checks/s\n`,
-  );
+  await measure("authorizer.check (uncached)", workload.length, "checks", async () => {
+    for (const query of workload) await uncached.check(query);
+  });
+
+  const batches = Array.from({ length: 2_000 }, (_, b) => workload.slice(b * 100, b * 100 + 100));
+  await measure("authorizer.batchCheck of 100 (uncached)", batches.length, "batches", async () => {
+    for (const batch of batches) await uncached.batchCheck(batch);
+  });
 
   const cached = await createAuthorizer(
     { backend: "embedded", model },
     { cache: { maxEntries: 10_000, ttlMs: 60_000 } },
   );
   await cached.writeTuples(tuples);
-  const hot = queries(1_000, 11);
+  const hot = queries(1_000, 11).filter((query) => query.contextualTuples === undefined);
   for (const query of hot) await cached.check(query);
   const rounds = 2_000;
-  started = performance.now();
-  for (let round = 0; round < rounds; round++) for (const query of hot) await cached.check(query);
-  process.stdout.write(
-    `authorizer.check (async, cached hits): ${rate(rounds * hot.length, performance.now() - started)} checks/s\n`,
-  );
+  await measure("authorizer.check (cached hits)", rounds * hot.length, "checks", async () => {
+    for (let round = 0; round < rounds; round++) for (const query of hot) await cached.check(query);
+  });
 
-  const batches = Array.from({ length: 1_000 }, (_, b) => workload.slice(b * 100, b * 100 + 100));
-  started = performance.now();
-  for (const batch of batches) await uncached.batchCheck(batch);
-  const batchMs = performance.now() - started;
+  const listUsers = Array.from({ length: 500 }, (_, i) => `user:u${(i * 37) % USERS}`);
+  let listed = 0;
+  await measure("authorizer.listObjects viewer/conversation", listUsers.length, "calls", async () => {
+    for (const user of listUsers) {
+      listed += (await uncached.listObjects({ user, relation: "viewer", type: "conversation" })).length;
+    }
+  });
   process.stdout.write(
-    `batchCheck of 100 (uncached):         ${rate(batches.length, batchMs)} batches/s = ${rate(batches.length * 100, batchMs)} checks/s, ${(batchMs / batches.length).toFixed(3)} ms per batch\n`,
+    `  (${Math.round(listed / listUsers.length)} conversations listed per call on average)\n`,
   );
   await Promise.all([uncached.close(), cached.close()]);
 }

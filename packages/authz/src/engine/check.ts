@@ -51,16 +51,17 @@ export class CheckEvaluation {
 
   /** Does the user have `relation` on `object`? */
   check(object: string, relation: string): boolean {
-    return this.#resolve(object, relation, 0) === Result.True;
+    return this.#resolve(object, objectType(object), relation, 0) === Result.True;
   }
 
-  #resolve(object: string, relation: string, depth: number): Result {
+  /** `typeName` is `object`'s type, which every caller already has (no re-parsing on the hot path). */
+  #resolve(object: string, typeName: string, relation: string, depth: number): Result {
     if (depth >= MAX_RESOLUTION_DEPTH) {
       throw new AuthzError("AUTHZ_RESOLUTION_TOO_COMPLEX", "resolution depth limit exceeded", {
         openfgaCode: OpenFgaErrorCode.resolutionTooComplex,
       });
     }
-    const type = this.#model.types.get(objectType(object));
+    const type = this.#model.types.get(typeName);
     const definition = type?.relations.get(relation);
     if (!type || !definition) return Result.False;
     const objects = this.#pathObjects;
@@ -88,7 +89,7 @@ export class CheckEvaluation {
       case "direct":
         return this.#direct(object, definition, depth);
       case "computed":
-        return this.#resolve(object, rewrite.relation, depth + 1);
+        return this.#resolve(object, type.name, rewrite.relation, depth + 1);
       case "tupleToUserset":
         return this.#tupleToUserset(object, type, rewrite.tupleset, rewrite.computedRelation, depth);
       case "union":
@@ -210,7 +211,7 @@ export class CheckEvaluation {
         if (tuple.user === this.#user || !allowed.has(tuple.restriction)) continue;
         try {
           if (!this.#conditionHolds(tuple)) continue;
-          const result = this.#resolve(tuple.userObject, tuple.userRelation!, depth + 1);
+          const result = this.#resolve(tuple.userObject, tuple.userType, tuple.userRelation!, depth + 1);
           if (result === Result.True) return Result.True;
           if (result === Result.Cycle) cycle = true;
         } catch (error) {
@@ -242,7 +243,7 @@ export class CheckEvaluation {
         if (!this.#model.types.get(tuple.userType)?.relations.has(computedRelation)) continue;
         try {
           if (!this.#conditionHolds(tuple)) continue;
-          const result = this.#resolve(tuple.user, computedRelation, depth + 1);
+          const result = this.#resolve(tuple.user, tuple.userType, computedRelation, depth + 1);
           if (result === Result.True) return Result.True;
           if (result === Result.Cycle) cycle = true;
         } catch (error) {

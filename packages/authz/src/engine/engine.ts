@@ -1,12 +1,13 @@
 import { OpenFgaErrorCode, validationError } from "../errors.ts";
 import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
 import { CheckEvaluation } from "./check.ts";
-import { parseObject, parseUser } from "./keys.ts";
+import { type ParsedUser, parseObject, parseUser } from "./keys.ts";
 import { candidateObjects } from "./list-objects.ts";
 import { type AuthorizationModel, compileModel } from "./model.ts";
 import { TupleStore, tupleKey } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
 
+const VALIDATED_USERS_LIMIT = 10_000;
 const CHECK_CODES = {
   typeNotFound: OpenFgaErrorCode.validation,
   relationNotFound: OpenFgaErrorCode.validation,
@@ -24,6 +25,7 @@ export class Engine {
   #model: AuthorizationModel;
   readonly #store: TupleStore;
   readonly #storeOnly: readonly TupleStore[];
+  readonly #validatedUsers = new Map<string, ParsedUser>();
 
   /** `store` lets several engines (one per model version) share one set of tuples. */
   constructor(model: string | AuthorizationModel, store = new TupleStore()) {
@@ -42,6 +44,7 @@ export class Engine {
    */
   setModel(model: string | AuthorizationModel): void {
     this.#model = typeof model === "string" ? compileModel(model) : model;
+    this.#validatedUsers.clear();
   }
 
   /** Whether a tuple with this key (object, relation, user) is stored. */
@@ -51,6 +54,20 @@ export class Engine {
 
   get size(): number {
     return this.#store.size;
+  }
+
+  /**
+   * A request's user, validated against the model. Callers ask about the same
+   * few users over and over, so validated users are memoised (bounded, and
+   * dropped when the model changes).
+   */
+  #requestUser(value: unknown): ParsedUser {
+    const known = typeof value === "string" ? this.#validatedUsers.get(value) : undefined;
+    if (known) return known;
+    const user = assertValidRequestUser(this.#model, value);
+    if (this.#validatedUsers.size >= VALIDATED_USERS_LIMIT) this.#validatedUsers.clear();
+    this.#validatedUsers.set(value as string, user);
+    return user;
   }
 
   /** The stores a request reads: the stored tuples, plus its contextual tuples when it has some. */
@@ -70,7 +87,7 @@ export class Engine {
     if (!object)
       throw validationError(OpenFgaErrorCode.validation, `invalid object '${String(query?.object)}'`);
     resolveTarget(this.#model, object.type, query.relation, CHECK_CODES);
-    const user = assertValidRequestUser(this.#model, query.user);
+    const user = this.#requestUser(query.user);
     assertValidContext(query.context);
     const stores = this.#storesFor(query.contextualTuples);
     return new CheckEvaluation(this.#model, stores, query.user, query.context, user).check(
@@ -81,7 +98,7 @@ export class Engine {
 
   listObjects(query: ListObjectsQuery): string[] {
     resolveTarget(this.#model, query?.type, query.relation, LIST_CODES);
-    const user = assertValidRequestUser(this.#model, query.user);
+    const user = this.#requestUser(query.user);
     assertValidContext(query.context);
     const stores = this.#storesFor(query.contextualTuples);
     const found: string[] = [];
