@@ -1,8 +1,8 @@
 import { CircuitBreaker, createBulkhead } from "@mcp-langgraph/core";
-import { createRemoteJWKSet } from "jose";
 import { principalFromClaims } from "./claims.js";
 import { AuthError, tokenInvalid } from "./errors.js";
 import { type ClientAuth, type IssuerHttpOptions, isIssuerFailure, postIssuerForm } from "./issuer-http.js";
+import { createIssuerKeySet } from "./issuer-keys.js";
 import { DEFAULT_MAX_TOKEN_BYTES, type JwtPolicy, verifyJwt } from "./jwt-verify.js";
 import { checkScopes } from "./names.js";
 import {
@@ -66,10 +66,11 @@ export async function createOidcProvider(
           },
           settings,
         );
-  const keySet = createRemoteJWKSet(new URL(metadata.jwks_uri), {
-    timeoutDuration: settings.httpTimeoutMs,
-    cooldownDuration: settings.jwksCooldownMs,
-    cacheMaxAge: settings.jwksCacheMaxAgeMs,
+  const keySet = createIssuerKeySet(new URL(metadata.jwks_uri), {
+    timeoutMs: settings.httpTimeoutMs,
+    cooldownMs: settings.jwksCooldownMs,
+    cacheMaxAgeMs: settings.jwksCacheMaxAgeMs,
+    maxStaleMs: settings.jwksMaxStaleMs,
   });
   const policy: JwtPolicy = {
     issuer: settings.issuer,

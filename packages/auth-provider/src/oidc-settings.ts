@@ -44,6 +44,8 @@ export interface OidcProviderOptions {
   httpTimeoutMs?: number;
   /** Refetch the JWKS after this long even without an unknown kid; default 10 min. */
   jwksCacheMaxAgeMs?: number;
+  /** While the JWKS endpoint is down, keep using keys fetched within this long; default 1 h (0 disables). */
+  jwksMaxStaleMs?: number;
   /** Minimum time between JWKS refetches triggered by an unknown kid; default 30 s. */
   jwksCooldownMs?: number;
   /** Verify non-JWT (opaque) tokens with RFC 7662 introspection; needs clientId + clientSecret. */
@@ -81,6 +83,7 @@ export interface Settings {
   httpTimeoutMs: number;
   jwksCacheMaxAgeMs: number;
   jwksCooldownMs: number;
+  jwksMaxStaleMs: number;
   introspection: boolean;
   introspectionCacheSeconds: number;
   maxConcurrentRequests: number;
@@ -124,6 +127,7 @@ export function resolveSettings(options: OidcProviderOptions): Settings {
     allowInsecureHttp,
     httpTimeoutMs: boundedNumber("httpTimeoutMs", options.httpTimeoutMs, 5000, 1, 120_000),
     jwksCacheMaxAgeMs: boundedNumber("jwksCacheMaxAgeMs", options.jwksCacheMaxAgeMs, 600_000, 0, 86_400_000),
+    jwksMaxStaleMs: boundedNumber("jwksMaxStaleMs", options.jwksMaxStaleMs, 3_600_000, 0, 7 * 86_400_000),
     jwksCooldownMs: boundedNumber("jwksCooldownMs", options.jwksCooldownMs, 30_000, 0, 3_600_000),
     introspection,
     introspectionCacheSeconds: boundedNumber(
