@@ -1,9 +1,9 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { LlmError } from "./errors.js";
+import { isLlmError, LlmError } from "./errors.js";
 import { createProviderGuards, type ProviderGuards } from "./guards.js";
 import { resolveProviderAndModel } from "./infer.js";
 import { createOfflineChatModel } from "./offline-model.js";
-import type { ChatModelOptions } from "./options.js";
+import type { ChatModelOptions, ProviderName } from "./options.js";
 import { DEFAULT_PRICING } from "./pricing.js";
 import { buildProviderModel } from "./providers.js";
 import { type ModelRoute, ResilientChatModel } from "./resilient-model.js";
@@ -43,8 +43,10 @@ export async function createChatModel(options: ChatModelOptions = {}): Promise<B
   if (resolved.length === 1 && resolved[0]?.provider === "offline") return createOfflineChatModel();
   const guards = options.guards ?? createProviderGuards();
   const pricing = { ...DEFAULT_PRICING, ...options.pricing };
-  const routes = resolved.map(({ entry, provider, model }) =>
-    makeRoute(provider, model, buildProviderModel(provider, model, entry), entry, guards, pricing),
+  const routes = await Promise.all(
+    resolved.map(async ({ entry, provider, model }) =>
+      makeRoute(provider, model, await buildIntegration(provider, model, entry), entry, guards, pricing),
+    ),
   );
   return new ResilientChatModel(routes, { onUsage: options.onUsage, logger: options.logger });
 }
@@ -78,10 +80,22 @@ export async function createSamplingChatModel(options: SamplingChatModelOptions)
     const entry = inheritSettings(options, fallback);
     const { provider, model } = resolveProviderAndModel(entry.provider, entry.model);
     routes.push(
-      makeRoute(provider, model, buildProviderModel(provider, model, entry), entry, guards, pricing),
+      makeRoute(provider, model, await buildIntegration(provider, model, entry), entry, guards, pricing),
     );
   }
   return new ResilientChatModel(routes, { onUsage: options.onUsage, logger: options.logger });
+}
+
+/** An integration's own constructor checks (e.g. temperature range) become LLM_CONFIG too. */
+async function buildIntegration(provider: ProviderName, model: string, options: ChatModelOptions) {
+  try {
+    return await buildProviderModel(provider, model, options);
+  } catch (error) {
+    if (isLlmError(error)) throw error;
+    throw new LlmError("LLM_CONFIG", `${provider} model "${model}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 function inheritSettings(primary: ChatModelOptions, fallback: ChatModelOptions): ChatModelOptions {

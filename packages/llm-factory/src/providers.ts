@@ -1,10 +1,4 @@
-import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
-import { ChatAnthropic } from "@langchain/anthropic";
-import { ChatBedrockConverse } from "@langchain/aws";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import { ChatGoogleGenerativeAI } from "@langchain/google-genai";
-import { ChatOllama } from "@langchain/ollama";
-import { AzureChatOpenAI, ChatOpenAI } from "@langchain/openai";
 import { fetchBoundToCallSignal } from "./call-signal.js";
 import { LlmError } from "./errors.js";
 import { createOfflineChatModel } from "./offline-model.js";
@@ -18,18 +12,20 @@ const NO_KEY_PLACEHOLDER = "not-needed";
  * Builds the maintained @langchain integration for one provider with its own
  * retries switched off (the resilient wrapper owns retry, deadline and breaker),
  * and every value passed explicitly so the integrations never fall back to
- * reading process.env themselves.
+ * reading process.env themselves. Each integration is imported on first use:
+ * an offline-only app never loads five vendor SDKs (the AWS one alone is large).
  */
-export function buildProviderModel(
+export async function buildProviderModel(
   provider: ProviderName,
   model: string,
   options: ChatModelOptions,
-): BaseChatModel {
+): Promise<BaseChatModel> {
   const common = { model, temperature: options.temperature, maxRetries: 0 };
   switch (provider) {
     case "offline":
       return createOfflineChatModel();
-    case "openai":
+    case "openai": {
+      const { ChatOpenAI } = await import("@langchain/openai");
       return new ChatOpenAI({
         ...common,
         apiKey: requireKey(provider, options.apiKey),
@@ -37,10 +33,12 @@ export function buildProviderModel(
         streamUsage: true,
         configuration: { baseURL: options.baseUrl },
       });
-    case "openai-compatible":
+    }
+    case "openai-compatible": {
       if (!options.baseUrl) {
         throw new LlmError("LLM_CONFIG", "provider openai-compatible needs a base URL (OPENAI_BASE_URL)");
       }
+      const { ChatOpenAI } = await import("@langchain/openai");
       return new ChatOpenAI({
         ...common,
         apiKey: options.apiKey || NO_KEY_PLACEHOLDER,
@@ -48,6 +46,7 @@ export function buildProviderModel(
         streamUsage: true,
         configuration: { baseURL: options.baseUrl },
       });
+    }
     case "azure": {
       const azure = options.azure ?? {};
       const endpoint = azure.endpoint ?? options.baseUrl;
@@ -57,6 +56,7 @@ export function buildProviderModel(
           "provider azure needs an endpoint (AZURE_OPENAI_ENDPOINT) or instance name",
         );
       }
+      const { AzureChatOpenAI } = await import("@langchain/openai");
       return new AzureChatOpenAI({
         ...common,
         maxTokens: options.maxTokens,
@@ -68,7 +68,8 @@ export function buildProviderModel(
         azureOpenAIApiVersion: azure.apiVersion ?? "2024-10-21",
       });
     }
-    case "anthropic":
+    case "anthropic": {
+      const { ChatAnthropic } = await import("@langchain/anthropic");
       return new ChatAnthropic({
         ...common,
         apiKey: requireKey(provider, options.apiKey),
@@ -76,7 +77,9 @@ export function buildProviderModel(
         maxTokens: options.maxTokens ?? 4096,
         streamUsage: true,
       });
-    case "google":
+    }
+    case "google": {
+      const { ChatGoogleGenerativeAI } = await import("@langchain/google-genai");
       return new ChatGoogleGenerativeAI({
         ...common,
         // @langchain/google-genai 2.3.2 does not hand the call's AbortSignal to non-streaming
@@ -88,19 +91,22 @@ export function buildProviderModel(
         maxOutputTokens: options.maxTokens,
         streamUsage: true,
       });
-    case "ollama":
+    }
+    case "ollama": {
+      const { ChatOllama } = await import("@langchain/ollama");
       return new ChatOllama({
         ...common,
         baseUrl: options.baseUrl ?? DEFAULT_OLLAMA_BASE_URL,
         numPredict: options.maxTokens,
         fetch: fetchBoundToCallSignal(),
       });
+    }
     case "bedrock":
       return buildBedrockModel(model, options);
   }
 }
 
-function buildBedrockModel(model: string, options: ChatModelOptions): BaseChatModel {
+async function buildBedrockModel(model: string, options: ChatModelOptions): Promise<BaseChatModel> {
   const bedrock = options.bedrock ?? {};
   if (!bedrock.region) throw new LlmError("LLM_CONFIG", "provider bedrock needs a region (AWS_REGION)");
   if (Boolean(bedrock.accessKeyId) !== Boolean(bedrock.secretAccessKey)) {
@@ -117,6 +123,10 @@ function buildBedrockModel(model: string, options: ChatModelOptions): BaseChatMo
           sessionToken: bedrock.sessionToken,
         }
       : undefined;
+  const [{ BedrockRuntimeClient }, { ChatBedrockConverse }] = await Promise.all([
+    import("@aws-sdk/client-bedrock-runtime"),
+    import("@langchain/aws"),
+  ]);
   // Our own client: the integration only takes an https host name (no gateway or test URL) and leaves
   // the SDK's own retries on, which would multiply ours. No credentials means the AWS default chain.
   const client = new BedrockRuntimeClient({

@@ -201,6 +201,10 @@ describe("createChatModel options", () => {
     ["a zero timeout", { provider: "offline", fallbacks: [{ provider: "offline" }], timeoutMs: 0 }],
     ["fractional retries", { provider: "offline", fallbacks: [{ provider: "offline" }], maxRetries: 1.5 }],
     ["an unknown provider", { provider: "nope" as never, model: "x" }],
+    [
+      "a temperature the Gemini integration refuses",
+      { provider: "google", model: "gemini-2.0-flash", apiKey: "k", temperature: 5 },
+    ],
   ])("rejects %s with LLM_CONFIG", async (_case, options) => {
     await expect(createChatModel(options)).rejects.toMatchObject({ code: "LLM_CONFIG" });
   });
