@@ -128,6 +128,25 @@ export function describeAuthorizerContract(name: string, create: AuthorizerFacto
       expect(await authz.batchCheck([])).toEqual([]);
     });
 
+    it("answers large batches and reads back more than one page of tuples", async () => {
+      const owners = Array.from({ length: 150 }, (_, i) => ({
+        user: `user:bulk${i}`,
+        relation: "owner",
+        object: `document:bulk${i}`,
+      }));
+      await authz.writeTuples(owners.slice(0, 90));
+      await authz.writeTuples(owners.slice(90));
+      const queries = owners.map((tuple, i) => ({
+        ...tuple,
+        user: i % 2 === 0 ? tuple.user : "user:nobody",
+      }));
+      const answers = await authz.batchCheck(queries);
+      expect(answers).toEqual(queries.map((_, i) => i % 2 === 0));
+      const read = await authz.readTuples({});
+      expect(read).toHaveLength(160);
+      expect(new Set(read.map((tuple) => tuple.object)).size).toBe(156);
+    });
+
     it("lists objects", async () => {
       expect(
         (await authz.listObjects({ user: "user:bob", relation: "viewer", type: "document" })).sort(),
