@@ -22,7 +22,8 @@ export function createBulkhead({
   const limit: LimitFunction = pLimit(concurrency);
   return {
     run(operation, signal) {
-      if (limit.pendingCount >= maxQueue) {
+      // Full only when every slot is busy and the wait queue is at its bound (maxQueue 0 = no waiting).
+      if (limit.activeCount + limit.pendingCount >= concurrency + maxQueue) {
         return Promise.reject(
           new CoreError("BULKHEAD_FULL", `too many waiting calls (${limit.pendingCount} queued)`),
         );

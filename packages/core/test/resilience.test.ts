@@ -29,6 +29,15 @@ describe("createBulkhead", () => {
     await Promise.all([first, second]);
   });
 
+  it("with maxQueue 0 runs calls while a slot is free and refuses only when all are busy", async () => {
+    const bulkhead = createBulkhead({ concurrency: 2, maxQueue: 0 });
+    const running = [bulkhead.run(() => sleep(20)), bulkhead.run(() => sleep(20))];
+    const refused = await bulkhead.run(() => sleep(1)).catch((e: unknown) => e);
+    expect(isCoreError(refused) && refused.code).toBe("BULKHEAD_FULL");
+    await Promise.all(running);
+    await expect(bulkhead.run(async () => "free again")).resolves.toBe("free again");
+  });
+
   it("does not start a queued call whose caller aborted while it waited", async () => {
     const bulkhead = createBulkhead({ concurrency: 1 });
     const controller = new AbortController();
