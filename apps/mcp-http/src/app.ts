@@ -1,13 +1,12 @@
-import type { LocalProvider, Principal } from "@mcp-langgraph/auth-provider";
-import { isAuthError } from "@mcp-langgraph/auth-provider";
+import { isAuthError, type Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
-import type { SessionStore } from "@mcp-langgraph/session";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { z } from "zod";
 import type { AppConfig } from "./config.js";
+import type { Identity } from "./identity.js";
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError } from "./jsonrpc.js";
 import type { McpSessionRegistry } from "./mcp-sessions.js";
 import { hostAndOriginGuard } from "./security.js";
@@ -15,10 +14,7 @@ import { hostAndOriginGuard } from "./security.js";
 export interface HttpAppDeps {
   config: AppConfig;
   logger: Logger;
-  /** Resolves the caller of an MCP request; throws an AuthError for a missing or bad credential. */
-  authenticate: (authorization: string | undefined, signal: AbortSignal) => Promise<Principal>;
-  localProvider: LocalProvider | undefined;
-  sessions: SessionStore;
+  identity: Identity;
   mcpSessions: McpSessionRegistry;
   readiness: () => Promise<Record<string, boolean>>;
 }
@@ -33,7 +29,7 @@ const loginSchema = z.object({
 const AUTH_TIMEOUT_MS = 5_000;
 
 export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
-  const { config, logger, mcpSessions } = deps;
+  const { config, logger, identity, mcpSessions } = deps;
   const app = new Hono<Env>();
   const resourceMetadataUrl = `${config.publicUrl}/.well-known/oauth-protected-resource`;
 
@@ -84,66 +80,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   app.get("/.well-known/oauth-protected-resource", (c) =>
     c.json({
       resource: config.auth.audience,
-      authorization_servers: [config.auth.issuer],
+      authorization_servers: [identity.issuer],
       bearer_methods_supported: ["header"],
     }),
   );
-
-  const localProvider = deps.localProvider;
-  if (localProvider) {
-    app.get("/.well-known/jwks.json", (c) => c.json(localProvider.jwks()));
-    // Discovery for the local issuer, so any OIDC verifier (e.g. the stdio binary's MCP_TOKEN check) can find its keys.
-    app.get("/.well-known/openid-configuration", (c) =>
-      c.json({
-        issuer: config.auth.issuer,
-        jwks_uri: `${config.publicUrl}/.well-known/jwks.json`,
-        response_types_supported: [],
-        subject_types_supported: ["public"],
-        id_token_signing_alg_values_supported: localProvider.jwks().keys.map((key) => key.alg),
-      }),
-    );
-
-    app.post("/auth/login", async (c) => {
-      const body = await c.req.json().catch(() => undefined);
-      const parsed = loginSchema.safeParse(body);
-      if (!parsed.success) {
-        return c.json(
-          { error: "invalid_request", message: "Expected a JSON body {username, password}." },
-          400,
-        );
-      }
-      const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
-      try {
-        const identity = await localProvider.verifyCredentials(parsed.data.username, parsed.data.password, {
-          signal,
-        });
-        const sessionId = await deps.sessions.create(
-          { userId: `user:${identity.username}`, username: identity.username, roles: identity.roles },
-          { signal },
-        );
-        const tokens = await localProvider.issueToken(identity, { sessionId });
-        return c.json({
-          access_token: tokens.accessToken,
-          token_type: tokens.tokenType,
-          expires_in: tokens.expiresIn,
-        });
-      } catch (error) {
-        if (isAuthError(error) && error.code === "INVALID_CREDENTIALS") {
-          return c.json({ error: "invalid_grant", message: "Invalid username or password." }, 401);
-        }
-        throw error;
-      }
-    });
-
-    app.post("/auth/logout", async (c) => {
-      const principal = await deps
-        .authenticate(c.req.header("authorization"), AbortSignal.timeout(AUTH_TIMEOUT_MS))
-        .catch(() => undefined);
-      if (!principal) return unauthorized(c.req.header("authorization") !== undefined);
-      if (principal.sessionId) await deps.sessions.delete(principal.sessionId);
-      return c.body(null, 204);
-    });
-  }
 
   const unauthorized = (hadCredential: boolean) => {
     const challenge = hadCredential
@@ -158,11 +98,66 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     );
   };
 
+  const localProvider = identity.localProvider;
+  if (localProvider) {
+    app.get("/.well-known/jwks.json", (c) => c.json(localProvider.jwks()));
+    // Discovery for the local issuer, so any OIDC verifier (e.g. the stdio binary's MCP_TOKEN check) can find its keys.
+    app.get("/.well-known/openid-configuration", (c) =>
+      c.json({
+        issuer: identity.issuer,
+        jwks_uri: `${config.publicUrl}/.well-known/jwks.json`,
+        response_types_supported: [],
+        subject_types_supported: ["public"],
+        id_token_signing_alg_values_supported: localProvider.jwks().keys.map((key) => key.alg),
+      }),
+    );
+  }
+
+  const login = identity.login;
+  if (login) {
+    app.post("/auth/login", async (c) => {
+      const body = await c.req.json().catch(() => undefined);
+      const parsed = loginSchema.safeParse(body);
+      if (!parsed.success) {
+        return c.json(
+          { error: "invalid_request", message: "Expected a JSON body {username, password}." },
+          400,
+        );
+      }
+      try {
+        const tokens = await login(
+          parsed.data.username,
+          parsed.data.password,
+          AbortSignal.timeout(AUTH_TIMEOUT_MS),
+        );
+        return c.json({
+          access_token: tokens.accessToken,
+          token_type: tokens.tokenType,
+          expires_in: tokens.expiresIn,
+        });
+      } catch (error) {
+        if (isAuthError(error) && error.code === "INVALID_CREDENTIALS") {
+          return c.json({ error: "invalid_grant", message: "Invalid username or password." }, 401);
+        }
+        throw error;
+      }
+    });
+  }
+
+  app.post("/auth/logout", async (c) => {
+    const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+    const authorization = c.req.header("authorization");
+    const principal = await identity.authenticate(authorization, signal).catch(() => undefined);
+    if (!principal) return unauthorized(authorization !== undefined);
+    await identity.logout(principal, signal);
+    return c.body(null, 204);
+  });
+
   app.use("/mcp", async (c, next) => {
     const authorization = c.req.header("authorization");
     try {
       const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(AUTH_TIMEOUT_MS)]);
-      c.set("principal", await deps.authenticate(authorization, signal));
+      c.set("principal", await identity.authenticate(authorization, signal));
     } catch (error) {
       if (isAuthError(error) && error.code === "AUTH_UNAVAILABLE") {
         logger.warn({ code: error.code }, "authentication backend unavailable");

@@ -37,12 +37,16 @@ const envSchema = z
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
     AUTH_MODE: z.enum(["required", "none"]).default("required"),
-    AUTH_PROVIDER: z.enum(["local"]).default("local"),
+    AUTH_PROVIDER: z.enum(["local", "oidc"]).default("local"),
     LOCAL_USERS: z.string().optional(),
     TOKEN_ISSUER: z.url().optional(),
     TOKEN_AUDIENCE: z.string().optional(),
     TOKEN_TTL_SECONDS: positiveInt(3600),
     LOCAL_SIGNING_KEY: z.string().min(1).optional(),
+    OIDC_ISSUER: z.url().optional(),
+    OIDC_AUDIENCE: z.string().min(1).optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
 
     SESSION_BACKEND: z.enum(["memory", "redis"]).default("memory"),
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
@@ -55,6 +59,9 @@ const envSchema = z
     MCP_CONFORMANCE_FIXTURES: flag,
   })
   .superRefine((env, ctx) => {
+    if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
+      ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "required when AUTH_PROVIDER=oidc" });
+    }
     if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
       ctx.addIssue({
         code: "custom",
@@ -80,13 +87,15 @@ export interface AppConfig {
   logLevel: AppEnv["LOG_LEVEL"];
   auth: {
     mode: "required" | "none";
-    provider: "local";
+    provider: "local" | "oidc";
     localUsers: string | undefined;
     issuer: string;
     audience: string;
     tokenTtlSeconds: number;
     /** Private JWK shared by every instance behind one issuer; generated per process when unset. */
     signingKey: JsonWebKey | undefined;
+    /** This server's client at the OIDC issuer, for password login through its token endpoint. */
+    oidc: { clientId: string | undefined; clientSecret: string | undefined } | undefined;
   };
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
   sessionTtlSeconds: number;
@@ -126,10 +135,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       mode: e.AUTH_MODE,
       provider: e.AUTH_PROVIDER,
       localUsers: e.LOCAL_USERS,
-      issuer: e.TOKEN_ISSUER ?? publicUrl,
-      audience: e.TOKEN_AUDIENCE ?? `${publicUrl}/mcp`,
+      issuer: (e.AUTH_PROVIDER === "oidc" ? e.OIDC_ISSUER : e.TOKEN_ISSUER) ?? publicUrl,
+      audience: (e.AUTH_PROVIDER === "oidc" ? e.OIDC_AUDIENCE : e.TOKEN_AUDIENCE) ?? `${publicUrl}/mcp`,
       tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
       signingKey: e.LOCAL_SIGNING_KEY ? parseSigningKey(e.LOCAL_SIGNING_KEY) : undefined,
+      oidc:
+        e.AUTH_PROVIDER === "oidc"
+          ? { clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET }
+          : undefined,
     },
     sessions:
       e.SESSION_BACKEND === "redis"

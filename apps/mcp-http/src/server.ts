@@ -1,19 +1,12 @@
-import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import {
-  AuthError,
-  createLocalProvider,
-  type LocalProvider,
-  type LocalUserInput,
-  type Principal,
-  parseLocalUsers,
-} from "@mcp-langgraph/auth-provider";
+import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
 import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
+import { createIdentity } from "./identity.js";
 import { McpSessionRegistry } from "./mcp-sessions.js";
 
 export interface RunningHttpServer {
@@ -21,26 +14,6 @@ export interface RunningHttpServer {
   /** Stops accepting connections, closes MCP sessions and backends; waits at most the drain timeout. */
   close(): Promise<void>;
 }
-
-/** Users from LOCAL_USERS, or one `dev` user with a fresh random password announced once on stderr. */
-function localUsers(spec: string | undefined): LocalUserInput[] {
-  if (spec?.trim()) return parseLocalUsers(spec);
-  const password = randomBytes(18).toString("base64url");
-  process.stderr.write(
-    `\nLOCAL_USERS is not set: created user "dev" with password "${password}" (roles: user, admin).\n` +
-      `This password is shown once; set LOCAL_USERS="name:password:role1|role2" to choose your own.\n\n`,
-  );
-  return [{ username: "dev", password, roles: ["user", "admin"] }];
-}
-
-const ANONYMOUS_LOOPBACK_PRINCIPAL: Principal = {
-  userId: "user:local",
-  username: "local",
-  roles: ["user"],
-  scopes: [],
-  expiresAt: new Date(8_640_000_000_000_000),
-  claims: {},
-};
 
 export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
   const services = await createMcpServices({ ...config.services, logger });
@@ -50,28 +23,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     logger,
   });
 
-  let localProvider: LocalProvider | undefined;
-  if (config.auth.mode === "required") {
-    localProvider = await createLocalProvider({
-      issuer: config.auth.issuer,
-      audience: config.auth.audience,
-      users: localUsers(config.auth.localUsers),
-      tokenTtlSeconds: config.auth.tokenTtlSeconds,
-      ...(config.auth.signingKey ? { privateKeyJwk: config.auth.signingKey } : {}),
-    });
-  }
-
-  const authenticate = async (authorization: string | undefined, signal: AbortSignal): Promise<Principal> => {
-    if (!localProvider) return ANONYMOUS_LOOPBACK_PRINCIPAL;
-    const match = /^Bearer ([^\s]+)$/i.exec(authorization ?? "");
-    if (!match?.[1]) throw new AuthError("TOKEN_INVALID", "missing bearer token");
-    const principal = await localProvider.verifyToken(match[1], { signal });
-    // A token names its login session: logout or revocation ends it on the next request.
-    if (principal.sessionId && !(await sessions.get(principal.sessionId, { signal }))) {
-      throw new AuthError("TOKEN_INVALID", "login session ended");
-    }
-    return principal;
-  };
+  const identity = await createIdentity(config, sessions);
 
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
@@ -101,15 +53,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     return { sessionStore, authorizer };
   };
 
-  const app = createHttpApp({
-    config,
-    logger,
-    authenticate,
-    localProvider,
-    sessions,
-    mcpSessions,
-    readiness,
-  });
+  const app = createHttpApp({ config, logger, identity, mcpSessions, readiness });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
