@@ -64,6 +64,14 @@ describe("embedded engine: bad input changes nothing", () => {
   it.each([
     ["a non-string object", { user: "user:ann", relation: "viewer", object: 7 }],
     ["an object without id", { user: "user:ann", relation: "viewer", object: "document" }],
+    ["an empty object id", { user: "user:ann", relation: "viewer", object: "document:" }],
+    ["a wildcard object", { user: "user:ann", relation: "viewer", object: "document:*" }],
+    ["an object with a relation", { user: "user:ann", relation: "viewer", object: "document:1#viewer" }],
+    ["an object with whitespace", { user: "user:ann", relation: "viewer", object: "document:a b" }],
+    [
+      "an object with a non-ASCII space",
+      { user: "user:ann", relation: "viewer", object: "document:a\u2003b" },
+    ],
     ["a malformed user", { user: "ann", relation: "viewer", object: "document:1" }],
     ["an unknown relation", { user: "user:ann", relation: "owner", object: "document:1" }],
     ["a non-object context", { user: "user:ann", relation: "viewer", object: "document:1", context: [1] }],

@@ -1,7 +1,7 @@
 import { OpenFgaErrorCode, validationError } from "../errors.ts";
 import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
 import { CheckEvaluation } from "./check.ts";
-import { type ParsedUser, parseObject, parseUser } from "./keys.ts";
+import { objectTypeOf, type ParsedUser, parseObject, parseUser } from "./keys.ts";
 import { candidateObjects } from "./list-objects.ts";
 import { type AuthorizationModel, compileModel } from "./model.ts";
 import { TupleStore, tupleKey } from "./store.ts";
@@ -83,10 +83,11 @@ export class Engine {
   }
 
   check(query: CheckQuery): boolean {
-    const object = typeof query?.object === "string" ? parseObject(query.object) : undefined;
-    if (!object)
+    const type = typeof query?.object === "string" ? objectTypeOf(query.object) : undefined;
+    if (type === undefined) {
       throw validationError(OpenFgaErrorCode.validation, `invalid object '${String(query?.object)}'`);
-    resolveTarget(this.#model, object.type, query.relation, CHECK_CODES);
+    }
+    resolveTarget(this.#model, type, query.relation, CHECK_CODES);
     const user = this.#requestUser(query.user);
     assertValidContext(query.context);
     const stores = this.#storesFor(query.contextualTuples);
