@@ -135,6 +135,7 @@ function makeRoute(
     maxRetryAfterMs: nonNegative("maxRetryAfterMs", options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS),
     pricing,
     scopesFetchToCall: provider === "ollama",
+    streamEndMarker: provider === "bedrock" ? "messageStop" : undefined,
   };
 }
 

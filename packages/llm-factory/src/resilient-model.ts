@@ -31,6 +31,12 @@ export interface ModelRoute extends ProviderContext {
   pricing: PricingTable;
   /** The integration's fetch is `fetchBoundToCallSignal` (it ignores the call's signal itself). */
   scopesFetchToCall?: boolean;
+  /**
+   * A response_metadata key only the provider's final stream event carries. Set where the SDK
+   * ends a stream silently when the connection drops (AWS over HTTP/2), so a truncated answer
+   * is not mistaken for a complete one.
+   */
+  streamEndMarker?: string;
 }
 
 export interface ResilienceHooks {
@@ -228,6 +234,7 @@ class GuardedStream {
   readonly #controller = new AbortController();
   readonly #signal: AbortSignal;
   #finish: ((error?: unknown) => void) | undefined;
+  #sawEndMarker = false;
 
   private constructor(
     readonly route: ModelRoute,
@@ -281,6 +288,18 @@ class GuardedStream {
         withCallScope(this.route, this.#signal, () => iterator.next()),
         this.#signal,
       );
+      const marker = this.route.streamEndMarker;
+      if (marker && !result.done && result.value.response_metadata?.[marker] !== undefined)
+        this.#sawEndMarker = true;
+      if (result.done && marker && !this.#sawEndMarker) {
+        throw new LlmError(
+          "LLM_UNAVAILABLE",
+          `${this.route.provider} model "${this.route.model}": stream cut off`,
+          {
+            details: { provider: this.route.provider, model: this.route.model, transient: true },
+          },
+        );
+      }
       if (result.done) this.#finish?.();
       return result;
     } catch (error) {

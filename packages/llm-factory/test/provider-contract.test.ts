@@ -82,13 +82,16 @@ describe.each(ALL_WIRES.map((wire) => [wire.provider, wire] as const))(
     });
 
     it.runIf(wire.streams)("streams tokens as an AsyncIterable with usage", async () => {
-      const { model } = await modelFor(["ok"]);
+      const reports: UsageReport[] = [];
+      const { model } = await modelFor(["ok"], { onUsage: (report) => reports.push(report) });
       const chunks = await collect(await model.stream("hi"));
       const texts = chunks.map((chunk) => chunk.text).filter(Boolean);
       expect(texts.length).toBeGreaterThanOrEqual(3);
       expect(texts.join("")).toBe("Hello from loopback");
       const merged = chunks.reduce((sum, chunk) => sum.concat(chunk));
       expect(merged.usage_metadata?.output_tokens).toBe(3);
+      expect(merged.response_metadata.llm_provider).toBe(wire.provider);
+      expect(reports).toEqual([expect.objectContaining({ provider: wire.provider, outputTokens: 3 })]);
     });
 
     it.runIf(wire.streams)("streams a tool call", async () => {
