@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { Agent } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
@@ -13,6 +14,8 @@ export const threadIdSchema = z
 
 export interface AgentToolsOptions {
   agent: Agent;
+  /** A model for this call instead of the agent's own (e.g. the client's, via sampling). */
+  modelForCall: () => Promise<BaseChatModel | undefined>;
   access: ToolAccess;
   principalOf: (ctx: ServerContext) => Principal;
   reportFailure: ToolFailureReporter;
@@ -21,7 +24,8 @@ export interface AgentToolsOptions {
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
-  const { agent, access, principalOf, reportFailure, maxMessageChars, maxSearchResults } = options;
+  const { agent, access, modelForCall, principalOf, reportFailure, maxMessageChars, maxSearchResults } =
+    options;
 
   server.registerTool(
     "agent_chat",
@@ -43,7 +47,8 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         await access.requireTool(principal, "agent_chat", signal);
         const threadId = thread_id ?? randomUUID();
         const opened = await access.openConversation(principal, threadId, signal);
-        const result = await agent.chat({ threadId, message, signal });
+        const model = await modelForCall();
+        const result = await agent.chat({ threadId, message, signal, ...(model ? { model } : {}) });
         const structured = { thread_id: threadId, reply: result.reply, created: opened === "created" };
         return { content: [toolText(result.reply)], structuredContent: structured };
       } catch (error) {

@@ -1,8 +1,10 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { Agent } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer } from "@mcp-langgraph/authz";
 import { type Logger, noopLogger } from "@mcp-langgraph/core";
-import { McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/llm-factory";
+import { type CreateMessageRequestParams, McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
 import { registerConformanceFixtures } from "./conformance-fixtures.js";
@@ -12,6 +14,8 @@ export interface McpServices {
   agent: Agent;
   authorizer: Authorizer;
   logger?: Logger;
+  /** Let agent_chat answer through the client's own model when the client offers sampling. */
+  useClientSampling?: boolean;
 }
 
 export interface CreateMcpServerOptions {
@@ -56,6 +60,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
 
   registerAgentTools(server, {
     agent: services.agent,
+    modelForCall: services.useClientSampling ? clientSamplingModel(server) : async () => undefined,
     access,
     principalOf,
     reportFailure,
@@ -66,6 +71,31 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   trackResourceSubscriptions(server);
   if (conformanceFixtures) registerConformanceFixtures(server);
   return server;
+}
+
+/**
+ * The client's own model, reached through MCP sampling, for clients that
+ * declared the capability; built once per session. If the client declines a
+ * request, the turn falls back to the offline model rather than failing.
+ */
+function clientSamplingModel(server: McpServer): () => Promise<BaseChatModel | undefined> {
+  let model: Promise<BaseChatModel> | undefined;
+  return async () => {
+    if (!server.server.getClientCapabilities()?.sampling) return undefined;
+    model ??= createSamplingChatModel({
+      sample: (request, { signal }) => {
+        // Tool use in sampling is a separate client capability; without it the client's model answers in text.
+        const { tools, toolChoice, ...plain } = request;
+        const supportsTools = Boolean(server.server.getClientCapabilities()?.sampling?.tools);
+        const params = supportsTools ? request : plain;
+        return server.server.createMessage(params as CreateMessageRequestParams, {
+          signal,
+        }) as Promise<SamplingResponse>;
+      },
+      fallbacks: [{ provider: "offline" }],
+    });
+    return model;
+  };
 }
 
 /** Accepts resources/subscribe and resources/unsubscribe for this session's client. */

@@ -16,6 +16,11 @@ export interface McpServiceSettings {
   checkpointer: CheckpointerSettings;
   /** Roles whose holders may execute every agent tool (seeded as `role:<r>#assignee executor tool:<t>`). */
   toolRoles?: string[];
+  /**
+   * "auto" (default): with no LLM provider configured, a client that offers
+   * sampling answers through its own model; "off": always the configured model.
+   */
+  clientSampling?: "auto" | "off";
   logger?: Logger;
 }
 
@@ -23,6 +28,8 @@ export interface RunningMcpServices {
   agent: Agent;
   authorizer: Authorizer;
   logger: Logger;
+  /** Whether agent_chat should use the client's model (sampling) when the client offers it. */
+  useClientSampling: boolean;
   close(): Promise<void>;
 }
 
@@ -57,10 +64,12 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
     const agent = createAgent({ model: chatModel, checkpointer });
+    const offline = (settings.model.provider ?? "offline") === "offline";
     return {
       agent,
       authorizer,
       logger,
+      useClientSampling: offline && settings.clientSampling !== "off",
       async close() {
         await Promise.allSettled(closeAll.map((close) => close()));
       },

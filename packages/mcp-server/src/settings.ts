@@ -13,6 +13,7 @@ const settingsSchema = z
     CHECKPOINTER_BACKEND: z.enum(["memory", "postgres"]).default("memory"),
     DATABASE_URL: z.string().min(1).optional(),
     TOOL_ROLES: z.string().optional(),
+    LLM_CLIENT_SAMPLING: z.enum(["auto", "off"]).default("auto"),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -70,6 +71,7 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
         : { backend: "memory" },
     model: chatModelOptionsFrom(config),
     toolRoles: toolRoles.length > 0 ? toolRoles : DEFAULT_TOOL_ROLES,
+    clientSampling: env.LLM_CLIENT_SAMPLING,
   };
 }
 

@@ -15,20 +15,37 @@ const principal = (name: string, roles: string[]): Principal => ({
 
 const open: { services: RunningMcpServices; clients: Client[] }[] = [];
 
-async function setup(options: { conformanceFixtures?: boolean } = {}) {
+async function setup(options: { conformanceFixtures?: boolean; clientSampling?: "auto" | "off" } = {}) {
+  const { clientSampling, ...serverOptions } = options;
   const services = await createMcpServices({
     authorizer: { backend: "embedded" },
     model: {},
     checkpointer: { backend: "memory" },
+    ...(clientSampling ? { clientSampling } : {}),
   });
   const entry = { services, clients: [] as Client[] };
   open.push(entry);
   /** A client connected as `who`, over an in-memory transport pair. */
-  const connectAs = async (who: Principal) => {
-    const server = createMcpServer({ services, principalOf: () => who, ...options });
+  const connectAs = async (who: Principal, clientModel?: (prompt: string) => string) => {
+    const server = createMcpServer({ services, principalOf: () => who, ...serverOptions });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
-    const client = new Client({ name: "test", version: "1" });
+    const client = new Client(
+      { name: "test", version: "1" },
+      clientModel ? { capabilities: { sampling: {} } } : {},
+    );
+    if (clientModel) {
+      // This client's "own model" answers sampling requests, as a desktop client's LLM would.
+      client.setRequestHandler("sampling/createMessage", async (request) => {
+        const last = request.params.messages.at(-1)?.content;
+        const prompt = Array.isArray(last) ? "" : last?.type === "text" ? last.text : "";
+        return {
+          role: "assistant",
+          model: "client-llm",
+          content: { type: "text", text: clientModel(prompt) },
+        };
+      });
+    }
     await client.connect(clientSide);
     entry.clients.push(client);
     return client;
@@ -129,6 +146,33 @@ describe("createMcpServer", () => {
       arguments: { thread_id: threadId },
     });
     expect(JSON.stringify(prompt.messages)).toContain("remember 4242");
+  });
+
+  it("answers through the client's own model when no provider is configured and the client offers sampling", async () => {
+    const { connectAs } = await setup();
+    const withSampling = await connectAs(
+      principal("alice", ["user"]),
+      (prompt) => `client model heard: ${prompt}`,
+    );
+    const sampled = await withSampling.callTool({
+      name: "agent_chat",
+      arguments: { message: "tell me a story" },
+    });
+    expect(textOf(sampled)).toBe("client model heard: tell me a story");
+
+    const withoutSampling = await connectAs(principal("bob", ["user"]));
+    const offline = await withoutSampling.callTool({
+      name: "agent_chat",
+      arguments: { message: "tell me a story" },
+    });
+    expect(textOf(offline).toLowerCase()).toContain("offline");
+  });
+
+  it("keeps the configured model when client sampling is off", async () => {
+    const { connectAs } = await setup({ clientSampling: "off" });
+    const client = await connectAs(principal("alice", ["user"]), () => "should not be asked");
+    const result = await client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+    expect(textOf(result).toLowerCase()).toContain("offline");
   });
 
   it("denies every call when the authorizer fails (fail closed)", async () => {
