@@ -4,7 +4,7 @@ import { CheckEvaluation } from "./check.ts";
 import { objectTypeOf, type ParsedUser, parseObject, parseUser } from "./keys.ts";
 import { candidateObjects } from "./list-objects.ts";
 import { type AuthorizationModel, compileModel } from "./model.ts";
-import { TupleStore, tupleKey } from "./store.ts";
+import { type StoredTuple, TupleStore, toStoredTuple, tupleKey } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
 
 const VALIDATED_USERS_LIMIT = 10_000;
@@ -26,6 +26,7 @@ export class Engine {
   readonly #store: TupleStore;
   readonly #storeOnly: readonly TupleStore[];
   readonly #validatedUsers = new Map<string, ParsedUser>();
+  readonly #validatedContextual = new Map<string, StoredTuple>();
 
   /** `store` lets several engines (one per model version) share one set of tuples. */
   constructor(model: string | AuthorizationModel, store = new TupleStore()) {
@@ -45,6 +46,7 @@ export class Engine {
   setModel(model: string | AuthorizationModel): void {
     this.#model = typeof model === "string" ? compileModel(model) : model;
     this.#validatedUsers.clear();
+    this.#validatedContextual.clear();
   }
 
   /** Whether a tuple with this key (object, relation, user) is stored. */
@@ -70,15 +72,36 @@ export class Engine {
     return user;
   }
 
+  /**
+   * A contextual tuple, validated and parsed. Role claims repeat from request
+   * to request, so condition-free ones are memoised like request users.
+   */
+  #contextualTuple(tuple: Tuple): StoredTuple {
+    const memoisable =
+      typeof tuple?.object === "string" &&
+      typeof tuple.relation === "string" &&
+      typeof tuple.user === "string" &&
+      tuple.condition === undefined;
+    const key = memoisable ? tupleKey(tuple) : undefined;
+    const known = key === undefined ? undefined : this.#validatedContextual.get(key);
+    if (known) return known;
+    assertValidTuples(this.#model, [tuple], "contextual");
+    const stored = toStoredTuple(tuple);
+    if (key !== undefined) {
+      if (this.#validatedContextual.size >= VALIDATED_USERS_LIMIT) this.#validatedContextual.clear();
+      this.#validatedContextual.set(key, stored);
+    }
+    return stored;
+  }
+
   /** The stores a request reads: the stored tuples, plus its contextual tuples when it has some. */
   #storesFor(contextualTuples: readonly Tuple[] | undefined): readonly TupleStore[] {
     if (contextualTuples === undefined || contextualTuples.length === 0) return this.#storeOnly;
     if (!Array.isArray(contextualTuples)) {
       throw validationError(OpenFgaErrorCode.validation, "contextualTuples must be an array");
     }
-    assertValidTuples(this.#model, contextualTuples, "contextual");
     const overlay = new TupleStore();
-    for (const tuple of contextualTuples) overlay.add(tuple);
+    for (const tuple of contextualTuples) overlay.add(this.#contextualTuple(tuple));
     return [this.#store, overlay];
   }
 

@@ -93,14 +93,14 @@ export class TupleStore {
   }
 
   /** Adds the tuple; returns false (and changes nothing) when its key is already present. */
-  add(tuple: Tuple): boolean {
+  add(tuple: Tuple | StoredTuple): boolean {
     const entry = getOrCreate(
       getOrCreate(this.#byObject, tuple.object, () => new Map()),
       tuple.relation,
       () => ({ byUser: new Map(), usersets: new Map() }),
     );
     if (entry.byUser.has(tuple.user)) return false;
-    const stored = toStoredTuple(tuple);
+    const stored = "restriction" in tuple ? tuple : toStoredTuple(tuple);
     entry.byUser.set(tuple.user, stored);
     if (stored.userRelation !== undefined) entry.usersets.set(tuple.user, stored);
     getOrCreate(this.#byUser, tuple.user, () => new Map()).set(tupleKey(tuple), stored);
