@@ -168,6 +168,36 @@ describe("createMcpServer", () => {
     expect(textOf(offline).toLowerCase()).toContain("offline");
   });
 
+  it("cancels the agent run and its model request when the client cancels the call", async () => {
+    const { services } = await setup();
+    const server = createMcpServer({ services, principalOf: () => principal("alice", ["user"]) });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: "test", version: "1" }, { capabilities: { sampling: {} } });
+    let samplingStarted!: () => void;
+    const started = new Promise<void>((resolve) => (samplingStarted = resolve));
+    const modelRequestAborted = new Promise<void>((resolve) => {
+      // The client's model never answers; it only notices when the server gives up on it.
+      client.setRequestHandler("sampling/createMessage", (_request, ctx) => {
+        samplingStarted();
+        ctx.mcpReq.signal.addEventListener("abort", () => resolve(), { once: true });
+        return new Promise(() => {});
+      });
+    });
+    await client.connect(clientSide);
+    open.at(-1)?.clients.push(client);
+
+    const controller = new AbortController();
+    const call = client.callTool(
+      { name: "agent_chat", arguments: { message: "think hard" } },
+      { signal: controller.signal },
+    );
+    await started;
+    controller.abort(new Error("user pressed stop"));
+    await expect(call).rejects.toThrow();
+    await modelRequestAborted;
+  });
+
   it("keeps the configured model when client sampling is off", async () => {
     const { connectAs } = await setup({ clientSampling: "off" });
     const client = await connectAs(principal("alice", ["user"]), () => "should not be asked");
