@@ -75,7 +75,10 @@ export async function createSamplingChatModel(options: SamplingChatModelOptions)
     temperature: options.temperature,
     modelPreferences: options.modelPreferences,
   });
-  const routes = [makeRoute("sampling", "mcp-client", sampling, options, guards, pricing)];
+  // A person may be approving each sampling request: asking again after a timeout or refusal would
+  // re-prompt them, so sampling is not retried unless the caller asks for it.
+  const samplingSettings = { ...options, maxRetries: options.maxRetries ?? 0 };
+  const routes = [makeRoute("sampling", "mcp-client", sampling, samplingSettings, guards, pricing)];
   for (const fallback of options.fallbacks ?? []) {
     const entry = inheritSettings(options, fallback);
     const { provider, model } = resolveProviderAndModel(entry.provider, entry.model);

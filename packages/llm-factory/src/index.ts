@@ -55,3 +55,4 @@ export {
   type SamplingToolResultContent,
   type SamplingToolUseContent,
 } from "./sampling-model.js";
+export { streamText } from "./stream-text.js";

@@ -9,6 +9,7 @@ import {
   createOfflineChatModel,
   findArithmeticExpression,
   OFFLINE_NOTICE,
+  streamText,
 } from "../src/index.ts";
 
 // The tests pin the model's behaviour, not a calculator: known expressions map to known results.
@@ -101,6 +102,14 @@ describe("offline chat model", () => {
     expect(streamed).toBe(invoked.content);
     const usage = chunks.find((chunk) => chunk.usage_metadata)?.usage_metadata;
     expect(usage).toEqual(invoked.usage_metadata);
+  });
+
+  it("streams plain text tokens through streamText", async () => {
+    const tokens: string[] = [];
+    for await (const token of streamText(createOfflineChatModel(), "echo this")) tokens.push(token);
+    expect(tokens.length).toBeGreaterThan(3);
+    expect(tokens.every((token) => typeof token === "string" && token.length > 0)).toBe(true);
+    expect(tokens.join("")).toContain("echo this");
   });
 
   it("streams a tool call as tool call chunks", async () => {

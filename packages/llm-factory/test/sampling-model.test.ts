@@ -125,10 +125,11 @@ describe("MCP sampling model", () => {
     ]);
   });
 
-  it("times out a client that never answers with LLM_TIMEOUT", async () => {
-    const { sample } = await connectSamplingClient(() => new Promise<SamplingResponse>(() => {}));
-    const model = await createSamplingChatModel({ sample, timeoutMs: 200, maxRetries: 0 });
+  it("times out a client that never answers with LLM_TIMEOUT, without asking again", async () => {
+    const { sample, seen } = await connectSamplingClient(() => new Promise<SamplingResponse>(() => {}));
+    const model = await createSamplingChatModel({ sample, timeoutMs: 200 });
     expect((await failure(model.invoke("hi"))).code).toBe("LLM_TIMEOUT");
+    expect(seen).toHaveLength(1);
   });
 
   it("hands the caller's abort to the sample function", async () => {
