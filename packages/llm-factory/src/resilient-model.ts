@@ -5,7 +5,12 @@ import {
   type BaseChatModelCallOptions,
   type BindToolsInput,
 } from "@langchain/core/language_models/chat_models";
-import { AIMessageChunk, type BaseMessage, type UsageMetadata } from "@langchain/core/messages";
+import {
+  AIMessageChunk,
+  type BaseMessage,
+  mergeUsageMetadata,
+  type UsageMetadata,
+} from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
 import { type Logger, noopLogger, raceAbort, retry, withDeadline } from "@mcp-langgraph/core";
@@ -111,7 +116,9 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     try {
       for (let next = stream.first; !next.done; next = await stream.next()) {
         const chunk = next.value;
-        if (chunk.usage_metadata) usage = chunk.usage_metadata;
+        // Some providers report input and output tokens in different events (Anthropic).
+        if (chunk.usage_metadata)
+          usage = usage ? mergeUsageMetadata(usage, chunk.usage_metadata) : chunk.usage_metadata;
         yield new ChatGenerationChunk({ text: chunk.text, message: chunk });
         await runManager?.handleLLMNewToken(chunk.text);
       }
@@ -223,8 +230,8 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
  * One streaming attempt against one route, holding its circuit admission and
  * bulkhead slot until the stream ends. Opening waits for the first chunk, so
  * connection failures and error statuses surface while retry/fallback can still help.
- * Each chunk must arrive within `timeoutMs` of the previous one (an idle deadline:
- * long answers are fine, a stalled stream is not).
+ * Each chunk must arrive within `timeoutMs` of asking for the previous one (an idle
+ * deadline: long answers are fine, a stalled stream is not).
  */
 class GuardedStream {
   readonly startedAt = performance.now();
@@ -315,10 +322,19 @@ class GuardedStream {
     this.#controller.abort(new Error("stream abandoned by its consumer"));
   }
 
+  /**
+   * Runs from one `next()` call to the next, so it also ends a stream whose consumer stopped
+   * reading without closing it: the request, the bulkhead slot and the circuit admission are
+   * released instead of being held forever.
+   */
   #armDeadline() {
     clearTimeout(this.#timer);
     const { timeoutMs } = this.route;
-    this.#timer = setTimeout(() => this.#controller.abort(timeoutError(this.route)(timeoutMs)), timeoutMs);
+    this.#timer = setTimeout(() => {
+      const error = timeoutError(this.route)(timeoutMs);
+      this.#controller.abort(error);
+      this.#finish?.(error);
+    }, timeoutMs);
   }
 
   #fail(error: unknown): unknown {

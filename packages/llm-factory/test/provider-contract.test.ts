@@ -92,6 +92,7 @@ describe.each(ALL_WIRES.map((wire) => [wire.provider, wire] as const))(
       expect(merged.usage_metadata?.output_tokens).toBe(3);
       expect(merged.response_metadata.llm_provider).toBe(wire.provider);
       expect(reports).toEqual([expect.objectContaining({ provider: wire.provider, outputTokens: 3 })]);
+      expect(reports[0]?.inputTokens).toBe(merged.usage_metadata?.input_tokens);
     });
 
     it.runIf(wire.streams)("streams a tool call", async () => {

@@ -303,3 +303,36 @@ describe("LangChain integration", () => {
     expect((await model.invoke("hi")).content).toBe("Hello from loopback");
   });
 });
+
+describe("stream deadlines", () => {
+  it("ends a stalled stream with LLM_TIMEOUT and closes its request", async () => {
+    const stalled = await serveScript(openAIWire, ["stall"]);
+    const model = await createChatModel({ ...openAIWire.options(stalled.url), ...fast, timeoutMs: 300 });
+    let text = "";
+    const error = await failure(
+      (async () => {
+        for await (const chunk of await model.stream("hi")) text += chunk.text;
+      })(),
+    );
+    expect(error.code).toBe("LLM_TIMEOUT");
+    expect(text).toBe("Hello");
+    await stalled.waitForClientAborts(1);
+  });
+
+  it("frees the bulkhead slot of a stream its consumer abandoned without closing", async () => {
+    const server = await serveScript(openAIWire, ["stall", "ok"]);
+    const shared = {
+      ...openAIWire.options(server.url),
+      ...fast,
+      maxConcurrency: 1,
+      guards: createProviderGuards(),
+    };
+    const streaming = await createChatModel({ ...shared, timeoutMs: 300 });
+    const patient = await createChatModel({ ...shared, timeoutMs: 5_000 });
+    const iterator = (await streaming.stream("first"))[Symbol.asyncIterator]();
+    await iterator.next();
+    // The consumer never calls next() or return() again; the next call waits for the slot.
+    expect((await patient.invoke("second")).content).toBe("Hello from loopback");
+    await server.waitForClientAborts(1);
+  });
+});
