@@ -14,10 +14,15 @@ export class EmbeddedAuthorizer implements Authorizer {
     this.engine = typeof model === "string" ? new Engine(model) : model;
   }
 
-  async #run<T>(options: CallOptions | undefined, operation: () => T): Promise<T> {
-    if (this.#closed) throw new AuthzError("AUTHZ_CLOSED", "authorizer is closed");
-    options?.signal?.throwIfAborted();
-    return operation();
+  /** Not `async`: the engine answers synchronously, so one settled promise per call is enough. */
+  #run<T>(options: CallOptions | undefined, operation: () => T): Promise<T> {
+    try {
+      if (this.#closed) throw new AuthzError("AUTHZ_CLOSED", "authorizer is closed");
+      options?.signal?.throwIfAborted();
+      return Promise.resolve(operation());
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   check(query: CheckQuery, options?: CallOptions): Promise<boolean> {

@@ -40,6 +40,7 @@ export interface ResilienceOptions {
   logger?: Logger;
 }
 
+const NO_OPTIONS: CallOptions = Object.freeze({});
 const ALLOWED = Promise.resolve(true);
 const DENIED = Promise.resolve(false);
 
@@ -99,26 +100,28 @@ export class ResilientAuthorizer implements Authorizer {
     this.#remote = options.remote ?? true;
   }
 
-  async #guard<T>(
-    operation: string,
-    options: CallOptions | undefined,
-    call: (options: CallOptions) => Promise<T>,
-  ) {
-    try {
-      if (!this.#remote) return await call(options ?? {});
-      return await withDeadline(
-        (signal) =>
-          this.#bulkhead.run(() => this.#breaker.execute(() => raceAbort(call({ signal }), signal)), signal),
-        {
-          timeoutMs: this.#timeoutMs,
-          ...(options?.signal ? { signal: options.signal } : {}),
-          onTimeout: (ms) =>
-            new AuthzError("AUTHZ_UNAVAILABLE", `authz backend did not answer within ${ms} ms`),
-        },
-      );
-    } catch (error) {
+  #guard<T>(operation: string, options: CallOptions | undefined, call: (options: CallOptions) => Promise<T>) {
+    const failClosed = (error: unknown) => {
       throw this.#failClosed(operation, error, options?.signal);
+    };
+    if (!this.#remote) {
+      // In-process: no timers or queues on the hot path, only the fail-closed mapping.
+      try {
+        return call(options ?? NO_OPTIONS).catch(failClosed);
+      } catch (error) {
+        return Promise.reject(error).catch(failClosed);
+      }
     }
+    return withDeadline(
+      (signal) =>
+        this.#bulkhead.run(() => this.#breaker.execute(() => raceAbort(call({ signal }), signal)), signal),
+      {
+        timeoutMs: this.#timeoutMs,
+        ...(options?.signal ? { signal: options.signal } : {}),
+        onTimeout: (ms) =>
+          new AuthzError("AUTHZ_UNAVAILABLE", `authz backend did not answer within ${ms} ms`),
+      },
+    ).catch(failClosed);
   }
 
   #failClosed(operation: string, error: unknown, callerSignal: AbortSignal | undefined): unknown {
@@ -147,22 +150,25 @@ export class ResilientAuthorizer implements Authorizer {
     const cached = key === undefined ? undefined : this.#cache?.get(key);
     // A hit returns a shared settled promise: no allocation on the hot path.
     if (cached !== undefined) return cached ? ALLOWED : DENIED;
-    return this.#decide([query], options, true).then(([allowed]) => allowed === true);
+    const generation = this.#generation;
+    return this.#guard("check", options, (callOptions) => this.#inner.check(query, callOptions)).then(
+      (answer) => {
+        const allowed = answer === true;
+        if (key !== undefined && generation === this.#generation) this.#cache?.set(key, allowed);
+        return allowed;
+      },
+    );
   }
 
   batchCheck(queries: CheckQuery[], options?: CallOptions): Promise<boolean[]> {
     if (!Array.isArray(queries)) {
       return Promise.reject(new AuthzError("AUTHZ_VALIDATION", "batchCheck takes an array of queries"));
     }
-    return this.#decide(queries, options, false);
+    return this.#decide(queries, options);
   }
 
   /** Answers from the cache where it can, and asks the backend for the rest in one call. */
-  async #decide(
-    queries: CheckQuery[],
-    options: CallOptions | undefined,
-    single: boolean,
-  ): Promise<boolean[]> {
+  async #decide(queries: CheckQuery[], options: CallOptions | undefined): Promise<boolean[]> {
     const generation = this.#generation;
     const answers: Array<boolean | undefined> = queries.map((query) => {
       const key = query && this.#cache ? cacheKey(query) : undefined;
@@ -171,11 +177,9 @@ export class ResilientAuthorizer implements Authorizer {
     const missing = queries.flatMap((query, index) => (answers[index] === undefined ? [index] : []));
     if (missing.length > 0) {
       const pending = missing.map((index) => queries[index]!);
-      const fetched = single
-        ? [await this.#guard("check", options, (callOptions) => this.#inner.check(pending[0]!, callOptions))]
-        : await this.#guard("batchCheck", options, (callOptions) =>
-            this.#inner.batchCheck(pending, callOptions),
-          );
+      const fetched = await this.#guard("batchCheck", options, (callOptions) =>
+        this.#inner.batchCheck(pending, callOptions),
+      );
       missing.forEach((index, position) => {
         const allowed = fetched[position] === true;
         answers[index] = allowed;

@@ -35,6 +35,27 @@ describe("embedded engine: model changes", () => {
   });
 });
 
+describe("embedded engine: contextual tuples", () => {
+  it("validates contextual tuples against the current model every time, even repeated ones", () => {
+    const engine = new Engine(DOCS);
+    const query = {
+      user: "user:ann",
+      relation: "editor",
+      object: "document:1",
+      contextualTuples: [{ user: "user:ann", relation: "editor", object: "document:1" }],
+    };
+    expect(engine.check(query)).toBe(true);
+    expect(engine.check(query)).toBe(true);
+    engine.setModel(DOCS.replace("define editor: [user]", "define editor: [group#member]"));
+    expect(codeOf(() => engine.check(query))).toBe(2027);
+    const malformed = {
+      ...query,
+      contextualTuples: [{ user: ["user:ann"], relation: "editor", object: "document:1" }],
+    };
+    expect(codeOf(() => engine.check(malformed as never))).toBe(2027);
+  });
+});
+
 describe("embedded engine: resolution limits", () => {
   it("reports resolution deeper than 25 as 2002 and a cycle as false", () => {
     const engine = new Engine(DOCS);
