@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
+import { runCommand } from "@mcp-langgraph/tooling/testing";
 import { describe, expect, it } from "vitest";
-import { run, spawnApp } from "./spawn.ts";
+import { spawnApp } from "./spawn.ts";
 
 const conformanceBin = fileURLToPath(new URL("../node_modules/.bin/conformance", import.meta.url));
 
@@ -8,10 +9,14 @@ describe("official MCP conformance suite (@modelcontextprotocol/conformance 0.1.
   it("passes every server scenario of --suite all with 0 failed", async () => {
     const app = await spawnApp({ AUTH_MODE: "none", MCP_CONFORMANCE_FIXTURES: "1" });
     try {
-      const result = await run(conformanceBin, ["server", "--url", `${app.url}/mcp`, "--suite", "all"], {
-        cwd: fileURLToPath(new URL(".", import.meta.url)),
-        timeoutMs: 180_000,
-      });
+      const result = await runCommand(
+        conformanceBin,
+        ["server", "--url", `${app.url}/mcp`, "--suite", "all"],
+        {
+          cwd: fileURLToPath(new URL(".", import.meta.url)),
+          timeoutMs: 180_000,
+        },
+      );
       const output = result.stdout + result.stderr;
       const total = /^Total: (\d+) passed, (\d+) failed/m.exec(output);
       expect(total, output).not.toBeNull();

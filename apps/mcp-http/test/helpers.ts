@@ -27,6 +27,8 @@ export async function login(baseUrl: string, username: string, password: string)
   return body.access_token;
 }
 
+export { resultText as textOf } from "@mcp-langgraph/tooling/testing";
+
 export async function connect(
   baseUrl: string,
   token: string,
@@ -37,11 +39,6 @@ export async function connect(
   });
   await client.connect(transport);
   return { client, transport };
-}
-
-export function textOf(result: { content?: unknown }): string {
-  const content = (result.content ?? []) as { type: string; text?: string }[];
-  return content.map((item) => item.text ?? "").join("\n");
 }
 
 /** A raw JSON-RPC POST to /mcp with the given headers and body (string bodies are sent verbatim). */

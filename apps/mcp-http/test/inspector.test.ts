@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
+import { AGENT_TOOL_NAMES } from "@mcp-langgraph/mcp-server";
+import { runCommand } from "@mcp-langgraph/tooling/testing";
 import { describe, expect, it } from "vitest";
 import { login } from "./helpers.ts";
-import { run, spawnApp } from "./spawn.ts";
+import { spawnApp } from "./spawn.ts";
 
 const inspectorBin = fileURLToPath(new URL("../node_modules/.bin/mcp-inspector-cli", import.meta.url));
 // inspector-cli 1.0.3 fails when started from a package root; run it from this folder.
@@ -21,12 +23,12 @@ describe("MCP Inspector CLI against the HTTP app", () => {
         `Authorization: Bearer ${token}`,
       ];
 
-      const list = await run(inspectorBin, [...common, "--method", "tools/list"], { cwd });
+      const list = await runCommand(inspectorBin, [...common, "--method", "tools/list"], { cwd });
       expect(list.code, list.stderr).toBe(0);
       const tools = (JSON.parse(list.stdout) as { tools: { name: string }[] }).tools.map((tool) => tool.name);
-      expect(tools.sort()).toEqual(["agent_chat", "conversation_get", "conversation_search"]);
+      expect(tools.sort()).toEqual([...AGENT_TOOL_NAMES].sort());
 
-      const call = await run(
+      const call = await runCommand(
         inspectorBin,
         [
           ...common,
@@ -44,7 +46,7 @@ describe("MCP Inspector CLI against the HTTP app", () => {
       expect(result.isError).toBeFalsy();
       expect(result.content[0]?.text).toContain("42");
 
-      const anonymous = await run(
+      const anonymous = await runCommand(
         inspectorBin,
         ["--cli", `${app.url}/mcp`, "--transport", "http", "--method", "tools/list"],
         {

@@ -1,3 +1,4 @@
+import { AGENT_TOOL_NAMES } from "@mcp-langgraph/mcp-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, INITIALIZE, login, postMcp, startTestServer, textOf } from "./helpers.ts";
@@ -130,11 +131,7 @@ describe("the agent over MCP", () => {
     const { client } = await connect(server.url, aliceToken);
     try {
       const { tools } = await client.listTools();
-      expect(tools.map((tool) => tool.name).sort()).toEqual([
-        "agent_chat",
-        "conversation_get",
-        "conversation_search",
-      ]);
+      expect(tools.map((tool) => tool.name).sort()).toEqual([...AGENT_TOOL_NAMES].sort());
 
       const result = await client.callTool({
         name: "agent_chat",

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { AGENT_TOOL_NAMES } from "@mcp-langgraph/mcp-server";
+import { runCommand, resultText as textOf } from "@mcp-langgraph/tooling/testing";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,30 +12,6 @@ const httpMain = fileURLToPath(new URL("../../mcp-http/dist/main.mjs", import.me
 const inspectorBin = fileURLToPath(new URL("../node_modules/.bin/mcp-inspector-cli", import.meta.url));
 // inspector-cli 1.0.3 fails when started from a package root; run it from this folder.
 const testDir = fileURLToPath(new URL(".", import.meta.url));
-
-function runToEnd(command: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: testDir,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 async function connectStdio(env: Record<string, string> = {}) {
   const client = new Client({ name: "stdio-test", version: "1.0.0" });
@@ -46,9 +24,6 @@ async function connectStdio(env: Record<string, string> = {}) {
   await client.connect(transport);
   return client;
 }
-
-const textOf = (result: { content?: unknown }) =>
-  ((result.content ?? []) as { text?: string }[]).map((item) => item.text ?? "").join("\n");
 
 /** An HTTP app whose local issuer signs the tokens the stdio binary must verify. */
 let issuer: { url: string; stop: () => Promise<void>; token: string };
@@ -102,11 +77,7 @@ describe("mcp-langgraph-stdio", () => {
     const client = await connectStdio();
     try {
       const { tools } = await client.listTools();
-      expect(tools.map((tool) => tool.name).sort()).toEqual([
-        "agent_chat",
-        "conversation_get",
-        "conversation_search",
-      ]);
+      expect(tools.map((tool) => tool.name).sort()).toEqual([...AGENT_TOOL_NAMES].sort());
       const result = await client.callTool({
         name: "agent_chat",
         arguments: { message: "what is 12 / 4 - 1?" },
@@ -131,9 +102,9 @@ describe("mcp-langgraph-stdio", () => {
 
   it("refuses to start with a token that does not verify, and says why on stderr", async () => {
     const forged = `${issuer.token.slice(0, issuer.token.lastIndexOf(".") + 1)}${"A".repeat(86)}`;
-    const result = await runToEnd(process.execPath, [stdioMain], {
-      MCP_TOKEN: forged,
-      MCP_TOKEN_ISSUER: issuer.url,
+    const result = await runCommand(process.execPath, [stdioMain], {
+      cwd: testDir,
+      env: { MCP_TOKEN: forged, MCP_TOKEN_ISSUER: issuer.url },
     });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/failed to start/);
@@ -150,18 +121,14 @@ describe("mcp-langgraph-stdio", () => {
       "-e",
       `MCP_TOKEN_ISSUER=${issuer.url}`,
     ];
-    const list = await runToEnd(inspectorBin, [...base, "--method", "tools/list"]);
+    const list = await runCommand(inspectorBin, [...base, "--method", "tools/list"], { cwd: testDir });
     expect(list.code, list.stderr).toBe(0);
-    expect((JSON.parse(list.stdout) as { tools: unknown[] }).tools).toHaveLength(3);
-    const call = await runToEnd(inspectorBin, [
-      ...base,
-      "--method",
-      "tools/call",
-      "--tool-name",
-      "agent_chat",
-      "--tool-arg",
-      "message=what is 6*7?",
-    ]);
+    expect((JSON.parse(list.stdout) as { tools: unknown[] }).tools).toHaveLength(AGENT_TOOL_NAMES.length);
+    const call = await runCommand(
+      inspectorBin,
+      [...base, "--method", "tools/call", "--tool-name", "agent_chat", "--tool-arg", "message=what is 6*7?"],
+      { cwd: testDir },
+    );
     expect(call.code, call.stderr).toBe(0);
     expect((JSON.parse(call.stdout) as { content: { text: string }[] }).content[0]?.text).toContain("42");
   }, 60_000);
