@@ -1,7 +1,9 @@
 import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type FgaDevServer, startFgaDevServer } from "../src/dev-server/server.ts";
+import { EmbeddedAuthorizer } from "../src/embedded.ts";
 import { type Authorizer, createAuthorizer, isAuthzError, loadProjectModel } from "../src/index.ts";
+import { ResilientAuthorizer } from "../src/resilient.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
 
 const allowedQuery = { user: "user:alice", relation: "owner", object: "conversation:c1" };
@@ -104,6 +106,47 @@ describe("fail closed (OpenFGA backend)", () => {
     const error = await rejection(
       authz.deleteTuples([{ user: "user:alice", relation: "owner", object: "conversation:c1" }]),
     );
+    expect(isAuthzError(error) && error.code).toBe("AUTHZ_UNAVAILABLE");
+  });
+});
+
+describe("fail closed under load", () => {
+  it("refuses calls beyond the bulkhead's queue with AUTHZ_UNAVAILABLE", async () => {
+    const devServer = await startFgaDevServer();
+    const proxy = await startFaultProxy(devServer.url);
+    const authz = await createAuthorizer(
+      { backend: "openfga", apiUrl: proxy.url, model: await loadProjectModel() },
+      { timeoutMs: 1_000, cache: false, concurrency: 1, maxQueue: 0 },
+    );
+    try {
+      proxy.setMode("hang");
+      const first = rejection(authz.check(allowedQuery));
+      const second = await rejection(authz.check(allowedQuery));
+      expect(isAuthzError(second) && [second.code, second.message]).toEqual([
+        "AUTHZ_UNAVAILABLE",
+        "too many authz calls waiting",
+      ]);
+      const firstError = await first;
+      expect(isAuthzError(firstError) && firstError.code).toBe("AUTHZ_UNAVAILABLE");
+    } finally {
+      await authz.close();
+      await proxy.close();
+      await devServer.close();
+    }
+  });
+});
+
+describe("fail closed (embedded backend)", () => {
+  it("turns an unexpected engine failure into AUTHZ_UNAVAILABLE, never an answer", async () => {
+    class BrokenEngineAuthorizer extends EmbeddedAuthorizer {
+      override check(): Promise<boolean> {
+        return Promise.reject(new TypeError("engine bug"));
+      }
+    }
+    const authz = new ResilientAuthorizer(new BrokenEngineAuthorizer(await loadProjectModel()), {
+      remote: false,
+    });
+    const error = await rejection(authz.check(allowedQuery));
     expect(isAuthzError(error) && error.code).toBe("AUTHZ_UNAVAILABLE");
   });
 });

@@ -147,6 +147,16 @@ export function describeAuthorizerContract(name: string, create: AuthorizerFacto
       expect(new Set(read.map((tuple) => tuple.object)).size).toBe(156);
     });
 
+    it("fails a batch with an invalid query as a whole, with the query's OpenFGA code", async () => {
+      const error = await errorOf(
+        authz.batchCheck([
+          { user: "user:anne", relation: "owner", object: "document:plan" },
+          { user: "user:anne", relation: "nope", object: "document:plan" },
+        ]),
+      );
+      expect(isAuthzError(error) && [error.code, error.openfgaCode]).toEqual(["AUTHZ_VALIDATION", 2000]);
+    });
+
     it("lists objects", async () => {
       expect(
         (await authz.listObjects({ user: "user:bob", relation: "viewer", type: "document" })).sort(),
