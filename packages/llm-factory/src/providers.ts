@@ -80,7 +80,7 @@ export async function buildProviderModel(
     }
     case "google": {
       const { ChatGoogleGenerativeAI } = await import("@langchain/google-genai");
-      return new ChatGoogleGenerativeAI({
+      const gemini = new ChatGoogleGenerativeAI({
         ...common,
         // @langchain/google-genai 2.3.2 does not hand the call's AbortSignal to non-streaming
         // requests, so a cancelled or timed-out call would leave its HTTP request running.
@@ -91,6 +91,8 @@ export async function buildProviderModel(
         maxOutputTokens: options.maxTokens,
         streamUsage: true,
       });
+      observeGeminiStreamSummaries(gemini);
+      return gemini;
     }
     case "ollama": {
       const { ChatOllama } = await import("@langchain/ollama");
@@ -145,6 +147,28 @@ async function buildBedrockModel(model: string, options: ChatModelOptions): Prom
     client,
     streamUsage: true,
   });
+}
+
+interface GeminiStreamingClient {
+  generateContentStream(...args: unknown[]): Promise<{ response: Promise<unknown> }>;
+}
+
+/**
+ * @google/generative-ai returns `{ stream, response }` for a streaming call, and
+ * `response` rejects too when the stream fails (malformed data, dropped connection).
+ * @langchain/google-genai reads only `stream`, so that rejection goes unhandled and
+ * would take the whole process down. The error still reaches us through `stream`;
+ * here its duplicate is observed.
+ */
+function observeGeminiStreamSummaries(model: BaseChatModel) {
+  const client = (model as unknown as { client?: Partial<GeminiStreamingClient> }).client;
+  const original = client?.generateContentStream;
+  if (!client || typeof original !== "function") return;
+  client.generateContentStream = async (...args: unknown[]) => {
+    const result = await original.apply(client, args);
+    result.response.catch(() => {});
+    return result;
+  };
 }
 
 function requireKey(provider: ProviderName, apiKey: string | undefined): string {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { createChatModel, createProviderGuards, isLlmError, type LlmError } from "../src/index.ts";
 import { type LoopbackHandler, type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
 import { type Action, scripted, TEXT_REPLY } from "./support/scripted.ts";
-import { anthropicWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
+import { anthropicWire, geminiWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
 
 const servers: LoopbackServer[] = [];
 afterEach(async () => {
@@ -334,5 +334,22 @@ describe("stream deadlines", () => {
     // The consumer never calls next() or return() again; the next call waits for the slot.
     expect((await patient.invoke("second")).content).toBe("Hello from loopback");
     await server.waitForClientAborts(1);
+  });
+});
+
+describe("regressions", () => {
+  it("a failed Gemini stream leaves no unhandled rejection behind (google-genai drops its summary promise)", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    try {
+      const server = await serveScript(geminiWire, ["disconnect"]);
+      const model = await createChatModel({ ...geminiWire.options(server.url), ...fast, maxRetries: 0 });
+      expect(isLlmError(await failure(model.invoke("hi")))).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off("unhandledRejection", onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });
