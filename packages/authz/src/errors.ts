@@ -15,10 +15,15 @@ export type AuthzErrorCode =
 /** OpenFGA's numeric error codes this package reports in `openfgaCode`. */
 export const OpenFgaErrorCode = {
   validation: 2000,
+  authorizationModelNotFound: 2001,
   resolutionTooComplex: 2002,
+  duplicateTupleInWrite: 2004,
+  writeFailedDueToInvalidInput: 2017,
+  latestAuthorizationModelNotFound: 2020,
   typeNotFound: 2021,
   relationNotFound: 2022,
   invalidTuple: 2027,
+  storeNotFound: 5002,
 } as const;
 
 export interface AuthzErrorOptions extends CodedErrorOptions {

@@ -9,4 +9,5 @@ export {
   OpenFgaErrorCode,
 } from "./errors.ts";
 export { loadProjectModel } from "./project-model.ts";
+export type { DecisionCacheOptions, ResilienceOptions } from "./resilient.ts";
 export type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";

@@ -1,18 +1,21 @@
+import { OpenFgaErrorCode } from "./errors.ts";
+
 /**
  * OpenFGA's error codes: the numeric value (gRPC / its test vectors) and the
  * name its HTTP API puts in `code`. Only the codes this package produces or
  * maps are listed.
  */
 const CODES = [
-  [2000, "validation_error"],
-  [2001, "authorization_model_not_found"],
-  [2002, "authorization_model_resolution_too_complex"],
-  [2004, "cannot_allow_duplicate_tuples_in_one_request"],
-  [2017, "write_failed_due_to_invalid_input"],
-  [2020, "latest_authorization_model_not_found"],
-  [2021, "type_not_found"],
-  [2022, "relation_not_found"],
-  [2027, "invalid_tuple"],
+  [OpenFgaErrorCode.validation, "validation_error"],
+  [OpenFgaErrorCode.authorizationModelNotFound, "authorization_model_not_found"],
+  [OpenFgaErrorCode.resolutionTooComplex, "authorization_model_resolution_too_complex"],
+  [OpenFgaErrorCode.duplicateTupleInWrite, "cannot_allow_duplicate_tuples_in_one_request"],
+  [OpenFgaErrorCode.writeFailedDueToInvalidInput, "write_failed_due_to_invalid_input"],
+  [OpenFgaErrorCode.latestAuthorizationModelNotFound, "latest_authorization_model_not_found"],
+  [OpenFgaErrorCode.typeNotFound, "type_not_found"],
+  [OpenFgaErrorCode.relationNotFound, "relation_not_found"],
+  [OpenFgaErrorCode.invalidTuple, "invalid_tuple"],
+  [OpenFgaErrorCode.storeNotFound, "store_id_not_found"],
 ] as const;
 
 const nameByNumber = new Map<number, string>(CODES);
@@ -22,4 +25,4 @@ export const openFgaErrorName = (code: number): string => nameByNumber.get(code)
 
 /** The numeric code for an HTTP error name; unknown input errors count as 2000 (validation). */
 export const openFgaErrorNumber = (name: string | undefined): number =>
-  (name === undefined ? undefined : numberByName.get(name)) ?? 2000;
+  (name === undefined ? undefined : numberByName.get(name)) ?? OpenFgaErrorCode.validation;

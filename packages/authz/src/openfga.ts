@@ -9,7 +9,7 @@ import {
   type TupleKey,
 } from "@openfga/sdk";
 import { transformer } from "@openfga/syntax-transformer";
-import { AuthzError, isAuthzError } from "./errors.ts";
+import { AuthzError, isAuthzError, OpenFgaErrorCode } from "./errors.ts";
 import { openFgaErrorNumber } from "./openfga-codes.ts";
 import type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
 
@@ -33,7 +33,7 @@ export function toAuthzError(error: unknown): AuthzError {
   if (error instanceof FgaApiValidationError) {
     const openfgaCode = openFgaErrorNumber(error.apiErrorCode);
     const message = `openfga: ${error.apiErrorMessage ?? error.apiErrorCode}`;
-    return openfgaCode === 2002
+    return openfgaCode === OpenFgaErrorCode.resolutionTooComplex
       ? new AuthzError("AUTHZ_RESOLUTION_TOO_COMPLEX", message, { openfgaCode })
       : new AuthzError("AUTHZ_VALIDATION", message, { openfgaCode });
   }
@@ -194,7 +194,9 @@ export class OpenFgaAuthorizer implements Authorizer {
             );
           }
           throw new AuthzError(
-            openfgaCode === 2002 ? "AUTHZ_RESOLUTION_TOO_COMPLEX" : "AUTHZ_VALIDATION",
+            openfgaCode === OpenFgaErrorCode.resolutionTooComplex
+              ? "AUTHZ_RESOLUTION_TOO_COMPLEX"
+              : "AUTHZ_VALIDATION",
             `openfga: ${item.error.message ?? item.error.input_error}`,
             { openfgaCode },
           );

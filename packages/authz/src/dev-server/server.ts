@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { type Logger, noopLogger } from "@mcp-langgraph/core";
 import type { AuthorizationModelJson } from "../engine/model.ts";
-import { isAuthzError } from "../errors.ts";
+import { isAuthzError, OpenFgaErrorCode } from "../errors.ts";
 import { openFgaErrorName } from "../openfga-codes.ts";
 import type { Tuple } from "../types.ts";
 import { type DevStore, DevStores } from "./stores.ts";
@@ -224,7 +224,8 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Jso
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (isAuthzError(error)) {
-    if (error.openfgaCode === 5002) return new HttpError(404, "store_id_not_found", error.message);
+    if (error.openfgaCode === OpenFgaErrorCode.storeNotFound)
+      return new HttpError(404, "store_id_not_found", error.message);
     if (error.code === "AUTHZ_INVALID_MODEL")
       return new HttpError(400, "invalid_authorization_model", error.message);
     if (error.openfgaCode !== undefined) {

@@ -45,11 +45,19 @@ export class DevStore {
   model(id: string | undefined): ModelVersion {
     if (id === undefined || id === "") {
       const latest = this.#models.at(-1);
-      if (!latest) throw validationError(2020, "no authorization model has been written to this store");
+      if (!latest)
+        throw validationError(
+          OpenFgaErrorCode.latestAuthorizationModelNotFound,
+          "no authorization model has been written to this store",
+        );
       return latest;
     }
     const found = this.#models.find((model) => model.id === id);
-    if (!found) throw validationError(2001, `authorization model '${id}' not found`);
+    if (!found)
+      throw validationError(
+        OpenFgaErrorCode.authorizationModelNotFound,
+        `authorization model '${id}' not found`,
+      );
     return found;
   }
 
@@ -65,16 +73,28 @@ export class DevStore {
     const seen = new Set<string>();
     for (const tuple of [...writes, ...deletes]) {
       const key = `${tuple?.object}#${tuple?.relation}@${tuple?.user}`;
-      if (seen.has(key)) throw validationError(2004, `duplicate tuple in one request: ${key}`);
+      if (seen.has(key))
+        throw validationError(
+          OpenFgaErrorCode.duplicateTupleInWrite,
+          `duplicate tuple in one request: ${key}`,
+        );
       seen.add(key);
     }
     if (onDuplicate === "error") {
       const existing = writes.find((tuple) => engine.has(tuple));
-      if (existing) throw validationError(2017, "cannot write a tuple which already exists");
+      if (existing)
+        throw validationError(
+          OpenFgaErrorCode.writeFailedDueToInvalidInput,
+          "cannot write a tuple which already exists",
+        );
     }
     if (onMissing === "error") {
       const missing = deletes.find((tuple) => !engine.has(tuple));
-      if (missing) throw validationError(2017, "cannot delete a tuple which does not exist");
+      if (missing)
+        throw validationError(
+          OpenFgaErrorCode.writeFailedDueToInvalidInput,
+          "cannot delete a tuple which does not exist",
+        );
     }
     // Validate both halves before changing anything, so a failed request writes nothing.
     engine.assertWritable(writes);
@@ -104,7 +124,10 @@ export class DevStores {
 
   get(id: string): DevStore {
     const store = this.#stores.get(id);
-    if (!store) throw new AuthzError("AUTHZ_VALIDATION", `store '${id}' not found`, { openfgaCode: 5002 });
+    if (!store)
+      throw new AuthzError("AUTHZ_VALIDATION", `store '${id}' not found`, {
+        openfgaCode: OpenFgaErrorCode.storeNotFound,
+      });
     return store;
   }
 

@@ -7,7 +7,7 @@ import { type AuthorizationModel, compileModel } from "./model.ts";
 import { type StoredTuple, TupleStore, toStoredTuple, tupleKey } from "./store.ts";
 import { assertValidContext, assertValidRequestUser, assertValidTuples, resolveTarget } from "./validate.ts";
 
-const VALIDATED_USERS_LIMIT = 10_000;
+const MEMO_LIMIT = 10_000;
 const CHECK_CODES = {
   typeNotFound: OpenFgaErrorCode.validation,
   relationNotFound: OpenFgaErrorCode.validation,
@@ -67,7 +67,7 @@ export class Engine {
     const known = typeof value === "string" ? this.#validatedUsers.get(value) : undefined;
     if (known) return known;
     const user = assertValidRequestUser(this.#model, value);
-    if (this.#validatedUsers.size >= VALIDATED_USERS_LIMIT) this.#validatedUsers.clear();
+    if (this.#validatedUsers.size >= MEMO_LIMIT) this.#validatedUsers.clear();
     this.#validatedUsers.set(value as string, user);
     return user;
   }
@@ -88,7 +88,7 @@ export class Engine {
     assertValidTuples(this.#model, [tuple], "contextual");
     const stored = toStoredTuple(tuple);
     if (key !== undefined) {
-      if (this.#validatedContextual.size >= VALIDATED_USERS_LIMIT) this.#validatedContextual.clear();
+      if (this.#validatedContextual.size >= MEMO_LIMIT) this.#validatedContextual.clear();
       this.#validatedContextual.set(key, stored);
     }
     return stored;
@@ -159,12 +159,16 @@ export class Engine {
     const keys = new Set<string>();
     for (const tuple of tuples) {
       const key = tupleKey(tuple);
-      if (keys.has(key)) throw validationError(2004, `tuple '${key}' appears twice in one write`);
+      if (keys.has(key))
+        throw validationError(
+          OpenFgaErrorCode.duplicateTupleInWrite,
+          `tuple '${key}' appears twice in one write`,
+        );
       keys.add(key);
       const existing = this.#store.get(tuple);
       if (existing && !sameCondition(existing.condition, tuple.condition)) {
         throw validationError(
-          2017,
+          OpenFgaErrorCode.writeFailedDueToInvalidInput,
           `tuple '${tuple.object}#${tuple.relation}@${tuple.user}' already exists with a different condition`,
         );
       }
