@@ -13,7 +13,14 @@ import {
 } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
-import { type Logger, noopLogger, raceAbort, retry, withDeadline } from "@mcp-langgraph/core";
+import {
+  type Logger,
+  noopLogger,
+  type RetryOptions,
+  raceAbort,
+  retry,
+  withDeadline,
+} from "@mcp-langgraph/core";
 import { runWithCallSignal } from "./call-signal.js";
 import { isLlmError, LlmError } from "./errors.js";
 import { acquireSlot, enterCircuit, guardErrorToLlmError } from "./guarded-call.js";
@@ -109,7 +116,10 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
     const stream = await this.#acrossRoutes(options.signal, (route) =>
-      retry(() => GuardedStream.open(route, messages, options), retryOptions(route, options.signal)),
+      retry(
+        () => GuardedStream.open(route, messages, options),
+        retryOptions(route, options.signal, this.#logger),
+      ),
     );
     const startedAt = stream.startedAt;
     let usage: UsageMetadata | undefined;
@@ -159,7 +169,7 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
           .catch((error: unknown) => {
             throw guardErrorToLlmError(error, route);
           }),
-      retryOptions(route, options.signal),
+      retryOptions(route, options.signal, this.#logger),
     );
     const report = this.#report(route, message.usage_metadata, startedAt);
     // The integration built this message for this call alone, so annotating it in place is safe.
@@ -357,7 +367,7 @@ function withCallScope<T>(route: ModelRoute, signal: AbortSignal, operation: () 
   return route.scopesFetchToCall ? runWithCallSignal(signal, operation) : operation();
 }
 
-function retryOptions(route: ModelRoute, signal: AbortSignal | undefined) {
+function retryOptions(route: ModelRoute, signal: AbortSignal | undefined, logger: Logger): RetryOptions {
   return {
     retries: route.maxRetries,
     baseDelayMs: route.retryBaseDelayMs,
@@ -370,6 +380,11 @@ function retryOptions(route: ModelRoute, signal: AbortSignal | undefined) {
       if (retryAfterMs !== undefined && retryAfterMs > route.maxRetryAfterMs) return { retry: false };
       return { retry: true, retryAfterMs };
     },
+    onRetry: (error, attempt, delayMs) =>
+      logger.info(
+        { provider: route.provider, model: route.model, code: (error as LlmError).code, attempt, delayMs },
+        "LLM call failed; retrying",
+      ),
   };
 }
 

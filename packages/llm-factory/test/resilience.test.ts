@@ -66,6 +66,34 @@ describe("fallback chain", () => {
     expect(openAIWire.keyOf(failing.requests[0]!)).toBe("Bearer sk-openai-test");
   });
 
+  it("logs retries and fallbacks with provider, model and code, never keys", async () => {
+    const entries: { level: string; fields: Record<string, unknown>; message: string }[] = [];
+    const record = (level: string) => (fields: Record<string, unknown>, message: string) =>
+      entries.push({ level, fields, message });
+    const logger = {
+      debug: record("debug"),
+      info: record("info"),
+      warn: record("warn"),
+      error: record("error"),
+    };
+    const failing = await serveScript(openAIWire, [{ status: 500 }]);
+    const working = await serveScript(anthropicWire, ["ok"]);
+    const model = await createChatModel({
+      ...openAIWire.options(failing.url),
+      ...fast,
+      maxRetries: 1,
+      logger,
+      fallbacks: [anthropicWire.options(working.url)],
+    });
+    await model.invoke("hi");
+    expect(entries.map(({ level, message }) => `${level}: ${message}`)).toEqual([
+      "info: LLM call failed; retrying",
+      "warn: LLM call failed; falling back to the next model",
+    ]);
+    expect(entries[1]?.fields).toEqual({ provider: "openai", model: "gpt-4o-mini", code: "LLM_UNAVAILABLE" });
+    expect(JSON.stringify(entries)).not.toContain("sk-");
+  });
+
   it("inherits generic settings but never the primary's key or base URL", async () => {
     const primary = await serveScript(openAIWire, [{ status: 503 }]);
     const secondary = await serveScript(openAIWire, ["ok"]);
