@@ -144,6 +144,72 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     });
   }
 
+  const apiKeys = identity.apiKeys;
+  if (apiKeys) {
+    const apiKeySchema = z.object({
+      name: z.string().min(1).max(64).optional(),
+      ttl_days: z.number().int().min(1).max(3650).optional(),
+    });
+    /** Key management needs a login token: a key cannot mint or list keys (a leaked key stays contained). */
+    const tokenPrincipal = async (authorization: string | undefined) => {
+      const principal = await identity
+        .authenticate(authorization, AbortSignal.timeout(AUTH_TIMEOUT_MS))
+        .catch(() => undefined);
+      return principal && principal.claims.api_key_id === undefined ? principal : undefined;
+    };
+    const describeKey = (info: { id: string; name: string; createdAt: Date; expiresAt?: Date }) => ({
+      id: info.id,
+      name: info.name,
+      created_at: info.createdAt.toISOString(),
+      expires_at: info.expiresAt?.toISOString() ?? null,
+    });
+
+    app.post("/auth/api-keys", async (c) => {
+      const principal = await tokenPrincipal(c.req.header("authorization"));
+      if (!principal) return unauthorized(c.req.header("authorization") !== undefined);
+      const parsed = apiKeySchema.safeParse(await c.req.json().catch(() => ({})));
+      if (!parsed.success)
+        return c.json({ error: "invalid_request", message: "Expected {name?, ttl_days?}." }, 400);
+      try {
+        const created = await apiKeys.create(
+          { username: principal.username, roles: principal.roles },
+          {
+            ...(parsed.data.name ? { name: parsed.data.name } : {}),
+            ...(parsed.data.ttl_days ? { ttlSeconds: parsed.data.ttl_days * 86_400 } : {}),
+            signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
+          },
+        );
+        return c.json({ api_key: created.key, ...describeKey(created.info) }, 201);
+      } catch (error) {
+        if (isAuthError(error) && error.code === "API_KEY_LIMIT") {
+          return c.json({ error: "limit_reached", message: "You hold the maximum number of API keys." }, 409);
+        }
+        throw error;
+      }
+    });
+
+    app.get("/auth/api-keys", async (c) => {
+      const principal = await tokenPrincipal(c.req.header("authorization"));
+      if (!principal) return unauthorized(c.req.header("authorization") !== undefined);
+      const keys = await apiKeys.list(principal.username, { signal: AbortSignal.timeout(AUTH_TIMEOUT_MS) });
+      return c.json({ keys: keys.map(describeKey) });
+    });
+
+    app.delete("/auth/api-keys/:id", async (c) => {
+      const principal = await tokenPrincipal(c.req.header("authorization"));
+      if (!principal) return unauthorized(c.req.header("authorization") !== undefined);
+      try {
+        await apiKeys.revoke(principal.username, c.req.param("id"), {
+          signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
+        });
+        return c.body(null, 204);
+      } catch (error) {
+        if (isAuthError(error) && error.code === "NOT_FOUND") return c.json({ error: "not_found" }, 404);
+        throw error;
+      }
+    });
+  }
+
   app.post("/auth/logout", async (c) => {
     const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
     const authorization = c.req.header("authorization");

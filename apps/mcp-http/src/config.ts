@@ -43,6 +43,9 @@ const envSchema = z
     TOKEN_AUDIENCE: z.string().optional(),
     TOKEN_TTL_SECONDS: positiveInt(3600),
     LOCAL_SIGNING_KEY: z.string().min(1).optional(),
+    API_KEYS: z.enum(["on", "off"]).default("off"),
+    API_KEY_MAX_PER_USER: positiveInt(10),
+    API_KEY_TTL_DAYS: positiveInt(90),
     OIDC_ISSUER: z.url().optional(),
     OIDC_AUDIENCE: z.string().min(1).optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -94,6 +97,8 @@ export interface AppConfig {
     tokenTtlSeconds: number;
     /** Private JWK shared by every instance behind one issuer; generated per process when unset. */
     signingKey: JsonWebKey | undefined;
+    /** Long-lived API keys (`Authorization: Bearer mcpk_…`), managed under /auth/api-keys. */
+    apiKeys: { maxPerUser: number; ttlSeconds: number } | undefined;
     /** This server's client at the OIDC issuer, for password login through its token endpoint. */
     oidc: { clientId: string | undefined; clientSecret: string | undefined } | undefined;
   };
@@ -139,6 +144,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       audience: (e.AUTH_PROVIDER === "oidc" ? e.OIDC_AUDIENCE : e.TOKEN_AUDIENCE) ?? `${publicUrl}/mcp`,
       tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
       signingKey: e.LOCAL_SIGNING_KEY ? parseSigningKey(e.LOCAL_SIGNING_KEY) : undefined,
+      apiKeys:
+        e.API_KEYS === "on"
+          ? { maxPerUser: e.API_KEY_MAX_PER_USER, ttlSeconds: e.API_KEY_TTL_DAYS * 86_400 }
+          : undefined,
       oidc:
         e.AUTH_PROVIDER === "oidc"
           ? { clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET }

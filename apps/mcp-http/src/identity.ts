@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
 import {
+  type ApiKeyManager,
   AuthError,
+  createApiKeyManager,
   createLocalProvider,
+  createMemoryApiKeyStore,
   createOidcProvider,
+  createRedisApiKeyStore,
   type LocalProvider,
   type LocalUserInput,
   type OidcProvider,
@@ -11,6 +15,7 @@ import {
   type TokenSet,
 } from "@mcp-langgraph/auth-provider";
 import type { SessionStore } from "@mcp-langgraph/session";
+import { createClient } from "redis";
 import type { AppConfig } from "./config.js";
 
 /** How the HTTP app learns who is calling, whichever identity provider is configured. */
@@ -25,6 +30,9 @@ export interface Identity {
   localProvider: LocalProvider | undefined;
   /** The authorization server named in the protected-resource metadata. */
   issuer: string;
+  /** API keys, when enabled; a bearer value with the key prefix resolves through it. */
+  apiKeys: ApiKeyManager | undefined;
+  close(): Promise<void>;
 }
 
 const LOOPBACK_PRINCIPAL: Principal = {
@@ -62,9 +70,57 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
       logout: async () => {},
       localProvider: undefined,
       issuer: auth.issuer,
+      apiKeys: undefined,
+      close: async () => {},
     };
   }
-  if (auth.provider === "oidc") return createOidcIdentity(config, await connectOidc(config));
+  const keys = auth.apiKeys ? await createApiKeys(config) : undefined;
+  const base =
+    auth.provider === "oidc"
+      ? createOidcIdentity(config, await connectOidc(config))
+      : await createLocalIdentity(config, sessions);
+  if (!keys) return base;
+  return {
+    ...base,
+    apiKeys: keys.manager,
+    // API keys are recognised by their prefix; everything else is a token for the configured provider.
+    authenticate: (authorization, signal) => {
+      const credential = bearerToken(authorization);
+      return keys.manager.looksLikeKey(credential)
+        ? keys.manager.resolve(credential, { signal })
+        : base.authenticate(authorization, signal);
+    },
+    close: async () => {
+      await Promise.allSettled([base.close(), keys.close()]);
+    },
+  };
+}
+
+async function createApiKeys(config: AppConfig): Promise<{ manager: ApiKeyManager; close(): Promise<void> }> {
+  const limits = {
+    maxKeysPerUser: config.auth.apiKeys?.maxPerUser,
+    defaultTtlSeconds: config.auth.apiKeys?.ttlSeconds,
+  };
+  if (config.sessions.backend !== "redis") {
+    return {
+      manager: createApiKeyManager({ store: createMemoryApiKeyStore(), ...limits }),
+      close: async () => {},
+    };
+  }
+  // Keys live next to the login sessions, so every instance behind the balancer sees the same keys.
+  const client = createClient({ url: config.sessions.url, socket: { connectTimeout: 5_000 } });
+  // Connection errors surface on the calls (typed AUTH_UNAVAILABLE); the emitter must not crash the process.
+  client.on("error", () => {});
+  await client.connect();
+  const store = createRedisApiKeyStore({
+    client,
+    ...(config.sessions.keyPrefix ? { keyPrefix: `${config.sessions.keyPrefix}apikey` } : {}),
+  });
+  return { manager: createApiKeyManager({ store, ...limits }), close: () => client.quit().then(() => {}) };
+}
+
+async function createLocalIdentity(config: AppConfig, sessions: SessionStore): Promise<Identity> {
+  const { auth } = config;
 
   const provider = await createLocalProvider({
     issuer: auth.issuer,
@@ -95,6 +151,8 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
     },
     localProvider: provider,
     issuer: auth.issuer,
+    apiKeys: undefined,
+    close: async () => {},
   };
 }
 
@@ -123,5 +181,7 @@ function createOidcIdentity(config: AppConfig, provider: OidcProvider): Identity
     logout: async () => {},
     localProvider: undefined,
     issuer: provider.metadata.issuer,
+    apiKeys: undefined,
+    close: async () => {},
   };
 }

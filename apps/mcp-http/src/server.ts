@@ -74,7 +74,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.drainTimeoutMs).unref());
       await Promise.race([drained, deadline]);
       if ("closeAllConnections" in server) server.closeAllConnections();
-      await Promise.allSettled([sessions.close(), services.close()]);
+      await Promise.allSettled([sessions.close(), services.close(), identity.close()]);
     })();
     return closing;
   };

@@ -42,7 +42,8 @@ describe("agent_chat with a configured OpenAI provider", () => {
     expect(first?.headers.authorization).toBe("Bearer sk-app-test");
     expect(JSON.stringify(first?.body)).toContain("calculator");
     // The calculator's result went back to the model as a tool message.
-    const messages = (second?.body as { messages?: { role: string; content: unknown }[] } | undefined)?.messages;
+    const messages = (second?.body as { messages?: { role: string; content: unknown }[] } | undefined)
+      ?.messages;
     expect(messages?.at(-1)).toMatchObject({ role: "tool", content: "4" });
   });
 
