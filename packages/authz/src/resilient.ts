@@ -51,7 +51,11 @@ const isEmpty = (value: object | undefined) => value === undefined || Object.key
  * contextual tuple or a context value can change the answer per request.
  */
 const cacheKey = (query: CheckQuery) =>
-  isEmpty(query.contextualTuples) && isEmpty(query.context)
+  typeof query.object === "string" &&
+  typeof query.relation === "string" &&
+  typeof query.user === "string" &&
+  isEmpty(query.contextualTuples) &&
+  isEmpty(query.context)
     ? `${query.object}#${query.relation}@${query.user}`
     : undefined;
 

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { EmbeddedAuthorizer } from "../src/embedded.ts";
-import { type CallOptions, type CheckQuery, loadProjectModel } from "../src/index.ts";
+import { type CallOptions, type CheckQuery, isAuthzError, loadProjectModel } from "../src/index.ts";
 import { ResilientAuthorizer } from "../src/resilient.ts";
 
 /** The embedded backend, instrumented to count the checks that reach it and optionally slowed down. */
@@ -112,6 +112,13 @@ describe("decision cache", () => {
     expect(backend.checks).toBe(3);
     await small.check(owner);
     expect(backend.checks).toBe(4);
+  });
+
+  it("never answers a malformed query from the cache", async () => {
+    expect(await authz.check(owner)).toBe(true);
+    const lookalike = { ...owner, object: { toString: () => owner.object } };
+    const error = await authz.check(lookalike as never).catch((e: unknown) => e);
+    expect(isAuthzError(error) && error.code).toBe("AUTHZ_VALIDATION");
   });
 
   it("can be turned off", async () => {
