@@ -53,7 +53,10 @@ const envSchema = z
 
     SESSION_BACKEND: z.enum(["memory", "redis"]).default("memory"),
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
-    SESSION_KEY_PREFIX: z.string().min(1).max(64).optional(),
+    SESSION_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,128}$/, "letters, digits and : _ . - only (at most 128)")
+      .optional(),
     SESSION_TTL_SECONDS: positiveInt(86_400),
     SESSION_MAX_PER_USER: positiveInt(5),
 

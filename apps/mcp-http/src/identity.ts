@@ -14,7 +14,7 @@ import {
   parseLocalUsers,
   type TokenSet,
 } from "@mcp-langgraph/auth-provider";
-import type { SessionStore } from "@mcp-langgraph/session";
+import { isSessionError, type SessionStore } from "@mcp-langgraph/session";
 import { createClient } from "redis";
 import type { AppConfig } from "./config.js";
 
@@ -133,9 +133,15 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
     async authenticate(authorization, signal) {
       const principal = await provider.verifyToken(bearerToken(authorization), { signal });
       // Local tokens name their login session: logout or expiry ends them on the next request.
-      if (!principal.sessionId || !(await sessions.get(principal.sessionId, { signal }))) {
-        throw new AuthError("TOKEN_INVALID", "login session ended");
-      }
+      // A session store that cannot answer fails closed (503), never as a valid session.
+      const session = principal.sessionId
+        ? await sessions.get(principal.sessionId, { signal }).catch((error: unknown) => {
+            if (isSessionError(error))
+              throw new AuthError("AUTH_UNAVAILABLE", "session store unavailable", { cause: error });
+            throw error;
+          })
+        : null;
+      if (!session) throw new AuthError("TOKEN_INVALID", "login session ended");
       return principal;
     },
     async login(username, password, signal) {
