@@ -3,15 +3,16 @@ import { EmbeddedAuthorizer } from "../src/embedded.ts";
 import { type CallOptions, type CheckQuery, isAuthzError, loadProjectModel } from "../src/index.ts";
 import { ResilientAuthorizer } from "../src/resilient.ts";
 
-/** The embedded backend, instrumented to count the checks that reach it and optionally slowed down. */
+/** The embedded backend, instrumented to count the checks that reach it and to hold answers back on demand. */
 class CountingAuthorizer extends EmbeddedAuthorizer {
   checks = 0;
-  delayMs = 0;
+  /** While set, answers are computed but not returned until it resolves. */
+  gate: Promise<void> | undefined;
 
   override async check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
     this.checks++;
     const answer = await super.check(query, options);
-    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    await this.gate;
     return answer;
   }
 
@@ -82,21 +83,24 @@ describe("decision cache", () => {
   });
 
   it("does not fill the cache from a check that overlapped a write", async () => {
-    backend.delayMs = 50;
+    let release = () => {};
+    backend.gate = new Promise((resolve) => {
+      release = resolve;
+    });
     const stale = authz.check(owner);
-    await sleep(10);
     await authz.deleteTuples([owner]);
+    release();
     expect(await stale).toBe(true);
-    backend.delayMs = 0;
+    backend.gate = undefined;
     expect(await authz.check(owner)).toBe(false);
   });
 
   it("expires decisions after the TTL", async () => {
-    const shortLived = new ResilientAuthorizer(backend, { cache: { ttlMs: 30 } });
+    const shortLived = new ResilientAuthorizer(backend, { cache: { ttlMs: 250 } });
     await shortLived.check(owner);
     await shortLived.check(owner);
     expect(backend.checks).toBe(1);
-    await sleep(60);
+    await sleep(400);
     await shortLived.check(owner);
     expect(backend.checks).toBe(2);
   });
