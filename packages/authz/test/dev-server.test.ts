@@ -25,6 +25,12 @@ describe("OpenFGA dev server: bad requests get OpenFGA-shaped errors and change 
     expect(await response.json()).toMatchObject({ code: "validation_error" });
   });
 
+  it("answers a write whose tuple_keys is not an array with 400", async () => {
+    const response = await post(`/stores/${storeId}/write`, JSON.stringify({ writes: { tuple_keys: "x" } }));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "validation_error" });
+  });
+
   it("answers an oversized body with 413", async () => {
     const response = await post(`/stores/${storeId}/write`, JSON.stringify({ pad: "x".repeat(5000) }));
     expect(response.status).toBe(413);

@@ -179,6 +179,9 @@ function write(store: DevStore, body: Json): void {
   const deletes = (body.deletes ?? {}) as { tuple_keys?: Tuple[]; on_missing?: string };
   const writeKeys = writes.tuple_keys ?? [];
   const deleteKeys = deletes.tuple_keys ?? [];
+  if (!Array.isArray(writeKeys) || !Array.isArray(deleteKeys)) {
+    throw new HttpError(400, "validation_error", "writes.tuple_keys and deletes.tuple_keys must be arrays");
+  }
   if (writeKeys.length + deleteKeys.length === 0) {
     throw new HttpError(400, "validation_error", "a write needs writes or deletes");
   }
