@@ -117,11 +117,17 @@ function makeRoute(
   guards: ProviderGuards,
   pricing: ModelRoute["pricing"],
 ): ModelRoute {
+  const optional = <T>(value: T | undefined, check: (value: T) => T) =>
+    value === undefined ? undefined : check(value);
   const guard = guards.for(`${provider} ${options.baseUrl ?? ""}`, {
-    maxConcurrency: options.maxConcurrency,
-    maxQueue: options.maxQueue,
-    failureThreshold: options.circuitBreaker?.failureThreshold,
-    resetTimeoutMs: options.circuitBreaker?.resetTimeoutMs,
+    maxConcurrency: optional(options.maxConcurrency, (value) => positiveWhole("maxConcurrency", value)),
+    maxQueue: optional(options.maxQueue, (value) => nonNegative("maxQueue", value)),
+    failureThreshold: optional(options.circuitBreaker?.failureThreshold, (value) =>
+      positiveWhole("circuitBreaker.failureThreshold", value),
+    ),
+    resetTimeoutMs: optional(options.circuitBreaker?.resetTimeoutMs, (value) =>
+      positive("circuitBreaker.resetTimeoutMs", value),
+    ),
   });
   return {
     provider,
@@ -145,6 +151,12 @@ function makeRoute(
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
     throw new LlmError("LLM_CONFIG", `${name} must be a positive number`);
+  return value;
+}
+
+function positiveWhole(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new LlmError("LLM_CONFIG", `${name} must be a whole number ≥ 1`);
   return value;
 }
 

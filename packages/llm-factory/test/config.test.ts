@@ -200,6 +200,12 @@ describe("createChatModel options", () => {
     ["a keyless OpenAI model", { provider: "openai", model: "gpt-4o" }],
     ["a zero timeout", { provider: "offline", fallbacks: [{ provider: "offline" }], timeoutMs: 0 }],
     ["fractional retries", { provider: "offline", fallbacks: [{ provider: "offline" }], maxRetries: 1.5 }],
+    ["zero concurrency", { provider: "offline", fallbacks: [{ provider: "offline" }], maxConcurrency: 0 }],
+    ["a negative queue", { provider: "offline", fallbacks: [{ provider: "offline" }], maxQueue: -1 }],
+    [
+      "a zero breaker threshold",
+      { provider: "offline", fallbacks: [{ provider: "offline" }], circuitBreaker: { failureThreshold: 0 } },
+    ],
     ["an unknown provider", { provider: "nope" as never, model: "x" }],
     [
       "a temperature the Gemini integration refuses",
