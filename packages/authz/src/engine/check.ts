@@ -1,7 +1,7 @@
 import { AuthzError, OpenFgaErrorCode } from "../errors.ts";
 import { objectType, type ParsedUser, parseUser } from "./keys.ts";
 import type { AuthorizationModel, RelationDefinition, Rewrite, TypeDefinition } from "./model.ts";
-import type { StoredTuple, TupleStore } from "./store.ts";
+import type { RelationTuples, StoredTuple, TupleStore } from "./store.ts";
 
 /** OpenFGA's default resolution depth limit. */
 export const MAX_RESOLUTION_DEPTH = 25;
@@ -33,6 +33,13 @@ export class CheckEvaluation {
    */
   readonly #pathObjects: string[] = [];
   readonly #pathRelations: RelationDefinition[] = [];
+  /**
+   * The last object looked up in each store and its relations: one check asks
+   * about the same object several times in a row (direct, computed, parents),
+   * and the big per-object index is the costly lookup.
+   */
+  readonly #lastObjects: Array<string | undefined>;
+  readonly #lastRelations: Array<ReadonlyMap<string, RelationTuples> | undefined>;
 
   constructor(
     model: AuthorizationModel,
@@ -44,6 +51,8 @@ export class CheckEvaluation {
     if (!parsed) throw new TypeError(`malformed user '${user}'`);
     this.#model = model;
     this.#stores = stores;
+    this.#lastObjects = stores.map(() => undefined);
+    this.#lastRelations = stores.map(() => undefined);
     this.#context = context;
     this.#user = user;
     this.#wildcardKey = parsed.relation === undefined && !parsed.wildcard ? `${parsed.type}:*` : undefined;
@@ -176,6 +185,18 @@ export class CheckEvaluation {
     return condition.evaluate({ ...this.#context, ...tuple.condition.context });
   }
 
+  #tuplesOf(storeIndex: number, object: string, relation: string): RelationTuples | undefined {
+    let relations: ReadonlyMap<string, RelationTuples> | undefined;
+    if (this.#lastObjects[storeIndex] === object) {
+      relations = this.#lastRelations[storeIndex];
+    } else {
+      relations = this.#stores[storeIndex]!.relationsOf(object);
+      this.#lastObjects[storeIndex] = object;
+      this.#lastRelations[storeIndex] = relations;
+    }
+    return relations?.get(relation);
+  }
+
   /** An exact (or wildcard) tuple for the user: true if it fits the model and its condition holds. */
   #matchesTuple(tuple: StoredTuple | undefined, allowed: ReadonlySet<string>): boolean {
     return tuple !== undefined && allowed.has(tuple.restriction) && this.#conditionHolds(tuple);
@@ -187,7 +208,7 @@ export class CheckEvaluation {
     let failure: unknown;
     let withUsersets = 0;
     for (let i = 0; i < stores.length; i++) {
-      const entry = stores[i]!.relationTuples(object, definition.name);
+      const entry = this.#tuplesOf(i, object, definition.name);
       if (!entry) continue;
       if (entry.usersets.size > 0) withUsersets++;
       // A stored tuple the current model no longer allows is ignored, as OpenFGA does.
@@ -205,7 +226,7 @@ export class CheckEvaluation {
     }
     let cycle = false;
     for (let i = 0; withUsersets > 0 && i < stores.length; i++) {
-      const entry = stores[i]!.relationTuples(object, definition.name);
+      const entry = this.#tuplesOf(i, object, definition.name);
       if (!entry) continue;
       for (const tuple of entry.usersets.values()) {
         if (tuple.user === this.#user || !allowed.has(tuple.restriction)) continue;
@@ -234,8 +255,8 @@ export class CheckEvaluation {
     if (!tuplesetDefinition) return Result.False;
     let failure: unknown;
     let cycle = false;
-    for (const store of this.#stores) {
-      const entry = store.relationTuples(object, tupleset);
+    for (let i = 0; i < this.#stores.length; i++) {
+      const entry = this.#tuplesOf(i, object, tupleset);
       if (!entry) continue;
       for (const tuple of entry.byUser.values()) {
         if (!tuplesetDefinition.allowedRestrictions.has(tuple.restriction)) continue;

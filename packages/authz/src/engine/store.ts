@@ -123,8 +123,9 @@ export class TupleStore {
     return true;
   }
 
-  relationTuples(object: string, relation: string): RelationTuples | undefined {
-    return this.#byObject.get(object)?.get(relation);
+  /** An object's tuples by relation. */
+  relationsOf(object: string): ReadonlyMap<string, RelationTuples> | undefined {
+    return this.#byObject.get(object);
   }
 
   /** Tuples whose user is exactly `user` (an object, a wildcard or a userset). */
