@@ -8,7 +8,6 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { ChatOpenAI } from "@langchain/openai";
 import { createChatModel, createOfflineChatModel } from "../src/index.ts";
 
@@ -37,7 +36,12 @@ interface RoundResult {
   failureCodes: Map<string, number>;
 }
 
-async function round(model: BaseChatModel, calls: number): Promise<RoundResult> {
+/** Anything answering a prompt: a chat model, or the raw-fetch floor below. */
+interface Caller {
+  invoke(prompt: string): Promise<unknown>;
+}
+
+async function round(model: Caller, calls: number): Promise<RoundResult> {
   const latencies: number[] = [];
   let failures = 0;
   const failureCodes = new Map<string, number>();
@@ -109,6 +113,18 @@ try {
   describeRound("warm-up: factory", await round(factoryModel, CALLS), PROVIDER_DELAY_MS);
   describeRound("warm-up: bare", await round(bareModel, CALLS), PROVIDER_DELAY_MS);
   const results: Record<string, RoundResult[]> = { factory: [], bare: [] };
+  // The floor: the same request with Node's fetch and JSON.parse, no SDK, no LangChain.
+  const rawFetch: Caller = {
+    async invoke(prompt) {
+      const response = await fetch(`${url}/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer bench-key" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: prompt }] }),
+      });
+      return response.json();
+    },
+  };
+  describeRound("raw fetch (floor)", await round(rawFetch, CALLS), PROVIDER_DELAY_MS);
   for (let attempt = 1; attempt <= ROUNDS; attempt++) {
     const bare = await round(bareModel, CALLS);
     results.bare!.push(bare);
