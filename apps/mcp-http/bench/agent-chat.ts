@@ -72,11 +72,11 @@ const elapsed = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const at = (q: number) =>
   latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]?.toFixed(1);
-console.log(
-  `agent_chat over Streamable HTTP: ${clients} concurrent clients, ${latencies.length} calls in ${elapsed.toFixed(1)} s`,
+process.stdout.write(
+  `agent_chat over Streamable HTTP: ${clients} concurrent clients, ${latencies.length} calls in ${elapsed.toFixed(1)} s\n`,
 );
-console.log(
-  `  ${(latencies.length / elapsed).toFixed(0)} calls/s, p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, errors ${failures}`,
+process.stdout.write(
+  `  ${(latencies.length / elapsed).toFixed(0)} calls/s, p50 ${at(0.5)} ms, p95 ${at(0.95)} ms, p99 ${at(0.99)} ms, errors ${failures}\n`,
 );
 await Promise.all(sessions.map((client) => client.close()));
 await server.close();
