@@ -9,9 +9,9 @@ import {
   type LlmError,
   type UsageReport,
 } from "../src/index.ts";
+import { ALL_WIRES } from "./support/all-wires.ts";
 import { type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
 import { type Action, scripted } from "./support/scripted.ts";
-import { ALL_WIRES } from "./support/wire-formats.ts";
 
 const calculator = tool(async ({ expression }) => expression, {
   name: "calculator",
