@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
@@ -58,5 +61,17 @@ describe("mcp-langgraph-fga-dev", () => {
   it("refuses a bad port with a usage message", async () => {
     const failed = startBin(["--port", "99999"]);
     await expect(failed).rejects.toThrow(/exited with 2/);
+  });
+
+  it("refuses an invalid model before it starts listening", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fga-dev-"));
+    const file = join(dir, "bad.fga");
+    await writeFile(file, "model\n  schema 1.1\ntype doc\n  relations\n    define viewer: [nobody]\n");
+    try {
+      const failed = startBin(["--port", "0", "--model", file]);
+      await expect(failed).rejects.toThrow(/exited with 2: $/);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 });

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { transformer } from "@openfga/syntax-transformer";
 import { startFgaDevServer } from "../dev-server/server.ts";
-import type { AuthorizationModelJson } from "../engine/model.ts";
+import { compileModel } from "../engine/model.ts";
 import { loadProjectModel } from "../project-model.ts";
 
 const USAGE = `mcp-langgraph-fga-dev: an in-memory server speaking OpenFGA's HTTP API (for development and tests)
@@ -35,6 +34,13 @@ async function main() {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new Error(`invalid --port '${values.port}'`);
+  // Read and validate the model before listening, so a bad one never leaves a half-started server.
+  const dsl = values.model
+    ? await readFile(values.model, "utf8")
+    : values["project-model"]
+      ? await loadProjectModel()
+      : undefined;
+  const model = dsl === undefined ? undefined : compileModel(dsl).json;
   const server = await startFgaDevServer({
     host: values.host,
     port,
@@ -47,16 +53,9 @@ async function main() {
     },
   });
   process.stdout.write(`OpenFGA dev server listening on ${server.url}\n`);
-  const dsl = values.model
-    ? await readFile(values.model, "utf8")
-    : values["project-model"]
-      ? await loadProjectModel()
-      : undefined;
-  if (dsl !== undefined) {
+  if (model !== undefined) {
     const store = server.stores.create("mcp-langgraph-dev");
-    const modelId = store.writeModel(
-      transformer.transformDSLToJSONObject(dsl) as unknown as AuthorizationModelJson,
-    );
+    const modelId = store.writeModel(model);
     process.stdout.write(`store id: ${store.info.id}\nauthorization model id: ${modelId}\n`);
   }
   const stop = () => {
