@@ -13,7 +13,10 @@ export interface ProviderGuardSettings {
   resetTimeoutMs?: number;
 }
 
-/** One bulkhead and one circuit breaker per provider endpoint, shared by every model built with it. */
+/**
+ * One bulkhead and one circuit breaker per provider endpoint, shared by every model built with it.
+ * The settings of the first model to use an endpoint size its guards.
+ */
 export interface ProviderGuards {
   for(key: string, settings: ProviderGuardSettings): ProviderGuard;
 }
