@@ -235,7 +235,7 @@ describe("circuit breaker", () => {
 
 describe("bulkhead", () => {
   it("caps concurrent requests per provider", async () => {
-    const { state, handler } = slowOpenAI(60);
+    const { state, handler } = slowOpenAI(150);
     const server = await serve(handler);
     const model = await createChatModel({ ...openAIWire.options(server.url), ...fast, maxConcurrency: 2 });
     const replies = await Promise.all(Array.from({ length: 6 }, () => model.invoke("hi")));
