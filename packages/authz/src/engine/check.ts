@@ -65,14 +65,26 @@ export class CheckEvaluation {
 
   /** `typeName` is `object`'s type, which every caller already has (no re-parsing on the hot path). */
   #resolve(object: string, typeName: string, relation: string, depth: number): Result {
+    const type = this.#model.types.get(typeName);
+    const definition = type?.relations.get(relation);
+    if (!type || !definition) {
+      this.#assertDepth(depth);
+      return Result.False;
+    }
+    return this.#enter(object, type, definition, depth);
+  }
+
+  #assertDepth(depth: number): void {
     if (depth >= MAX_RESOLUTION_DEPTH) {
       throw new AuthzError("AUTHZ_RESOLUTION_TOO_COMPLEX", "resolution depth limit exceeded", {
         openfgaCode: OpenFgaErrorCode.resolutionTooComplex,
       });
     }
-    const type = this.#model.types.get(typeName);
-    const definition = type?.relations.get(relation);
-    if (!type || !definition) return Result.False;
+  }
+
+  /** Evaluates `definition` on `object`, one level deeper, unless that pair is already on the path (a cycle). */
+  #enter(object: string, type: TypeDefinition, definition: RelationDefinition, depth: number): Result {
+    this.#assertDepth(depth);
     const objects = this.#pathObjects;
     for (let i = 0; i < objects.length; i++) {
       if (objects[i] === object && this.#pathRelations[i] === definition) return Result.Cycle;
@@ -97,8 +109,14 @@ export class CheckEvaluation {
     switch (rewrite.kind) {
       case "direct":
         return this.#direct(object, definition, depth);
-      case "computed":
-        return this.#resolve(object, type.name, rewrite.relation, depth + 1);
+      case "computed": {
+        const target = type.relations.get(rewrite.relation);
+        if (!target) {
+          this.#assertDepth(depth + 1);
+          return Result.False;
+        }
+        return this.#enter(object, type, target, depth + 1);
+      }
       case "tupleToUserset":
         return this.#tupleToUserset(object, type, rewrite.tupleset, rewrite.computedRelation, depth);
       case "union":
@@ -261,10 +279,12 @@ export class CheckEvaluation {
       for (const tuple of entry.byUser.values()) {
         if (!tuplesetDefinition.allowedRestrictions.has(tuple.restriction)) continue;
         if (tuple.userRelation !== undefined || tuple.wildcard) continue;
-        if (!this.#model.types.get(tuple.userType)?.relations.has(computedRelation)) continue;
+        const targetType = this.#model.types.get(tuple.userType);
+        const target = targetType?.relations.get(computedRelation);
+        if (!targetType || !target) continue;
         try {
           if (!this.#conditionHolds(tuple)) continue;
-          const result = this.#resolve(tuple.user, tuple.userType, computedRelation, depth + 1);
+          const result = this.#enter(tuple.user, targetType, target, depth + 1);
           if (result === Result.True) return Result.True;
           if (result === Result.Cycle) cycle = true;
         } catch (error) {
