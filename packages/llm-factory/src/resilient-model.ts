@@ -1,10 +1,17 @@
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
-import type { BaseLanguageModelInput } from "@langchain/core/language_models/base";
+import type {
+  BaseLanguageModelInput,
+  StructuredOutputMethodOptions,
+} from "@langchain/core/language_models/base";
 import {
   BaseChatModel,
   type BaseChatModelCallOptions,
   type BindToolsInput,
 } from "@langchain/core/language_models/chat_models";
+import {
+  assembleStructuredOutputPipeline,
+  createFunctionCallingParser,
+} from "@langchain/core/language_models/structured_output";
 import {
   AIMessageChunk,
   type BaseMessage,
@@ -13,6 +20,9 @@ import {
 } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import type { Runnable } from "@langchain/core/runnables";
+import { toJsonSchema } from "@langchain/core/utils/json_schema";
+import { isSerializableSchema } from "@langchain/core/utils/standard_schema";
+import { isInteropZodSchema } from "@langchain/core/utils/types";
 import {
   type Logger,
   noopLogger,
@@ -101,6 +111,32 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
       return { ...route, runnable: route.chatModel.bindTools(tools, kwargs) as ChatRunnable };
     });
     return new ResilientChatModel(routes, this.#hooks);
+  }
+
+  /**
+   * Structured output by tool calling, through the same routes. LangChain's base
+   * implementation only accepts AIMessageChunk results, which the provider integrations
+   * do not return from invoke(); this one parses (and validates, for Zod or standard
+   * schemas) the tool call of any AI message.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: matches BaseChatModel's overloads, which are typed per schema kind
+  override withStructuredOutput(schema: any, config?: StructuredOutputMethodOptions<boolean>): any {
+    const name = config?.name ?? "extract";
+    const parameters =
+      isInteropZodSchema(schema) || isSerializableSchema(schema) ? toJsonSchema(schema) : (schema as object);
+    const description = (parameters as { description?: unknown }).description;
+    const llm = this.bindTools([
+      {
+        type: "function",
+        function: { name, description: typeof description === "string" ? description : "", parameters },
+      },
+    ]);
+    return assembleStructuredOutputPipeline(
+      llm,
+      createFunctionCallingParser(schema, name),
+      config?.includeRaw,
+      "StructuredOutput",
+    );
   }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {

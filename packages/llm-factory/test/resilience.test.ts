@@ -381,3 +381,34 @@ describe("regressions", () => {
     expect(unhandled).toEqual([]);
   });
 });
+
+describe("structured output", () => {
+  it("parses and validates a tool-call answer through the resilient routes", async () => {
+    const server = await serve((request, response) =>
+      openAIWire.reply(request, response, {
+        parts: [],
+        toolCall: { id: "call_1", name: "capital", args: { city: "Paris" } },
+        inputTokens: 5,
+        outputTokens: 4,
+      }),
+    );
+    const model = await createChatModel({ ...openAIWire.options(server.url), ...fast });
+    const structured = model.withStructuredOutput(z.object({ city: z.string() }), { name: "capital" });
+    expect(await structured.invoke("capital of France?")).toEqual({ city: "Paris" });
+    expect(JSON.stringify(server.requests[0]?.body)).toContain('"capital"');
+  });
+
+  it("rejects an answer that does not match the schema", async () => {
+    const server = await serve((request, response) =>
+      openAIWire.reply(request, response, {
+        parts: [],
+        toolCall: { id: "call_1", name: "capital", args: { city: 42 } },
+        inputTokens: 5,
+        outputTokens: 4,
+      }),
+    );
+    const model = await createChatModel({ ...openAIWire.options(server.url), ...fast });
+    const structured = model.withStructuredOutput(z.object({ city: z.string() }), { name: "capital" });
+    await expect(structured.invoke("capital of France?")).rejects.toThrow();
+  });
+});
