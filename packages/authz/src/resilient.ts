@@ -9,7 +9,7 @@ import {
   raceAbort,
   withDeadline,
 } from "@mcp-langgraph/core";
-import { LRUCache } from "lru-cache";
+import { DecisionCache } from "./decision-cache.ts";
 import { AuthzError, isAuthzError } from "./errors.ts";
 import type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
 
@@ -50,14 +50,12 @@ const isEmpty = (value: object | undefined) => value === undefined || Object.key
  * Only queries whose answer depends on stored tuples alone are cached: a
  * contextual tuple or a context value can change the answer per request.
  */
-const cacheKey = (query: CheckQuery) =>
-  typeof query.object === "string" &&
+const cacheable = (query: CheckQuery) =>
+  typeof query?.object === "string" &&
   typeof query.relation === "string" &&
   typeof query.user === "string" &&
   isEmpty(query.contextualTuples) &&
-  isEmpty(query.context)
-    ? `${query.object}#${query.relation}@${query.user}`
-    : undefined;
+  isEmpty(query.context);
 
 /** A backend failure, as opposed to a caller's mistake or a caller's own abort. */
 const countsAgainstBackend = (error: unknown) =>
@@ -75,7 +73,7 @@ export class ResilientAuthorizer implements Authorizer {
   readonly #timeoutMs: number;
   readonly #bulkhead: Bulkhead;
   readonly #breaker: CircuitBreaker;
-  readonly #cache: LRUCache<string, boolean> | undefined;
+  readonly #cache: DecisionCache | undefined;
   readonly #logger: Logger;
   readonly #remote: boolean;
   /** Bumped around every local write, so a check that overlapped a write never fills the cache. */
@@ -96,9 +94,9 @@ export class ResilientAuthorizer implements Authorizer {
     this.#cache =
       options.cache === false
         ? undefined
-        : new LRUCache<string, boolean>({
-            max: options.cache?.maxEntries ?? 10_000,
-            ttl: options.cache?.ttlMs ?? 3_000,
+        : new DecisionCache({
+            maxEntries: options.cache?.maxEntries ?? 10_000,
+            ttlMs: options.cache?.ttlMs ?? 3_000,
           });
     this.#logger = options.logger ?? noopLogger;
     this.#remote = options.remote ?? true;
@@ -150,15 +148,15 @@ export class ResilientAuthorizer implements Authorizer {
   }
 
   check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
-    const key = query && this.#cache ? cacheKey(query) : undefined;
-    const cached = key === undefined ? undefined : this.#cache?.get(key);
+    const cache = this.#cache && cacheable(query) ? this.#cache : undefined;
+    const cached = cache?.get(query.object, query.relation, query.user);
     // A hit returns a shared settled promise: no allocation on the hot path.
     if (cached !== undefined) return cached ? ALLOWED : DENIED;
     const generation = this.#generation;
     return this.#guard("check", options, (callOptions) => this.#inner.check(query, callOptions)).then(
       (answer) => {
         const allowed = answer === true;
-        if (key !== undefined && generation === this.#generation) this.#cache?.set(key, allowed);
+        if (generation === this.#generation) cache?.set(query.object, query.relation, query.user, allowed);
         return allowed;
       },
     );
@@ -174,10 +172,9 @@ export class ResilientAuthorizer implements Authorizer {
   /** Answers from the cache where it can, and asks the backend for the rest in one call. */
   async #decide(queries: CheckQuery[], options: CallOptions | undefined): Promise<boolean[]> {
     const generation = this.#generation;
-    const answers: Array<boolean | undefined> = queries.map((query) => {
-      const key = query && this.#cache ? cacheKey(query) : undefined;
-      return key === undefined ? undefined : this.#cache?.get(key);
-    });
+    const answers: Array<boolean | undefined> = queries.map((query) =>
+      this.#cache && cacheable(query) ? this.#cache.get(query.object, query.relation, query.user) : undefined,
+    );
     const missing = queries.flatMap((query, index) => (answers[index] === undefined ? [index] : []));
     if (missing.length > 0) {
       const pending = missing.map((index) => queries[index]!);
@@ -187,8 +184,10 @@ export class ResilientAuthorizer implements Authorizer {
       missing.forEach((index, position) => {
         const allowed = fetched[position] === true;
         answers[index] = allowed;
-        const key = this.#cache ? cacheKey(queries[index]!) : undefined;
-        if (key !== undefined && generation === this.#generation) this.#cache?.set(key, allowed);
+        const query = queries[index]!;
+        if (this.#cache && cacheable(query) && generation === this.#generation) {
+          this.#cache.set(query.object, query.relation, query.user, allowed);
+        }
       });
     }
     return answers.map((answer) => answer === true);
