@@ -5,6 +5,7 @@ export {
   deadlineSignal,
   isAbortError,
   raceAbort,
+  raceDeadline,
   sleep,
   withDeadline,
 } from "./deadline.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deadlineSignal, isCoreError, raceAbort, sleep, withDeadline } from "../src/index.ts";
+import { deadlineSignal, isCoreError, raceAbort, raceDeadline, sleep, withDeadline } from "../src/index.ts";
 
 describe("withDeadline", () => {
   it("returns the operation's result when it finishes in time", async () => {
@@ -73,5 +73,32 @@ describe("deadlineSignal and raceAbort", () => {
     await expect(raceAbort(Promise.reject(new Error("boom")), new AbortController().signal)).rejects.toThrow(
       "boom",
     );
+  });
+});
+
+describe("raceDeadline", () => {
+  it("settles like the promise when it is on time", async () => {
+    await expect(raceDeadline(Promise.resolve(7), { timeoutMs: 100 })).resolves.toBe(7);
+    await expect(raceDeadline(Promise.reject(new Error("no")), { timeoutMs: 100 })).rejects.toThrow("no");
+  });
+
+  it("stops waiting at the deadline with the caller's timeout error", async () => {
+    const error = await raceDeadline(new Promise(() => {}), {
+      timeoutMs: 10,
+      onTimeout: (ms) => new RangeError(`slow after ${ms}`),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RangeError);
+  });
+
+  it("stops waiting when the caller aborts, with the caller's reason", async () => {
+    const controller = new AbortController();
+    const reason = new Error("gone");
+    setTimeout(() => controller.abort(reason), 5);
+    await expect(
+      raceDeadline(new Promise(() => {}), { timeoutMs: 5000, signal: controller.signal }),
+    ).rejects.toBe(reason);
+    await expect(
+      raceDeadline(Promise.resolve(1), { timeoutMs: 10, signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
   });
 });

@@ -41,6 +41,9 @@ export interface ConnectionOptions {
 function clientDefaults(options: ConnectionOptions): Partial<RedisClientOptions> {
   return {
     disableOfflineQueue: true,
+    // The store bounds every wait itself (raceDeadline + bulkhead); node-redis's own per-command
+    // timeout would add an AbortSignal.timeout to every command, a large share of a get's cost.
+    commandOptions: { timeout: 0 },
     socket: { connectTimeout: options.connectTimeoutMs, reconnectStrategy: options.reconnectDelayMs },
   };
 }

@@ -4,6 +4,7 @@ import {
   createBulkhead,
   isCoreError,
   type Logger,
+  raceDeadline,
   withDeadline,
 } from "@mcp-langgraph/core";
 import { ErrorReply } from "@redis/client";
@@ -319,8 +320,10 @@ export class RedisSessionStore implements SessionStore {
   ): Promise<T> {
     const signal = opts?.signal;
     try {
-      return await withDeadline(
-        (deadline) => this.#bulkhead.run(() => operation(this.#connection), deadline),
+      // A command written to the pipelined connection cannot be taken back, so the
+      // deadline bounds the wait rather than cancelling (no per-call AbortController).
+      return await raceDeadline(
+        this.#bulkhead.run(() => operation(this.#connection), signal),
         {
           timeoutMs: this.#timeoutMs,
           signal,
