@@ -1,7 +1,7 @@
 import { withDeadline } from "@mcp-langgraph/core";
 import { EmbeddedAuthorizer } from "./embedded.ts";
 import { AuthzError, isAuthzError } from "./errors.ts";
-import { OpenFgaAuthorizer } from "./openfga.ts";
+import { OpenFgaAuthorizer, type OpenFgaConnection } from "./openfga.ts";
 import { type ResilienceOptions, ResilientAuthorizer } from "./resilient.ts";
 import type { Authorizer } from "./types.ts";
 
@@ -11,18 +11,7 @@ export type AuthorizerConfig =
       /** OpenFGA DSL (schema 1.1), e.g. from `loadProjectModel()`. */
       model: string;
     }
-  | {
-      backend: "openfga";
-      apiUrl: string;
-      /** Created (named `storeName`) when absent. */
-      storeId?: string;
-      storeName?: string;
-      /** Used as given; otherwise `model` is written (reusing the latest model when identical), else the store's latest model. */
-      modelId?: string;
-      model?: string;
-      /** Pre-shared API token; sent as a bearer token, never logged. */
-      token?: string;
-    };
+  | ({ backend: "openfga" } & OpenFgaConnection);
 
 export interface AuthorizerOptions extends ResilienceOptions {
   /** Deadline for reaching the OpenFGA server at start-up (store and model set-up). Default 10,000 ms. */

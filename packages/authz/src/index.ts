@@ -8,6 +8,7 @@ export {
   isAuthzError,
   OpenFgaErrorCode,
 } from "./errors.ts";
+export type { OpenFgaConnection } from "./openfga.ts";
 export { loadProjectModel } from "./project-model.ts";
 export type { DecisionCacheOptions, ResilienceOptions } from "./resilient.ts";
 export type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
