@@ -175,7 +175,7 @@ export class ResilientAuthorizer implements Authorizer {
     const answers: Array<boolean | undefined> = queries.map((query) =>
       this.#cache && cacheable(query) ? this.#cache.get(query.object, query.relation, query.user) : undefined,
     );
-    const missing = queries.flatMap((query, index) => (answers[index] === undefined ? [index] : []));
+    const missing = answers.flatMap((answer, index) => (answer === undefined ? [index] : []));
     if (missing.length > 0) {
       const pending = missing.map((index) => queries[index]!);
       const fetched = await this.#guard("batchCheck", options, (callOptions) =>
