@@ -1,15 +1,15 @@
 /**
  * Throughput of the whole HTTP path: bearer auth, MCP session lookup, tool
  * authorization, the LangGraph agent (offline model + calculator) and the
- * checkpointer, with many concurrent MCP clients on one process.
+ * checkpointer, with many concurrent MCP clients against one server process.
  *
  *   pnpm --filter @mcp-langgraph/mcp-http bench [-- --clients 100 --seconds 10]
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { noopLogger } from "@mcp-langgraph/core";
+import { freePort } from "@mcp-langgraph/tooling/testing";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { loadConfig } from "../src/config.ts";
-import { startHttpServer } from "../src/server.ts";
 
 const { values } = parseArgs({
   options: { clients: { type: "string", default: "100" }, seconds: { type: "string", default: "10" } },
@@ -17,17 +17,35 @@ const { values } = parseArgs({
 const clients = Number(values.clients);
 const seconds = Number(values.seconds);
 
+// The server runs as its own process (the built app), as in production; this process only plays the clients.
 const users = Array.from({ length: 10 }, (_, i) => `user${i}:pw-${i}:user`).join(",");
-const server = await startHttpServer(
-  loadConfig({
-    HOST: "127.0.0.1",
-    PORT: "0",
+const port = await freePort();
+const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.mjs", import.meta.url))], {
+  env: {
+    PATH: process.env.PATH ?? "",
+    PORT: String(port),
     LOCAL_USERS: users,
     LOG_LEVEL: "silent",
-    MCP_MAX_SESSIONS_PER_USER: "100",
-  }),
-  noopLogger,
-);
+    MCP_MAX_SESSIONS_PER_USER: "1000",
+  },
+  stdio: ["ignore", "ignore", "pipe"],
+});
+await new Promise<void>((resolve, reject) => {
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+    if (stderr.includes("listening on")) resolve();
+  });
+  child.once("exit", (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+});
+const server = {
+  url: `http://127.0.0.1:${port}`,
+  close: () =>
+    new Promise<void>((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    }),
+};
 
 async function token(index: number): Promise<string> {
   const response = await fetch(`${server.url}/auth/login`, {
@@ -48,6 +66,15 @@ const sessions = await Promise.all(
       }),
     );
     return client;
+  }),
+);
+
+// Warm-up: every client's first calls (JIT, lazy imports, first checkpoints) are not measured.
+await Promise.all(
+  sessions.map(async (client, i) => {
+    for (let turn = 0; turn < 3; turn++) {
+      await client.callTool({ name: "agent_chat", arguments: { message: `warm up ${i} + ${turn}` } });
+    }
   }),
 );
 
