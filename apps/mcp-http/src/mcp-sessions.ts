@@ -59,8 +59,9 @@ export class McpSessionRegistry {
     const server = this.#options.createServer();
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomBytes(32).toString("base64url"),
+      // Resumable streams (Last-Event-ID). No `retry:` hint: with one, clients whose POST stream
+      // ended reconnected on a fixed schedule and a burst of 100 clients queued up seconds-long tails.
       eventStore: new BoundedEventStore(),
-      retryInterval: 500,
       onsessioninitialized: (sessionId) => {
         this.#sessions.set(sessionId, {
           transport,
