@@ -9,12 +9,15 @@ import type { AppConfig } from "./config.js";
 import type { Identity } from "./identity.js";
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError } from "./jsonrpc.js";
 import type { McpSessionRegistry } from "./mcp-sessions.js";
+import type { RoleSync } from "./role-sync.js";
 import { hostAndOriginGuard } from "./security.js";
 
 export interface HttpAppDeps {
   config: AppConfig;
   logger: Logger;
   identity: Identity;
+  /** Brings the caller's claim-derived relations up to date before their request is authorized. */
+  syncRoles: RoleSync | undefined;
   mcpSessions: McpSessionRegistry;
   readiness: () => Promise<Record<string, boolean>>;
 }
@@ -223,7 +226,20 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     const authorization = c.req.header("authorization");
     try {
       const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(AUTH_TIMEOUT_MS)]);
-      c.set("principal", await identity.authenticate(authorization, signal));
+      const principal = await identity.authenticate(authorization, signal);
+      c.set("principal", principal);
+      if (deps.syncRoles) {
+        try {
+          await deps.syncRoles(principal, signal);
+        } catch (error) {
+          // Relations that may be stale (a revoked group) must not be used: refuse until they are in sync.
+          logger.warn({ err: error instanceof Error ? error.message : String(error) }, "role sync failed");
+          return c.json(
+            jsonRpcError(JSONRPC_SERVER_ERROR, "Authorization data is unavailable; retry later"),
+            503,
+          );
+        }
+      }
     } catch (error) {
       if (isAuthError(error) && error.code === "AUTH_UNAVAILABLE") {
         logger.warn({ code: error.code }, "authentication backend unavailable");

@@ -43,6 +43,7 @@ const envSchema = z
     TOKEN_AUDIENCE: z.string().optional(),
     TOKEN_TTL_SECONDS: positiveInt(3600),
     LOCAL_SIGNING_KEY: z.string().min(1).optional(),
+    ROLE_MAPPING_FILE: z.string().min(1).optional(),
     API_KEYS: z.enum(["on", "off"]).default("off"),
     API_KEY_MAX_PER_USER: positiveInt(10),
     API_KEY_TTL_DAYS: positiveInt(90),
@@ -100,6 +101,8 @@ export interface AppConfig {
     tokenTtlSeconds: number;
     /** Private JWK shared by every instance behind one issuer; generated per process when unset. */
     signingKey: JsonWebKey | undefined;
+    /** JSON/YAML rules turning claims into relations, synced to the authorizer per user. */
+    roleMappingFile: string | undefined;
     /** Long-lived API keys (`Authorization: Bearer mcpk_…`), managed under /auth/api-keys. */
     apiKeys: { maxPerUser: number; ttlSeconds: number } | undefined;
     /** This server's client at the OIDC issuer, for password login through its token endpoint. */
@@ -147,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       audience: (e.AUTH_PROVIDER === "oidc" ? e.OIDC_AUDIENCE : e.TOKEN_AUDIENCE) ?? `${publicUrl}/mcp`,
       tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
       signingKey: e.LOCAL_SIGNING_KEY ? parseSigningKey(e.LOCAL_SIGNING_KEY) : undefined,
+      roleMappingFile: e.ROLE_MAPPING_FILE,
       apiKeys:
         e.API_KEYS === "on"
           ? { maxPerUser: e.API_KEY_MAX_PER_USER, ttlSeconds: e.API_KEY_TTL_DAYS * 86_400 }

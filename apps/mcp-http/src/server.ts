@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import type { Principal } from "@mcp-langgraph/auth-provider";
+import { loadRoleMappingFile, type Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
 import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
 import { createSessionStore } from "@mcp-langgraph/session";
@@ -8,6 +8,7 @@ import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry } from "./mcp-sessions.js";
+import { createRoleSync } from "./role-sync.js";
 
 export interface RunningHttpServer {
   url: string;
@@ -24,6 +25,9 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   });
 
   const identity = await createIdentity(config, sessions);
+  const syncRoles = config.auth.roleMappingFile
+    ? createRoleSync(await loadRoleMappingFile(config.auth.roleMappingFile), services.authorizer)
+    : undefined;
 
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
@@ -53,7 +57,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     return { sessionStore, authorizer };
   };
 
-  const app = createHttpApp({ config, logger, identity, mcpSessions, readiness });
+  const app = createHttpApp({ config, logger, identity, syncRoles, mcpSessions, readiness });
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
