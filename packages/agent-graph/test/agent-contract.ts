@@ -5,29 +5,13 @@ import { sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import {
-  type Agent,
-  type AgentEvent,
-  type AgentOptions,
-  calculatorTool,
-  createAgent,
-  isAgentError,
-} from "../src/index.ts";
+import { type Agent, type AgentEvent, type AgentOptions, calculatorTool, createAgent } from "../src/index.ts";
+import { codeOf } from "./error-code.ts";
 
 /** Opens the store under test; a second open() sees the same threads, as another process would. */
 export interface CheckpointerHarness {
   open(): Promise<BaseCheckpointSaver>;
   closeAll(): Promise<void>;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAgentError(error)) return error.code;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 const newThreadId = () => `thread-${randomUUID()}`;

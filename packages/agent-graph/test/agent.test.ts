@@ -4,16 +4,7 @@ import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type AgentEvent, createAgent, isAgentError } from "../src/index.ts";
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAgentError(error)) return error.code;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
+import { codeOf } from "./error-code.ts";
 
 function syncCodeOf(action: () => unknown): string | undefined {
   try {

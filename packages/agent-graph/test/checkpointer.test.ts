@@ -4,19 +4,10 @@ import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createAgent, createCheckpointer, isAgentError } from "../src/index.ts";
+import { createAgent, createCheckpointer } from "../src/index.ts";
+import { codeOf } from "./error-code.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isAgentError(error)) return error.code;
-    throw error;
-  }
-  throw new Error("expected the call to fail");
-}
 
 describe("createCheckpointer configuration", () => {
   it('builds an in-memory saver for backend "memory"', async () => {
