@@ -1,7 +1,5 @@
 import { AIMessage, type AIMessageChunk, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
-import { MessagesAnnotation, StateGraph } from "@langchain/langgraph";
-import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -11,6 +9,7 @@ import {
   OFFLINE_NOTICE,
   streamText,
 } from "../src/index.ts";
+import { agentLoop } from "./support/agent-loop.ts";
 
 // The tests pin the model's behaviour, not a calculator: known expressions map to known results.
 const KNOWN_RESULTS: Record<string, string> = { "(2+3)*4": "20", "12 / 4 - 1": "2" };
@@ -147,14 +146,7 @@ describe("offline chat model", () => {
   });
 
   it("drives a LangGraph agent ⇄ tools loop to the calculator's answer", async () => {
-    const model = createOfflineChatModel().bindTools([calculator]);
-    const graph = new StateGraph(MessagesAnnotation)
-      .addNode("agent", async (state) => ({ messages: [await model.invoke(state.messages)] }))
-      .addNode("tools", new ToolNode([calculator]))
-      .addEdge("__start__", "agent")
-      .addConditionalEdges("agent", toolsCondition, ["tools", "__end__"])
-      .addEdge("tools", "agent")
-      .compile();
+    const graph = agentLoop(createOfflineChatModel(), [calculator]);
     const result = await graph.invoke({ messages: [new HumanMessage("what is (2+3)*4?")] });
     const kinds = result.messages.map((message) => message.getType());
     expect(kinds).toEqual(["human", "ai", "tool", "ai"]);

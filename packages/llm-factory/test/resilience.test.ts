@@ -1,10 +1,9 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
-import { MessagesAnnotation, StateGraph } from "@langchain/langgraph";
-import { ToolNode, toolsCondition } from "@langchain/langgraph/prebuilt";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createChatModel, createProviderGuards, isLlmError, type LlmError } from "../src/index.ts";
+import { agentLoop } from "./support/agent-loop.ts";
 import { type LoopbackHandler, type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
 import { type Action, scripted, TEXT_REPLY } from "./support/scripted.ts";
 import { anthropicWire, geminiWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
@@ -305,14 +304,7 @@ describe("LangChain integration", () => {
       schema: z.object({ expression: z.string() }),
     });
     const base = await createChatModel({ ...openAIWire.options(server.url), ...fast });
-    const model = base.bindTools!([calculator]);
-    const graph = new StateGraph(MessagesAnnotation)
-      .addNode("agent", async (state) => ({ messages: [await model.invoke(state.messages)] }))
-      .addNode("tools", new ToolNode([calculator]))
-      .addEdge("__start__", "agent")
-      .addConditionalEdges("agent", toolsCondition, ["tools", "__end__"])
-      .addEdge("tools", "agent")
-      .compile();
+    const graph = agentLoop(base, [calculator]);
     const result = await graph.invoke({ messages: [new HumanMessage("what is 2+2?")] });
     expect(result.messages.map((message) => message.getType())).toEqual(["human", "ai", "tool", "ai"]);
     const secondRequest = server.requests[1]?.body as { messages: { role: string; content: string }[] };
