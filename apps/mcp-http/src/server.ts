@@ -17,17 +17,18 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
-  const services = await createMcpServices({ ...config.services, logger });
-  const sessions = await createSessionStore(config.sessions, {
-    ttlSeconds: config.sessionTtlSeconds,
-    maxConcurrentSessions: config.sessionMaxPerUser,
-    logger,
-  });
-
+  // Independent backends start together; a failure stops start-up (main exits with the message).
+  const [services, sessions, roleMapping] = await Promise.all([
+    createMcpServices({ ...config.services, logger }),
+    createSessionStore(config.sessions, {
+      ttlSeconds: config.sessionTtlSeconds,
+      maxConcurrentSessions: config.sessionMaxPerUser,
+      logger,
+    }),
+    config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
+  ]);
   const identity = await createIdentity(config, sessions);
-  const syncRoles = config.auth.roleMappingFile
-    ? createRoleSync(await loadRoleMappingFile(config.auth.roleMappingFile), services.authorizer)
-    : undefined;
+  const syncRoles = roleMapping ? createRoleSync(roleMapping, services.authorizer) : undefined;
 
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
