@@ -28,8 +28,10 @@ async function main() {
     { level: config.logLevel, base: { service: "mcp-langgraph-stdio" } },
     pino.destination(2),
   );
-  const principal = await resolvePrincipal(config);
-  const services = await createMcpServices({ ...config.services, logger });
+  const [principal, services] = await Promise.all([
+    resolvePrincipal(config),
+    createMcpServices({ ...config.services, logger }),
+  ]);
   const server = createMcpServer({
     services,
     principalOf: () => {
