@@ -17,5 +17,11 @@ export {
   isCodedError,
   isCoreError,
 } from "./errors.js";
+export {
+  createFairBulkhead,
+  type FairBulkhead,
+  type FairBulkheadLimit,
+  type FairBulkheadOptions,
+} from "./fair-bulkhead.js";
 export { type Logger, noopLogger } from "./logger.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";
