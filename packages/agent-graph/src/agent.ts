@@ -19,7 +19,14 @@ import {
   StateGraph,
 } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
-import { createBulkhead, deadlineSignal, raceAbort, withDeadline } from "@mcp-langgraph/core";
+import {
+  createBulkhead,
+  createFairBulkhead,
+  deadlineSignal,
+  isCoreError,
+  raceAbort,
+  withDeadline,
+} from "@mcp-langgraph/core";
 import { calculatorTool } from "./calculator-tool.js";
 import { AgentError, toAgentError } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
@@ -44,6 +51,14 @@ import { assertIntegerInRange, assertText, assertThreadId } from "./validation.j
 
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant. Use the calculator tool for any arithmetic and report its result exactly.";
+
+/**
+ * A turn waiting on a model costs memory (tens of kB), not CPU, so the defaults admit thousands;
+ * the per-user bound keeps one user from taking every slot (ADR 0053).
+ */
+export const DEFAULT_MAX_CONCURRENT_TURNS = 2_000;
+export const DEFAULT_MAX_QUEUED_TURNS = 2_000;
+export const DEFAULT_MAX_TURNS_PER_USER = 1_000;
 
 const MAX_SEARCH_THREADS = 1_000;
 const MAX_QUERY_CHARS = 1_000;
@@ -88,10 +103,14 @@ export function createAgent(options: AgentOptions): Agent {
     .addEdge("tools", "agent")
     .compile({ checkpointer });
 
-  const turns = createBulkhead({
+  // Admission sits outside the thread lock, so calls piling up on one thread count against their
+  // user's bound instead of waiting unbounded; a slot held while waiting for that lock is the price.
+  const turns = createFairBulkhead({
     concurrency: settings.maxConcurrentTurns,
     maxQueue: settings.maxQueuedTurns,
+    maxPerKey: settings.maxTurnsPerUser,
   });
+  const turnDurations = new TurnDurations();
   const threadLocks = new ThreadLocks();
 
   async function readMessages(
@@ -164,19 +183,34 @@ export function createAgent(options: AgentOptions): Agent {
     const turnSignal = deadlineSignal(settings.turnTimeoutMs, input.signal);
     // The caller hears about a cancel or timeout at once, but the thread stays locked until the
     // run has really stopped and flushed its checkpoints, so the next turn never races it.
-    const settled = threadLocks.run(
-      input.threadId,
-      () => turns.run(() => runTurn(input, turnSignal, emit), turnSignal),
+    const settled = turns.run(
+      input.userId ?? "",
+      () =>
+        threadLocks.run(
+          input.threadId,
+          async () => {
+            const started = performance.now();
+            await input.onAdmitted?.(turnSignal);
+            const reply = await runTurn(input, turnSignal, emit);
+            turnDurations.add(performance.now() - started);
+            return reply;
+          },
+          turnSignal,
+        ),
       turnSignal,
     );
     // When the signal wins the race below, the run's own outcome has no reader left.
     settled.catch(() => {});
     return raceAbort(settled, turnSignal).catch((error: unknown) => {
+      if (isCoreError(error) && error.code === "BULKHEAD_FULL")
+        throw busyError(error, settings, turnDurations);
       throw toAgentError(error, input.signal, turnSignal, settings.turnTimeoutMs);
     });
   }
 
   return {
+    maxMessageChars: settings.maxMessageChars,
+
     async chat(input) {
       return startTurn(input);
     },
@@ -236,6 +270,40 @@ export function createAgent(options: AgentOptions): Agent {
   };
 }
 
+/** A running mean of recent turn durations, so a refused caller is told when a retry may succeed. */
+class TurnDurations {
+  #meanMs = 0;
+  add(ms: number) {
+    this.#meanMs = this.#meanMs === 0 ? ms : this.#meanMs * 0.9 + ms * 0.1;
+  }
+  /** About one turn's duration, at least a second: slots free up as running turns end. */
+  retryAfterMs(): number {
+    return Math.max(1_000, Math.ceil(this.#meanMs / 1_000) * 1_000);
+  }
+}
+
+function busyError(
+  refusal: Error & { details?: Record<string, unknown> },
+  settings: ReturnType<typeof resolveSettings>,
+  durations: TurnDurations,
+): AgentError {
+  const retryAfterMs = durations.retryAfterMs();
+  const retry = `retry in about ${retryAfterMs / 1_000} s`;
+  const perUser = refusal.details?.limit === "perKey";
+  const message = perUser
+    ? `you already have ${settings.maxTurnsPerUser} agent turns running or waiting (the per-user limit); ${retry}`
+    : `the server is running ${settings.maxConcurrentTurns} agent turns and ${settings.maxQueuedTurns} more are waiting (the server limit); ${retry}`;
+  return new AgentError("AGENT_BUSY", message, {
+    cause: refusal,
+    details: {
+      limit: perUser ? "maxTurnsPerUser" : "maxQueuedTurns",
+      max: perUser ? settings.maxTurnsPerUser : settings.maxQueuedTurns,
+      retryable: true,
+      retryAfterMs,
+    },
+  });
+}
+
 function findHits(
   threadId: string,
   conversation: ConversationMessage[],
@@ -263,8 +331,9 @@ function resolveSettings(options: AgentOptions) {
     maxHistoryChars: options.maxHistoryChars ?? 1_000_000,
     turnTimeoutMs: options.turnTimeoutMs ?? 120_000,
     readTimeoutMs: options.readTimeoutMs ?? 10_000,
-    maxConcurrentTurns: options.maxConcurrentTurns ?? 16,
-    maxQueuedTurns: options.maxQueuedTurns ?? 64,
+    maxConcurrentTurns: options.maxConcurrentTurns ?? DEFAULT_MAX_CONCURRENT_TURNS,
+    maxQueuedTurns: options.maxQueuedTurns ?? DEFAULT_MAX_QUEUED_TURNS,
+    maxTurnsPerUser: options.maxTurnsPerUser ?? DEFAULT_MAX_TURNS_PER_USER,
   };
   assertIntegerInRange(settings.maxSteps, "maxSteps", 1, 100);
   assertIntegerInRange(settings.maxMessageChars, "maxMessageChars", 1, 10_000_000);
@@ -272,9 +341,9 @@ function resolveSettings(options: AgentOptions) {
   assertIntegerInRange(settings.maxHistoryChars, "maxHistoryChars", 1, 1_000_000_000);
   assertIntegerInRange(settings.turnTimeoutMs, "turnTimeoutMs", 1, 3_600_000);
   assertIntegerInRange(settings.readTimeoutMs, "readTimeoutMs", 1, 600_000);
-  assertIntegerInRange(settings.maxConcurrentTurns, "maxConcurrentTurns", 1, 10_000);
-  // core's bulkhead refuses every call when its queue bound is 0, so at least one waiting place is required.
-  assertIntegerInRange(settings.maxQueuedTurns, "maxQueuedTurns", 1, 1_000_000);
+  assertIntegerInRange(settings.maxConcurrentTurns, "maxConcurrentTurns", 1, 1_000_000);
+  assertIntegerInRange(settings.maxQueuedTurns, "maxQueuedTurns", 0, 1_000_000);
+  assertIntegerInRange(settings.maxTurnsPerUser, "maxTurnsPerUser", 1, 1_000_000);
   return settings;
 }
 

@@ -1,4 +1,10 @@
-export { createAgent, DEFAULT_SYSTEM_PROMPT } from "./agent.js";
+export {
+  createAgent,
+  DEFAULT_MAX_CONCURRENT_TURNS,
+  DEFAULT_MAX_QUEUED_TURNS,
+  DEFAULT_MAX_TURNS_PER_USER,
+  DEFAULT_SYSTEM_PROMPT,
+} from "./agent.js";
 export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
 export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
 export {

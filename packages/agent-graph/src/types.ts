@@ -27,6 +27,14 @@ export interface ChatInput {
   /** Replaces the agent's model for this turn only (e.g. the MCP client's model via sampling). */
   model?: BaseChatModel;
   signal?: AbortSignal;
+  /** Whose turn this is: turns are admitted fairly between users, each within `maxTurnsPerUser`. */
+  userId?: string;
+  /**
+   * Runs once the turn is admitted and holds its thread, before anything is read or written:
+   * the place for a claim on the thread (an ownership tuple), so a refused turn claims nothing.
+   * A throw ends the turn with that error.
+   */
+  onAdmitted?: (signal: AbortSignal) => Promise<void>;
 }
 
 /** What `streamChat` yields, in order; the last event of a successful turn is always `reply`. */
@@ -40,6 +48,8 @@ export type AgentEvent =
 export type EmitEvent = (event: AgentEvent) => void;
 
 export interface Agent {
+  /** The longest message `chat` accepts: callers validating input up front use this one limit. */
+  readonly maxMessageChars: number;
   chat(input: ChatInput): Promise<AgentReply>;
   /**
    * The same turn as `chat`, as events. Failures are thrown from the iterator as
@@ -75,8 +85,10 @@ export interface AgentOptions {
   turnTimeoutMs?: number;
   /** Deadline for reading a thread. Default 10000 ms. */
   readTimeoutMs?: number;
-  /** Turns running at once in this agent; more wait in a bounded queue. Default 16. */
+  /** Turns running at once in this agent; more wait in a bounded queue. Default 2000. */
   maxConcurrentTurns?: number;
-  /** Turns allowed to wait for a slot; beyond this chat fails fast with AGENT_BUSY. Default 64. */
+  /** Turns allowed to wait for a slot; beyond this chat fails fast with AGENT_BUSY. Default 2000 (0: no waiting). */
   maxQueuedTurns?: number;
+  /** Turns one user (`ChatInput.userId`) may have running or waiting. Default 1000. */
+  maxTurnsPerUser?: number;
 }

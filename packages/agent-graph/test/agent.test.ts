@@ -1,10 +1,11 @@
 import { tool } from "@langchain/core/tools";
-import { sleep } from "@mcp-langgraph/core";
+import { CodedError, sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type AgentEvent, createAgent, isAgentError } from "../src/index.ts";
 import { codeOf } from "./error-code.ts";
+import { GatedModel } from "./gated-model.ts";
 
 function syncCodeOf(action: () => unknown): string | undefined {
   try {
@@ -40,7 +41,8 @@ describe("createAgent options", () => {
     [{ maxHistoryMessages: 0 }],
     [{ turnTimeoutMs: 0 }],
     [{ maxConcurrentTurns: 0 }],
-    [{ maxQueuedTurns: 0 }],
+    [{ maxQueuedTurns: -1 }],
+    [{ maxTurnsPerUser: 0 }],
   ])("rejects %j with AGENT_INPUT_INVALID", (options) => {
     expect(syncCodeOf(() => createAgent({ model: createOfflineChatModel(), ...options }))).toBe(
       "AGENT_INPUT_INVALID",
@@ -89,6 +91,78 @@ describe("turn admission", () => {
     controller.abort();
     expect(await codeOf(running)).toBe("AGENT_CANCELLED");
     expect(await codeOf(queued)).toBe("AGENT_CANCELLED");
+  });
+
+  it("refuses a user past maxTurnsPerUser with a retryable AGENT_BUSY while another user gets in", async () => {
+    const { blocking, started } = blockingCalculator();
+    const agent = createAgent({ model: createOfflineChatModel(), tools: [blocking], maxTurnsPerUser: 1 });
+    const controller = new AbortController();
+    const running = agent.chat({
+      threadId: "greedy-1",
+      message: "what is 1+1?",
+      userId: "user:greedy",
+      signal: controller.signal,
+    });
+    await started;
+    let claimed = false;
+    const refused = await agent
+      .chat({
+        threadId: "greedy-2",
+        message: "hello",
+        userId: "user:greedy",
+        onAdmitted: async () => {
+          claimed = true;
+        },
+      })
+      .catch((error: unknown) => error);
+    expect(isAgentError(refused) && refused.code).toBe("AGENT_BUSY");
+    expect((refused as Error).message).toMatch(/per-user limit.*retry in about \d+ s/);
+    expect((refused as { details?: unknown }).details).toMatchObject({
+      limit: "maxTurnsPerUser",
+      max: 1,
+      retryable: true,
+      retryAfterMs: expect.any(Number),
+    });
+    // The refused turn claimed and wrote nothing.
+    expect(claimed).toBe(false);
+    expect(await agent.getConversation("greedy-2")).toBeNull();
+    // Another user is admitted while the greedy one holds its only place.
+    const polite = await agent.chat({ threadId: "polite", message: "hello", userId: "user:polite" });
+    expect(polite.reply).not.toBe("");
+    controller.abort();
+    expect(await codeOf(running)).toBe("AGENT_CANCELLED");
+  });
+
+  it("runs onAdmitted before the turn touches its thread, and a throw there ends the turn", async () => {
+    const agent = createAgent({ model: createOfflineChatModel() });
+    // A typed error (as an authorization failure is) reaches the caller as it is.
+    const denied = new CodedError("test", "DENIED", "not yours");
+    await expect(
+      agent.chat({ threadId: "claimed", message: "hi", onAdmitted: () => Promise.reject(denied) }),
+    ).rejects.toBe(denied);
+    expect(await agent.getConversation("claimed")).toBeNull();
+    const order: string[] = [];
+    await agent.chat({
+      threadId: "claimed",
+      message: "hi",
+      onAdmitted: async () => {
+        order.push(`admitted, thread exists: ${(await agent.getConversation("claimed")) !== null}`);
+      },
+    });
+    expect(order).toEqual(["admitted, thread exists: false"]);
+  });
+
+  it("admits far more than 16 concurrent turns by default: they all reach the model together", async () => {
+    const turns = 64;
+    const model = new GatedModel(turns);
+    const agent = createAgent({ model });
+    const replies = await Promise.all(
+      Array.from({ length: turns }, (_, i) =>
+        agent.chat({ threadId: `many-${i}`, message: "hi", userId: `user:${i % 2}` }),
+      ),
+    );
+    expect(replies).toHaveLength(turns);
+    expect(model.peakInFlight).toBe(turns);
   });
 
   it("lets a caller waiting for a busy thread give up without touching it", async () => {
