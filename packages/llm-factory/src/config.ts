@@ -12,6 +12,7 @@ export interface LlmConfigRecord {
   MODEL_MAX_TOKENS?: string | undefined;
   MODEL_TIMEOUT_MS?: string | undefined;
   LLM_MAX_CONCURRENCY?: string | undefined;
+  LLM_MAX_QUEUE?: string | undefined;
   LLM_MAX_RETRIES?: string | undefined;
   OPENAI_API_KEY?: string | undefined;
   OPENAI_BASE_URL?: string | undefined;
@@ -63,6 +64,8 @@ export function chatModelOptionsFromConfig(config: LlmConfigRecord): ChatModelOp
   if (timeoutMs !== undefined) shared.timeoutMs = timeoutMs;
   const maxConcurrency = numberFrom(config, "LLM_MAX_CONCURRENCY", { min: 1, integer: true });
   if (maxConcurrency !== undefined) shared.maxConcurrency = maxConcurrency;
+  const maxQueue = numberFrom(config, "LLM_MAX_QUEUE", { min: 0, integer: true });
+  if (maxQueue !== undefined) shared.maxQueue = maxQueue;
   const maxRetries = numberFrom(config, "LLM_MAX_RETRIES", { min: 0, integer: true });
   if (maxRetries !== undefined) shared.maxRetries = maxRetries;
 

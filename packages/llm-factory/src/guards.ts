@@ -33,6 +33,14 @@ export function countsAgainstProvider(error: unknown): boolean {
   return isLlmError(error) && BREAKER_FAILURE_CODES.has(error.code);
 }
 
+/**
+ * A call waiting on a provider costs a socket and some memory, not CPU, so the defaults admit as
+ * many calls as the agent admits turns; the provider's own rate limits (429, retried) are the
+ * real bound. Operators with a smaller quota set LLM_MAX_CONCURRENCY / LLM_MAX_QUEUE.
+ */
+export const DEFAULT_PROVIDER_CONCURRENCY = 2_000;
+export const DEFAULT_PROVIDER_QUEUE = 2_000;
+
 export function createProviderGuards(): ProviderGuards {
   const guards = new Map<string, ProviderGuard>();
   return {
@@ -41,8 +49,8 @@ export function createProviderGuards(): ProviderGuards {
       if (!guard) {
         guard = {
           bulkhead: createBulkhead({
-            concurrency: settings.maxConcurrency ?? 64,
-            maxQueue: settings.maxQueue ?? 1_000,
+            concurrency: settings.maxConcurrency ?? DEFAULT_PROVIDER_CONCURRENCY,
+            maxQueue: settings.maxQueue ?? DEFAULT_PROVIDER_QUEUE,
           }),
           breaker: new CircuitBreaker({
             failureThreshold: settings.failureThreshold ?? 5,

@@ -62,9 +62,9 @@ export interface ChatModelOptions {
   retryBaseDelayMs?: number;
   /** A Retry-After longer than this is not waited for: the call fails over instead (default 30 000). */
   maxRetryAfterMs?: number;
-  /** Calls in flight per provider (default 64). */
+  /** Calls in flight per provider (default 2 000). */
   maxConcurrency?: number;
-  /** Calls allowed to wait for a slot per provider before failing fast (default 1 000). */
+  /** Calls allowed to wait for a slot per provider before failing fast (default 2 000). */
   maxQueue?: number;
   circuitBreaker?: CircuitBreakerSettings;
   /** Tried in order when this model fails; each entry names its own provider, key and URL. */

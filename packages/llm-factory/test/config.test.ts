@@ -55,6 +55,7 @@ describe("chatModelOptionsFromConfig", () => {
       MODEL_MAX_TOKENS: "512",
       MODEL_TIMEOUT_MS: "30000",
       LLM_MAX_CONCURRENCY: "16",
+      LLM_MAX_QUEUE: "0",
       LLM_MAX_RETRIES: "1",
       OPENAI_API_KEY: "sk-openai",
       ANTHROPIC_API_KEY: "sk-ant",
@@ -68,6 +69,7 @@ describe("chatModelOptionsFromConfig", () => {
       maxTokens: 512,
       timeoutMs: 30_000,
       maxConcurrency: 16,
+      maxQueue: 0,
       maxRetries: 1,
       fallbacks: [
         { provider: "anthropic", model: "claude-3-5-haiku-latest", apiKey: "sk-ant" },
@@ -153,6 +155,7 @@ describe("chatModelOptionsFromConfig", () => {
     ["temperature out of range", { MODEL_TEMPERATURE: "3" }, "MODEL_TEMPERATURE"],
     ["non-numeric timeout", { MODEL_TIMEOUT_MS: "soon" }, "MODEL_TIMEOUT_MS"],
     ["fractional concurrency", { LLM_MAX_CONCURRENCY: "2.5" }, "LLM_MAX_CONCURRENCY"],
+    ["negative queue", { LLM_MAX_QUEUE: "-1" }, "LLM_MAX_QUEUE"],
     ["negative retries", { LLM_MAX_RETRIES: "-1" }, "LLM_MAX_RETRIES"],
   ])("stops start-up with LLM_CONFIG on %s", (_case, config, variable) => {
     const error = configError(config);
