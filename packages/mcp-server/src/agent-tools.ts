@@ -4,7 +4,7 @@ import type { Agent } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { ToolAccess } from "./access.js";
+import type { ConversationAccess, ToolAccess } from "./access.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
 
 /** Thread ids travel in authz object names and checkpoint keys: keep them to a safe alphabet. */
@@ -46,9 +46,19 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         const principal = principalOf(ctx);
         await access.requireTool(principal, "agent_chat", signal);
         const threadId = thread_id ?? randomUUID();
-        const opened = await access.openConversation(principal, threadId, signal);
         const model = await modelForCall();
-        const result = await agent.chat({ threadId, message, signal, ...(model ? { model } : {}) });
+        let opened: ConversationAccess | undefined;
+        const result = await agent.chat({
+          threadId,
+          message,
+          signal,
+          userId: principal.userId,
+          // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
+          onAdmitted: async (turnSignal) => {
+            opened = await access.openConversation(principal, threadId, turnSignal);
+          },
+          ...(model ? { model } : {}),
+        });
         const structured = { thread_id: threadId, reply: result.reply, created: opened === "created" };
         return { content: [toolText(result.reply)], structuredContent: structured };
       } catch (error) {

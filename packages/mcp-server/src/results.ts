@@ -15,10 +15,10 @@ export type ToolFailureReporter = (tool: string, error: unknown) => void;
  * client gets a generic sentence (no stack, no internals).
  */
 export function toolError(error: unknown, tool: string, report: ToolFailureReporter): CallToolResult {
-  const fail = (code: string, message: string): CallToolResult => ({
+  const fail = (code: string, message: string, extra: Record<string, unknown> = {}): CallToolResult => ({
     isError: true,
     content: [toolText(message)],
-    structuredContent: { error: { code, message } },
+    structuredContent: { error: { code, message, ...extra } },
   });
   if (isMcpServerError(error)) {
     if (error.code === "AUTHZ_UNAVAILABLE") report(tool, error);
@@ -28,8 +28,16 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
     switch (error.code) {
       case "AGENT_INPUT_INVALID":
       case "AGENT_HISTORY_LIMIT":
-      case "AGENT_STEP_LIMIT":
       case "AGENT_BUSY":
+        // A limit, not a fault: the client is told which one and when a retry may get in.
+        return fail(error.code, `The agent is busy: ${error.message}.`, {
+          retryable: true,
+          ...(typeof error.details?.retryAfterMs === "number"
+            ? { retryAfterMs: error.details.retryAfterMs }
+            : {}),
+          ...(typeof error.details?.limit === "string" ? { limit: error.details.limit } : {}),
+        });
+      case "AGENT_STEP_LIMIT":
       case "AGENT_TIMEOUT":
         return fail(error.code, error.message);
       case "AGENT_CANCELLED":

@@ -64,7 +64,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     access,
     principalOf,
     reportFailure,
-    maxMessageChars: options.maxMessageChars ?? 32_000,
+    maxMessageChars: options.maxMessageChars ?? services.agent.maxMessageChars,
     maxSearchResults: options.maxSearchResults ?? 50,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf });

@@ -1,4 +1,4 @@
-import { type Agent, createAgent, createCheckpointer } from "@mcp-langgraph/agent-graph";
+import { type Agent, type AgentOptions, createAgent, createCheckpointer } from "@mcp-langgraph/agent-graph";
 import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
 import { type Logger, noopLogger } from "@mcp-langgraph/core";
 import { type ChatModelOptions, createChatModel } from "@mcp-langgraph/llm-factory";
@@ -21,6 +21,8 @@ export interface McpServiceSettings {
    * sampling answers through its own model; "off": always the configured model.
    */
   clientSampling?: "auto" | "off";
+  /** Admission limits of agent turns (agent-graph's defaults when unset). */
+  agent?: Pick<AgentOptions, "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser">;
   logger?: Logger;
 }
 
@@ -63,7 +65,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
     const chatModel = await createChatModel(settings.model);
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
-    const agent = createAgent({ model: chatModel, checkpointer });
+    const agent = createAgent({ ...settings.agent, model: chatModel, checkpointer });
     const offline = (settings.model.provider ?? "offline") === "offline";
     return {
       agent,

@@ -3,6 +3,8 @@ import { z } from "zod";
 import { McpServerError } from "./errors.js";
 import { DEFAULT_TOOL_ROLES, type McpServiceSettings } from "./services.js";
 
+const wholeNumber = (min: number) => z.coerce.number().int().min(min).max(1_000_000);
+
 const settingsSchema = z
   .object({
     AUTHZ_BACKEND: z.enum(["embedded", "openfga"]).default("embedded"),
@@ -14,6 +16,9 @@ const settingsSchema = z
     DATABASE_URL: z.string().min(1).optional(),
     TOOL_ROLES: z.string().optional(),
     LLM_CLIENT_SAMPLING: z.enum(["auto", "off"]).default("auto"),
+    AGENT_MAX_CONCURRENT_TURNS: wholeNumber(1).optional(),
+    AGENT_MAX_QUEUED_TURNS: wholeNumber(0).optional(),
+    AGENT_MAX_TURNS_PER_USER: wholeNumber(1).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -72,6 +77,15 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
     model: chatModelOptionsFrom(config),
     toolRoles: toolRoles.length > 0 ? toolRoles : DEFAULT_TOOL_ROLES,
     clientSampling: env.LLM_CLIENT_SAMPLING,
+    agent: {
+      ...(env.AGENT_MAX_CONCURRENT_TURNS !== undefined
+        ? { maxConcurrentTurns: env.AGENT_MAX_CONCURRENT_TURNS }
+        : {}),
+      ...(env.AGENT_MAX_QUEUED_TURNS !== undefined ? { maxQueuedTurns: env.AGENT_MAX_QUEUED_TURNS } : {}),
+      ...(env.AGENT_MAX_TURNS_PER_USER !== undefined
+        ? { maxTurnsPerUser: env.AGENT_MAX_TURNS_PER_USER }
+        : {}),
+    },
   };
 }
 
