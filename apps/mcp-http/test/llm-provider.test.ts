@@ -53,3 +53,36 @@ describe("agent_chat with a configured OpenAI provider", () => {
     );
   });
 });
+
+describe("agent_chat with a provider that never answers", () => {
+  it("ends with a retryable tool error saying the model timed out, after how long and how many attempts", async () => {
+    const hanging = await startLoopbackServer(scripted(openAIWire, ["hang"]));
+    const timingOut = await startTestServer({
+      LLM_PROVIDER: "openai",
+      MODEL_NAME: "gpt-4o-mini",
+      OPENAI_API_KEY: "sk-app-test",
+      OPENAI_BASE_URL: `${hanging.url}/v1`,
+      MODEL_TIMEOUT_MS: "300",
+      LLM_MAX_RETRIES: "1",
+    });
+    try {
+      const { client } = await connect(timingOut.url, await login(timingOut.url, "alice", "alice-pw"));
+      try {
+        const result = await client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+        const message = "The language model timed out after 300 ms (1 attempt); please retry later.";
+        expect(result.isError).toBe(true);
+        expect(textOf(result)).toBe(message);
+        expect(result.structuredContent).toEqual({
+          error: { code: "LLM_TIMEOUT", message, retryable: true },
+        });
+      } finally {
+        await client.close();
+      }
+      // LLM_MAX_RETRIES covers fast failures; a timed-out attempt is not repeated (ADR 0044).
+      expect(hanging.requests).toHaveLength(1);
+    } finally {
+      await timingOut.close();
+      await hanging.close();
+    }
+  });
+});

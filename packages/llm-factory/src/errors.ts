@@ -15,8 +15,11 @@ export const LLM_ERROR_FAMILY = "llm";
 
 /**
  * The one error class of llm-factory. `details` carries safe facts only:
- * `provider`, `model`, `status`, `retryAfterMs` (LLM_RATE_LIMITED) and, for
- * LLM_UNAVAILABLE after a fallback chain, `attempts` (one entry per model tried).
+ * `provider` and `model` (one model involved), `status`, `retryAfterMs`
+ * (LLM_RATE_LIMITED) and, when a call times out or fails after a fallback chain,
+ * `attempts` (how many were made in all), `models` (one entry per model tried:
+ * provider, model, code, attempts, and timeoutMs if it timed out) and `timeoutMs`
+ * (the per-attempt deadline that expired, when the models share one).
  */
 export class LlmError extends CodedError<LlmErrorCode> {
   constructor(code: LlmErrorCode, message: string, options?: CodedErrorOptions) {

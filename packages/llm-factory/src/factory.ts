@@ -75,8 +75,8 @@ export async function createSamplingChatModel(options: SamplingChatModelOptions)
     temperature: options.temperature,
     modelPreferences: options.modelPreferences,
   });
-  // A person may be approving each sampling request: asking again after a timeout or refusal would
-  // re-prompt them, so sampling is not retried unless the caller asks for it.
+  // A person may be approving each sampling request: asking again after a refusal or an error would
+  // re-prompt them, so sampling is not retried unless the caller asks for it (a timeout never is).
   const samplingSettings = { ...options, maxRetries: options.maxRetries ?? 0 };
   const routes = [makeRoute("sampling", "mcp-client", sampling, samplingSettings, guards, pricing)];
   for (const fallback of options.fallbacks ?? []) {

@@ -54,9 +54,9 @@ export interface ChatModelOptions {
   baseUrl?: string;
   temperature?: number;
   maxTokens?: number;
-  /** Deadline for one attempt against one model (default 60 000). */
+  /** Deadline for one attempt against one model (default 60 000). A timed-out attempt is not retried. */
   timeoutMs?: number;
-  /** Retries after the first attempt for retryable failures (default 2). */
+  /** Retries after the first attempt for fast retryable failures (default 2); never after a timeout. */
   maxRetries?: number;
   /** First backoff ceiling in ms; doubles per retry with full jitter (default 500). */
   retryBaseDelayMs?: number;

@@ -140,8 +140,8 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
   }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
-    const message = await this.#acrossRoutes(options.signal, (route) =>
-      this.#invokeRoute(route, messages, options),
+    const message = await this.#acrossRoutes(options.signal, (route, retrying) =>
+      this.#invokeRoute(route, messages, options, retrying),
     );
     return { generations: [{ text: message.text, message }] };
   }
@@ -151,11 +151,8 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const stream = await this.#acrossRoutes(options.signal, (route) =>
-      retry(
-        () => GuardedStream.open(route, messages, options),
-        retryOptions(route, options.signal, this.#logger),
-      ),
+    const stream = await this.#acrossRoutes(options.signal, (route, retrying) =>
+      retry((attempt) => GuardedStream.open(route, messages, options, attempt + 1), retrying),
     );
     const startedAt = stream.startedAt;
     let usage: UsageMetadata | undefined;
@@ -168,6 +165,12 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
         yield new ChatGenerationChunk({ text: chunk.text, message: chunk });
         await runManager?.handleLLMNewToken(chunk.text);
       }
+    } catch (error) {
+      // Past the first chunk there is no retry or fallback: this model's attempts are the whole story.
+      if (isLlmError(error) && error.code === "LLM_TIMEOUT") {
+        throw callFailure([{ route: stream.route, error, attempts: stream.attempt }], "mid-answer");
+      }
+      throw error;
     } finally {
       stream.abandon();
     }
@@ -180,7 +183,12 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     }
   }
 
-  async #invokeRoute(route: ModelRoute, messages: BaseMessage[], options: this["ParsedCallOptions"]) {
+  async #invokeRoute(
+    route: ModelRoute,
+    messages: BaseMessage[],
+    options: this["ParsedCallOptions"],
+    retrying: RetryOptions,
+  ) {
     const startedAt = performance.now();
     const message = await retry(
       () =>
@@ -205,7 +213,7 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
           .catch((error: unknown) => {
             throw guardErrorToLlmError(error, route);
           }),
-      retryOptions(route, options.signal, this.#logger),
+      retrying,
     );
     const report = this.#report(route, message.usage_metadata, startedAt);
     // The integration built this message for this call alone, so annotating it in place is safe.
@@ -213,19 +221,26 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     return message;
   }
 
-  /** Tries each route in order; a caller abort ends the chain at once. */
+  /**
+   * Tries each route in order, with the retry options `run` must use for it (they count the
+   * attempts the route gets); a caller abort ends the chain at once.
+   */
   async #acrossRoutes<T>(
     signal: AbortSignal | undefined,
-    attempt: (route: ModelRoute) => Promise<T>,
+    run: (route: ModelRoute, retrying: RetryOptions) => Promise<T>,
   ): Promise<T> {
-    const failures: LlmError[] = [];
+    const failures: RouteFailure[] = [];
     for (const [index, route] of this.routes.entries()) {
+      let attempts = 1;
       try {
-        return await attempt(route);
+        return await run(
+          route,
+          retryOptions(route, signal, this.#logger, () => attempts++),
+        );
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         const failure = isLlmError(error) ? error : toLlmError(error, route);
-        failures.push(failure);
+        failures.push({ route, error: failure, attempts });
         if (index < this.routes.length - 1) {
           this.#logger.warn(
             { provider: route.provider, model: route.model, code: failure.code },
@@ -234,21 +249,7 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
         }
       }
     }
-    if (failures.length === 1) throw failures[0];
-    throw new LlmError(
-      "LLM_UNAVAILABLE",
-      `all ${failures.length} models failed: ${failures.map((failure) => failure.code).join(", ")}`,
-      {
-        cause: new AggregateError(failures, "every model in the fallback chain failed"),
-        details: {
-          attempts: failures.map((failure) => ({
-            provider: failure.details?.provider,
-            model: failure.details?.model,
-            code: failure.code,
-          })),
-        },
-      },
-    );
+    throw callFailure(failures, "no fallback");
   }
 
   #report(route: ModelRoute, usage: UsageMetadata | undefined, startedAt: number): UsageReport | undefined {
@@ -291,6 +292,8 @@ class GuardedStream {
 
   private constructor(
     readonly route: ModelRoute,
+    /** Which attempt at this route the stream is (1 for the first). */
+    readonly attempt: number,
     callerSignal: AbortSignal | undefined,
   ) {
     this.#signal = callerSignal
@@ -302,8 +305,9 @@ class GuardedStream {
     route: ModelRoute,
     messages: BaseMessage[],
     options: BaseChatModelCallOptions,
+    attempt: number,
   ): Promise<GuardedStream> {
-    const stream = new GuardedStream(route, options.signal);
+    const stream = new GuardedStream(route, attempt, options.signal);
     let circuit: Awaited<ReturnType<typeof enterCircuit>>;
     try {
       circuit = await enterCircuit(route.guard.breaker);
@@ -403,7 +407,12 @@ function withCallScope<T>(route: ModelRoute, signal: AbortSignal, operation: () 
   return route.scopesFetchToCall ? runWithCallSignal(signal, operation) : operation();
 }
 
-function retryOptions(route: ModelRoute, signal: AbortSignal | undefined, logger: Logger): RetryOptions {
+function retryOptions(
+  route: ModelRoute,
+  signal: AbortSignal | undefined,
+  logger: Logger,
+  countRetry: () => void,
+): RetryOptions {
   return {
     retries: route.maxRetries,
     baseDelayMs: route.retryBaseDelayMs,
@@ -411,16 +420,23 @@ function retryOptions(route: ModelRoute, signal: AbortSignal | undefined, logger
     signal,
     classify: (error: unknown) => {
       if (!isLlmError(error) || !isRetryable(error)) return { retry: false };
+      // A timed-out attempt has already cost the caller a whole timeoutMs, and asking the same model
+      // again rarely ends differently (it is down, overloaded, or its answer outlasts the deadline):
+      // the call moves on to the next model instead, so it ends within one deadline per model plus
+      // the fast failures' backoff (ADR 0044).
+      if (error.code === "LLM_TIMEOUT") return { retry: false };
       const retryAfterMs = error.retryAfterMs;
       // A provider asking for a long pause is better served by the next model in the chain.
       if (retryAfterMs !== undefined && retryAfterMs > route.maxRetryAfterMs) return { retry: false };
       return { retry: true, retryAfterMs };
     },
-    onRetry: (error, attempt, delayMs) =>
+    onRetry: (error, attempt, delayMs) => {
+      countRetry();
       logger.info(
         { provider: route.provider, model: route.model, code: (error as LlmError).code, attempt, delayMs },
         "LLM call failed; retrying",
-      ),
+      );
+    },
   };
 }
 
@@ -432,15 +448,89 @@ function providerCallOptions(options: BaseChatModelCallOptions, signal: AbortSig
   return { ...forwarded, signal, callbacks: [] };
 }
 
+/** One attempt's deadline expiry; `callFailure` restates it with the attempts once the call ends. */
 function timeoutError(route: ModelRoute) {
   return (timeoutMs: number) =>
-    new LlmError(
-      "LLM_TIMEOUT",
-      `${route.provider} model "${route.model}" did not answer within ${timeoutMs} ms`,
-      {
-        details: { provider: route.provider, model: route.model, timeoutMs },
-      },
-    );
+    new LlmError("LLM_TIMEOUT", `${route.provider} model "${route.model}" timed out after ${timeoutMs} ms`, {
+      details: { provider: route.provider, model: route.model, timeoutMs },
+    });
+}
+
+/** One model's part in a failed call: how its last attempt failed and how many attempts it got. */
+interface RouteFailure {
+  route: ModelRoute;
+  error: LlmError;
+  attempts: number;
+}
+
+/**
+ * The error a failed call ends with. One model: its own error, except that a timeout is restated
+ * with its deadline and attempts, plus `note` (why no other model was tried). Several models:
+ * LLM_TIMEOUT when every one timed out, else LLM_UNAVAILABLE, with each model's outcome in the
+ * message. Both stay safe to log: model names, codes and numbers, never a provider's own text.
+ */
+function callFailure(failures: readonly RouteFailure[], note: string): LlmError {
+  // A chain has at least one route (the constructor checks), so a failed call has a failure.
+  const first = failures[0]!;
+  if (failures.length === 1 && first.error.code !== "LLM_TIMEOUT") return first.error;
+  const models = failures.map(({ route, error, attempts }) => {
+    const timeoutMs = timeoutMsOf(error);
+    return {
+      provider: route.provider,
+      model: route.model,
+      code: error.code,
+      attempts,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    };
+  });
+  // Fallbacks inherit the primary's deadline unless given their own; a single number only when shared.
+  const deadlines = new Set(
+    models.flatMap((entry) => (entry.timeoutMs === undefined ? [] : [entry.timeoutMs])),
+  );
+  const [sharedTimeoutMs] = deadlines.size === 1 ? deadlines : [];
+  const details = {
+    ...(failures.length === 1 ? { provider: first.route.provider, model: first.route.model } : {}),
+    ...(sharedTimeoutMs === undefined ? {} : { timeoutMs: sharedTimeoutMs }),
+    attempts: models.reduce((total, entry) => total + entry.attempts, 0),
+    models,
+  };
+  if (failures.length === 1) {
+    return new LlmError("LLM_TIMEOUT", outcome(first, note), { cause: first.error, details });
+  }
+  const everyTimedOut = failures.every(({ error }) => error.code === "LLM_TIMEOUT");
+  return new LlmError(
+    everyTimedOut ? "LLM_TIMEOUT" : "LLM_UNAVAILABLE",
+    `all ${failures.length} models failed: ${failures.map((failure) => outcome(failure)).join("; ")}`,
+    {
+      cause: new AggregateError(
+        failures.map(({ error }) => error),
+        "every model in the fallback chain failed",
+      ),
+      details,
+    },
+  );
+}
+
+/** `openai model "gpt-4o-mini" timed out after 2000 ms (1 attempt, no fallback)`. */
+function outcome({ route, error, attempts }: RouteFailure, note?: string): string {
+  const timedOut = error.code === "LLM_TIMEOUT";
+  const timeoutMs = timeoutMsOf(error);
+  // A provider client's own timeout (rare: ours is shorter) comes without a known duration.
+  const what = !timedOut
+    ? `failed with ${error.code}`
+    : timeoutMs === undefined
+      ? "timed out"
+      : `timed out after ${timeoutMs} ms`;
+  const facts = [`${attempts} attempt${attempts === 1 ? "" : "s"}`];
+  // Timeouts are not retried, so of several attempts only the last can have timed out.
+  if (timedOut && attempts > 1) facts.push("the last timed out");
+  if (note) facts.push(note);
+  return `${route.provider} model "${route.model}" ${what} (${facts.join(", ")})`;
+}
+
+function timeoutMsOf(error: LlmError): number | undefined {
+  const value = error.details?.timeoutMs;
+  return typeof value === "number" ? value : undefined;
 }
 
 function costMetadata(report: UsageReport) {

@@ -167,10 +167,18 @@ describe.each(ALL_WIRES.map((wire) => [wire.provider, wire] as const))(
       expect(server.requests).toHaveLength(1);
     });
 
-    it("times out a hung provider with LLM_TIMEOUT and closes the connection", async () => {
-      const { model, server } = await modelFor(["hang"], { timeoutMs: 300, maxRetries: 0 });
+    it("times out a hung provider with LLM_TIMEOUT, once, saying so, and closes the connection", async () => {
+      const { model, server } = await modelFor(["hang"], { timeoutMs: 300, maxRetries: 2 });
+      const startedAt = performance.now();
       const error = (await failure(model.invoke("hi"))) as LlmError;
+      const elapsedMs = performance.now() - startedAt;
       expect(error.code).toBe("LLM_TIMEOUT");
+      expect(error.message).toBe(
+        `${wire.provider} model "${wire.model}" timed out after 300 ms (1 attempt, no fallback)`,
+      );
+      expect(server.requests).toHaveLength(1);
+      // Behavioural bound (one deadline per attempt plus slack), not a speed benchmark.
+      expect(elapsedMs).toBeLessThan(server.requests.length * 300 + 1_000);
       await server.waitForClientAborts(1);
     });
 

@@ -148,15 +148,22 @@ describe("fallback chain", () => {
     const model = await createChatModel({
       ...openAIWire.options(down.url),
       ...fast,
-      maxRetries: 0,
+      maxRetries: 1,
       fallbacks: [anthropicWire.options(unauthorised.url)],
     });
     const error = await failure(model.invoke("hi"));
     expect(error.code).toBe("LLM_UNAVAILABLE");
-    expect(error.details?.attempts).toEqual([
-      { provider: "openai", model: "gpt-4o-mini", code: "LLM_UNAVAILABLE" },
-      { provider: "anthropic", model: "claude-3-5-haiku-latest", code: "LLM_AUTH" },
-    ]);
+    expect(error.message).toBe(
+      'all 2 models failed: openai model "gpt-4o-mini" failed with LLM_UNAVAILABLE (2 attempts); ' +
+        'anthropic model "claude-3-5-haiku-latest" failed with LLM_AUTH (1 attempt)',
+    );
+    expect(error.details).toEqual({
+      attempts: 3,
+      models: [
+        { provider: "openai", model: "gpt-4o-mini", code: "LLM_UNAVAILABLE", attempts: 2 },
+        { provider: "anthropic", model: "claude-3-5-haiku-latest", code: "LLM_AUTH", attempts: 1 },
+      ],
+    });
     expect(error.cause).toBeInstanceOf(AggregateError);
     expect(error.message).not.toContain("sk-");
   });
@@ -176,6 +183,125 @@ describe("fallback chain", () => {
     expect(isLlmError(await pending)).toBe(false);
     await hanging.waitForClientAborts(1);
     expect(working.requests).toHaveLength(0);
+  });
+});
+
+describe("timeouts", () => {
+  // Small deadlines, retries allowed and a long backoff: a retry after a timeout would show in the
+  // requests the server saw, in the attempts reported and in the time the call took.
+  const deadline = { timeoutMs: 200, maxRetries: 2, retryBaseDelayMs: 2_000 };
+
+  async function timedFailure(promise: Promise<unknown>) {
+    const startedAt = performance.now();
+    const error = await failure(promise);
+    return { error, elapsedMs: performance.now() - startedAt };
+  }
+
+  /** The behavioural bound of a call that timed out: one deadline per attempt plus 1 s of slack. */
+  const budgetMs = (attempts: number, timeoutMs: number) => attempts * timeoutMs + 1_000;
+
+  it("ends a hung call with LLM_TIMEOUT naming the deadline and the attempts, without retrying it", async () => {
+    const hanging = await serveScript(openAIWire, ["hang"]);
+    const model = await createChatModel({ ...openAIWire.options(hanging.url), ...deadline });
+    const { error, elapsedMs } = await timedFailure(model.invoke("hi"));
+    expect(error.code).toBe("LLM_TIMEOUT");
+    expect(error.message).toBe('openai model "gpt-4o-mini" timed out after 200 ms (1 attempt, no fallback)');
+    expect(error.details).toEqual({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      timeoutMs: 200,
+      attempts: 1,
+      models: [
+        { provider: "openai", model: "gpt-4o-mini", code: "LLM_TIMEOUT", attempts: 1, timeoutMs: 200 },
+      ],
+    });
+    expect(hanging.requests).toHaveLength(1);
+    expect(elapsedMs).toBeLessThan(budgetMs(hanging.requests.length, 200));
+    await hanging.waitForClientAborts(1);
+  });
+
+  it("counts the attempts spent on fast failures before the timeout", async () => {
+    const server = await serveScript(openAIWire, [{ status: 503 }, "hang"]);
+    const model = await createChatModel({
+      ...openAIWire.options(server.url),
+      ...deadline,
+      retryBaseDelayMs: 5,
+    });
+    const { error, elapsedMs } = await timedFailure(model.invoke("hi"));
+    expect(error.code).toBe("LLM_TIMEOUT");
+    expect(error.message).toBe(
+      'openai model "gpt-4o-mini" timed out after 200 ms (2 attempts, the last timed out, no fallback)',
+    );
+    expect(error.details).toMatchObject({ timeoutMs: 200, attempts: 2 });
+    expect(server.requests).toHaveLength(2);
+    expect(elapsedMs).toBeLessThan(budgetMs(2, 200));
+  });
+
+  it("times out a stream that never sends its first chunk the same way", async () => {
+    const hanging = await serveScript(openAIWire, ["hang"]);
+    const model = await createChatModel({ ...openAIWire.options(hanging.url), ...deadline });
+    const { error, elapsedMs } = await timedFailure(
+      (async () => {
+        for await (const _chunk of await model.stream("hi"));
+      })(),
+    );
+    expect(error.code).toBe("LLM_TIMEOUT");
+    expect(error.message).toBe('openai model "gpt-4o-mini" timed out after 200 ms (1 attempt, no fallback)');
+    expect(hanging.requests).toHaveLength(1);
+    expect(elapsedMs).toBeLessThan(budgetMs(1, 200));
+  });
+
+  it("moves on to the next model at a timeout and reports LLM_TIMEOUT when every model timed out", async () => {
+    const first = await serveScript(openAIWire, ["hang"]);
+    const second = await serveScript(anthropicWire, ["hang"]);
+    const model = await createChatModel({
+      ...openAIWire.options(first.url),
+      ...deadline,
+      fallbacks: [anthropicWire.options(second.url)],
+    });
+    const { error, elapsedMs } = await timedFailure(model.invoke("hi"));
+    expect(error.code).toBe("LLM_TIMEOUT");
+    expect(error.message).toBe(
+      'all 2 models failed: openai model "gpt-4o-mini" timed out after 200 ms (1 attempt); ' +
+        'anthropic model "claude-3-5-haiku-latest" timed out after 200 ms (1 attempt)',
+    );
+    expect(error.details).toEqual({
+      timeoutMs: 200,
+      attempts: 2,
+      models: [
+        { provider: "openai", model: "gpt-4o-mini", code: "LLM_TIMEOUT", attempts: 1, timeoutMs: 200 },
+        {
+          provider: "anthropic",
+          model: "claude-3-5-haiku-latest",
+          code: "LLM_TIMEOUT",
+          attempts: 1,
+          timeoutMs: 200,
+        },
+      ],
+    });
+    expect(error.cause).toBeInstanceOf(AggregateError);
+    expect([first.requests.length, second.requests.length]).toEqual([1, 1]);
+    expect(elapsedMs).toBeLessThan(budgetMs(2, 200));
+  });
+
+  it("states the timeouts in the aggregate error when the chain mixes failures", async () => {
+    const hanging = await serveScript(openAIWire, ["hang"]);
+    const unauthorised = await serveScript(anthropicWire, [{ status: 401 }]);
+    const model = await createChatModel({
+      ...openAIWire.options(hanging.url),
+      ...deadline,
+      fallbacks: [anthropicWire.options(unauthorised.url)],
+    });
+    const error = await failure(model.invoke("hi"));
+    expect(error.code).toBe("LLM_UNAVAILABLE");
+    expect(error.message).toBe(
+      'all 2 models failed: openai model "gpt-4o-mini" timed out after 200 ms (1 attempt); ' +
+        'anthropic model "claude-3-5-haiku-latest" failed with LLM_AUTH (1 attempt)',
+    );
+    expect(error.details?.models).toEqual([
+      { provider: "openai", model: "gpt-4o-mini", code: "LLM_TIMEOUT", attempts: 1, timeoutMs: 200 },
+      { provider: "anthropic", model: "claude-3-5-haiku-latest", code: "LLM_AUTH", attempts: 1 },
+    ]);
   });
 });
 
@@ -335,6 +461,8 @@ describe("stream deadlines", () => {
       })(),
     );
     expect(error.code).toBe("LLM_TIMEOUT");
+    expect(error.message).toBe('openai model "gpt-4o-mini" timed out after 300 ms (1 attempt, mid-answer)');
+    expect(error.details).toMatchObject({ timeoutMs: 300, attempts: 1 });
     expect(text).toBe("Hello");
     await stalled.waitForClientAborts(1);
   });

@@ -1,6 +1,6 @@
 import { isAgentError } from "@mcp-langgraph/agent-graph";
 import { isAbortError } from "@mcp-langgraph/core";
-import { isLlmError } from "@mcp-langgraph/llm-factory";
+import { isLlmError, type LlmError } from "@mcp-langgraph/llm-factory";
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { isMcpServerError } from "./errors.js";
 
@@ -46,9 +46,27 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
   }
   if (isLlmError(error)) {
     report(tool, error);
+    if (error.code === "LLM_TIMEOUT") return fail(error.code, modelTimeoutText(error), { retryable: true });
     return fail(error.code, "The language model is unavailable right now; please retry later.");
   }
   if (isAbortError(error)) return fail("CANCELLED", "The request was cancelled.");
   report(tool, error);
   return fail("INTERNAL", `The tool '${tool}' failed unexpectedly.`);
+}
+
+/**
+ * What a user may learn about a model timeout: the deadline and how many attempts were made. Built
+ * from the numbers in `details`, never from the message, which names models (an Azure deployment,
+ * a Bedrock ARN with an account id) that are the operator's business.
+ */
+function modelTimeoutText({ details }: LlmError): string {
+  const timeoutMs = typeof details?.timeoutMs === "number" ? details.timeoutMs : undefined;
+  const attempts = typeof details?.attempts === "number" ? details.attempts : undefined;
+  const models = Array.isArray(details?.models) ? details.models.length : 1;
+  const after = timeoutMs === undefined ? "" : ` after ${timeoutMs} ms`;
+  const counts =
+    attempts === undefined
+      ? ""
+      : ` (${attempts} attempt${attempts === 1 ? "" : "s"}${models > 1 ? ` across ${models} models` : ""})`;
+  return `The language model${models > 1 ? "s" : ""} timed out${after}${counts}; please retry later.`;
 }

@@ -1,0 +1,87 @@
+import { createChatModel, LlmError } from "@mcp-langgraph/llm-factory";
+import { afterEach, describe, expect, it } from "vitest";
+// The llm-factory's loopback servers play a provider that never answers, so the error under test is
+// the one a real model call ends with, not a hand-made imitation of it.
+import { type LoopbackServer, startLoopbackServer } from "../../llm-factory/test/support/loopback-server.ts";
+import { scripted } from "../../llm-factory/test/support/scripted.ts";
+import { anthropicWire, openAIWire } from "../../llm-factory/test/support/wire-formats.ts";
+import { toolError } from "../src/results.ts";
+
+const servers: LoopbackServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function hangingServer() {
+  const server = await startLoopbackServer(scripted(openAIWire, ["hang"]));
+  servers.push(server);
+  return server;
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+function toolErrorOf(error: unknown) {
+  const reported: unknown[] = [];
+  const result = toolError(error, "agent_chat", (_tool, failure) => reported.push(failure));
+  const text = (result.content as { type: string; text: string }[]).map((item) => item.text).join("\n");
+  return { result, text, reported };
+}
+
+describe("toolError for model timeouts", () => {
+  it("says the model timed out, after how long and after how many attempts, and marks it retryable", async () => {
+    const server = await hangingServer();
+    const model = await createChatModel({ ...openAIWire.options(server.url), timeoutMs: 200 });
+    const error = await failureOf(model.invoke("hi"));
+
+    const { result, text, reported } = toolErrorOf(error);
+    const message = "The language model timed out after 200 ms (1 attempt); please retry later.";
+    expect(result.isError).toBe(true);
+    expect(text).toBe(message);
+    expect(result.structuredContent).toEqual({ error: { code: "LLM_TIMEOUT", message, retryable: true } });
+    // Safe to show: nothing about where the model lives or how the server reaches it.
+    expect(text).not.toContain(server.url);
+    expect(text).not.toContain("sk-");
+    expect(text).not.toContain("gpt-4o-mini");
+    // The operator still hears about it.
+    expect(reported).toEqual([error]);
+  });
+
+  it("counts the attempts across a fallback chain in which every model timed out", async () => {
+    const first = await hangingServer();
+    const second = await startLoopbackServer(scripted(anthropicWire, ["hang"]));
+    servers.push(second);
+    const model = await createChatModel({
+      ...openAIWire.options(first.url),
+      timeoutMs: 200,
+      fallbacks: [anthropicWire.options(second.url)],
+    });
+    const error = await failureOf(model.invoke("hi"));
+
+    const { result, text } = toolErrorOf(error);
+    expect(text).toBe(
+      "The language models timed out after 200 ms (2 attempts across 2 models); please retry later.",
+    );
+    expect(result.structuredContent).toMatchObject({ error: { code: "LLM_TIMEOUT", retryable: true } });
+  });
+
+  it("still says it timed out when the error carries no figures", () => {
+    const { text } = toolErrorOf(new LlmError("LLM_TIMEOUT", "the provider client timed out"));
+    expect(text).toBe("The language model timed out; please retry later.");
+  });
+
+  it("keeps the generic sentence, without retryable, for other model failures", () => {
+    const { result, text } = toolErrorOf(
+      new LlmError("LLM_AUTH", 'openai model "gpt-4o-mini": authentication failed (HTTP 401)'),
+    );
+    const message = "The language model is unavailable right now; please retry later.";
+    expect(text).toBe(message);
+    expect(result.structuredContent).toEqual({ error: { code: "LLM_AUTH", message } });
+  });
+});
