@@ -21,8 +21,8 @@ export interface McpServiceSettings {
    * sampling answers through its own model; "off": always the configured model.
    */
   clientSampling?: "auto" | "off";
-  /** Admission limits of agent turns (agent-graph's defaults when unset). */
-  agent?: Pick<AgentOptions, "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser">;
+  /** Admission limits and turn deadline of the agent (agent-graph's defaults when unset). */
+  agent?: Pick<AgentOptions, "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs">;
   logger?: Logger;
 }
 

@@ -19,6 +19,7 @@ const settingsSchema = z
     AGENT_MAX_CONCURRENT_TURNS: wholeNumber(1).optional(),
     AGENT_MAX_QUEUED_TURNS: wholeNumber(0).optional(),
     AGENT_MAX_TURNS_PER_USER: wholeNumber(1).optional(),
+    AGENT_TURN_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
