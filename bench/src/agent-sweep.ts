@@ -66,11 +66,14 @@ async function agentChat(client: Client, message: string): Promise<string | unde
     const text = (result.content as { text?: string }[] | undefined)?.[0]?.text ?? "";
     return `isError: ${text.slice(0, 60)}`;
   } catch (error) {
-    // Thrown: a protocol error (e.g. the SDK's request timeout, -32001) or a transport failure.
+    // Thrown: an HTTP refusal (SdkHttpError carries the status), the SDK's own request timeout,
+    // a JSON-RPC error or a transport failure. The HTTP status leads, so 429/503 group together.
+    const status = (error as { data?: { status?: unknown } }).data?.status;
     const code = (error as { code?: unknown }).code;
     const name = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
-    return `${name}${code !== undefined ? ` ${String(code)}` : ""}: ${message.slice(0, 60)}`;
+    const head = typeof status === "number" ? `HTTP ${status}` : name;
+    return `${head}${code !== undefined ? ` ${String(code)}` : ""}: ${message.slice(0, 60)}`;
   }
 }
 

@@ -214,7 +214,11 @@ machine.loadAfter = loadavg();
 const results: BenchResults = {
   startedAt,
   durationS: (Date.now() - startedAt.getTime()) / 1000,
-  command: ["pnpm bench", ...process.argv.slice(2)].join(" "),
+  // The root command runs this with no arguments; with some, only this workspace's script takes them.
+  command:
+    process.argv.length > 2
+      ? ["pnpm --filter @mcp-langgraph/bench bench", ...process.argv.slice(2)].join(" ")
+      : "pnpm bench",
   machine,
   modelDelayMs,
   users,

@@ -75,11 +75,12 @@ function table(header: string[], rows: string[][]): string {
 
 /**
  * A failure the client may simply retry: a typed server code saying "busy", "overloaded", "rate
- * limited", "unavailable" or "timed out". Anything else (a client-side deadline, a transport error,
- * an INTERNAL) counts as unclear, and a client deadline as a hang.
+ * limited", "unavailable" or "timed out", or an HTTP 429/503 refusal. Anything else (a client-side
+ * deadline, a transport error, an INTERNAL) counts as unclear, and a client deadline as a hang.
  */
 export const isRetryable = (code: string) =>
-  /^[A-Z][A-Z0-9_]+$/.test(code) && /BUSY|OVERLOAD|RATE_LIMIT|UNAVAILABLE|TIMEOUT|RETRY/.test(code);
+  (/^[A-Z][A-Z0-9_]+$/.test(code) && /BUSY|OVERLOAD|RATE_LIMIT|UNAVAILABLE|TIMEOUT|RETRY/.test(code)) ||
+  /^HTTP (429|503)\b/.test(code);
 const isHang = (code: string) => /timed? ?out|-32001|abort/i.test(code) && !/^[A-Z][A-Z0-9_]+$/.test(code);
 
 const yesNo = (met: boolean | undefined) => (met === undefined ? "—" : met ? "yes" : "**no**");
@@ -169,7 +170,7 @@ export function agentTable(results: BenchResults): string {
       "N",
       "sessions",
       "wall (s)",
-      "wall / 2 s",
+      `wall / ${results.modelDelayMs / 1000} s`,
       "ok",
       "failed",
       "failures by code",
@@ -200,7 +201,15 @@ export function agentTable(results: BenchResults): string {
 
 export function bareTable(results: BenchResults): string {
   return table(
-    ["N", "wall (s)", "wall / 2 s", "ok", "failed", "CPU/call (ms)", "max at model"],
+    [
+      "N",
+      "wall (s)",
+      `wall / ${results.modelDelayMs / 1000} s`,
+      "ok",
+      "failed",
+      "CPU/call (ms)",
+      "max at model",
+    ],
     results.bare.map((run) => [
       int(run.n),
       seconds(run.wallMs),
@@ -359,7 +368,8 @@ Each server runs as its own process, so its CPU (utime + stime from \`/proc/<pid
   Then N \`agent_chat\` calls start at once, round-robin over the sessions, each with a 120 s deadline.
   Failures are grouped by \`structuredContent.error.code\` (or the \`isError\` text, or the thrown error).
   Server CPU/call = server CPU over the phase ÷ N. RSS added = peak during the phase − RSS before.
-  During N = 5,000 a separate process probes \`GET /health/live\` every 100 ms on a new connection.
+  During every N a separate process probes \`GET /health/live\` every 100 ms on a new connection (the
+  target applies to N = 5,000).
   "bench client CPU" is the bench process's own CPU (the MCP clients) over the phase: on 2 cores it
   competes with the server.
 - **B. Bare LangGraph floor**: in its own process, a one-node \`StateGraph(MessagesAnnotation)\` whose node
@@ -378,7 +388,8 @@ Each server runs as its own process, so its CPU (utime + stime from \`/proc/<pid
   bare Hono JSON route.
 
 A failure counts as *retryable* when its code is a typed server code containing BUSY, OVERLOAD,
-RATE_LIMIT, UNAVAILABLE, TIMEOUT or RETRY; a call that hit the client's deadline counts as hung.
+RATE_LIMIT, UNAVAILABLE, TIMEOUT or RETRY, or an HTTP 429/503 answer; a call that hit the client's
+deadline counts as hung.
 
 ## Targets
 
