@@ -73,7 +73,10 @@ async function agentChat(client: Client, message: string): Promise<string | unde
     const name = error instanceof Error ? error.name : "Error";
     const message = error instanceof Error ? error.message : String(error);
     const head = typeof status === "number" ? `HTTP ${status}` : name;
-    return `${head}${code !== undefined ? ` ${String(code)}` : ""}: ${message.slice(0, 60)}`;
+    // fetch wraps the reason ("fetch failed"): its cause's code (e.g. UND_ERR_CONNECT_TIMEOUT) says why.
+    const cause = (error as { cause?: { code?: unknown; name?: unknown } }).cause;
+    const why = cause ? ` (${String(cause.code ?? cause.name)})` : "";
+    return `${head}${code !== undefined ? ` ${String(code)}` : ""}: ${message.slice(0, 60)}${why}`;
   }
 }
 
