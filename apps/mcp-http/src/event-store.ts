@@ -1,8 +1,7 @@
-import type { EventStore, JSONRPCMessage } from "@modelcontextprotocol/server";
+import type { JSONRPCMessage } from "@modelcontextprotocol/server";
 
-interface StoredEvent {
+export interface StoredEvent {
   id: string;
-  streamId: string;
   message: JSONRPCMessage;
 }
 
@@ -10,36 +9,59 @@ interface StoredEvent {
  * Per-session store of the SSE events sent on each stream, so a client that
  * lost a stream can resume with Last-Event-ID (SEP-1699 polling). Bounded:
  * it keeps the newest `maxEvents` and forgets older ones.
+ *
+ * Synchronous on purpose: the session transport appends and writes an event in
+ * one step, so events reach a stream in the order they were sent, and a replay
+ * cannot interleave with a live write. Each event's position is indexed by id,
+ * so neither a resume nor an eviction scans the buffer.
  */
-export class BoundedEventStore implements EventStore {
-  readonly #events: StoredEvent[] = [];
+export class BoundedEventStore {
   readonly #maxEvents: number;
-  #sequence = 0;
+  /** Events in send order; `#first` is the sequence number of `#events[0]`. */
+  readonly #events: { id: string; streamId: string; message: JSONRPCMessage }[] = [];
+  readonly #sequenceOf = new Map<string, number>();
+  #first = 1;
+  #next = 1;
 
   constructor(maxEvents = 512) {
     this.#maxEvents = maxEvents;
   }
 
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    const id = `${streamId}:${++this.#sequence}`;
+  get size(): number {
+    return this.#events.length;
+  }
+
+  /** Stores an event of `streamId` and returns its id (`<streamId>:<sequence>`). */
+  append(streamId: string, message: JSONRPCMessage): string {
+    const sequence = this.#next++;
+    const id = `${streamId}:${sequence}`;
     this.#events.push({ id, streamId, message });
-    if (this.#events.length > this.#maxEvents) this.#events.shift();
+    this.#sequenceOf.set(id, sequence);
+    if (this.#events.length > this.#maxEvents) {
+      const dropped = this.#events.shift();
+      if (dropped) this.#sequenceOf.delete(dropped.id);
+      this.#first++;
+    }
     return id;
   }
 
-  async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
-    return this.#events.find((event) => event.id === eventId)?.streamId;
+  /** The stream an event id belongs to, while that event is still kept. */
+  streamOf(eventId: string): string | undefined {
+    const sequence = this.#sequenceOf.get(eventId);
+    return sequence === undefined ? undefined : this.#events[sequence - this.#first]?.streamId;
   }
 
-  async replayEventsAfter(
-    lastEventId: string,
-    { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> },
-  ): Promise<string> {
-    const index = this.#events.findIndex((event) => event.id === lastEventId);
-    const streamId = this.#events[index]?.streamId ?? lastEventId.slice(0, lastEventId.lastIndexOf(":"));
-    for (const event of this.#events.slice(index + 1)) {
-      if (event.streamId === streamId) await send(event.id, event.message);
+  /** The kept events of the event's stream sent after it, oldest first. */
+  eventsAfter(eventId: string): StoredEvent[] {
+    const sequence = this.#sequenceOf.get(eventId);
+    if (sequence === undefined) return [];
+    const streamId = this.#events[sequence - this.#first]?.streamId;
+    const after: StoredEvent[] = [];
+    for (let index = sequence - this.#first + 1; index < this.#events.length; index++) {
+      const event = this.#events[index];
+      if (event !== undefined && event.streamId === streamId)
+        after.push({ id: event.id, message: event.message });
     }
-    return streamId;
+    return after;
   }
 }
