@@ -105,6 +105,8 @@ export class McpSessionTransport implements Transport {
   /** Upgraded, unfinished exchanges by stream id, for resumption. */
   readonly #streams = new Map<string, Exchange>();
   #standalone: SseStream | undefined;
+  #headers: Readonly<Record<string, string>> | undefined;
+  #headersFor: string | undefined;
 
   constructor(options: SessionTransportOptions) {
     this.#options = options;
@@ -376,7 +378,7 @@ export class McpSessionTransport implements Transport {
       const message = exchange.responses.get(id) as JSONRPCMessage;
       body += messageFrame(message, this.#events.append(exchange.streamId, message));
     }
-    return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...this.#sessionHeader() } });
+    return new Response(body, { status: 200, headers: this.#answerHeaders() });
   }
 
   /** Stores an event of an upgraded exchange and writes it when a stream is attached. */
@@ -436,6 +438,15 @@ export class McpSessionTransport implements Transport {
 
   #sessionHeader(): Record<string, string> {
     return this.sessionId === undefined ? {} : { "mcp-session-id": this.sessionId };
+  }
+
+  /** The headers of a one-body answer: the same for every answer of the session, so built once. */
+  #answerHeaders(): Readonly<Record<string, string>> {
+    if (this.#headersFor !== this.sessionId || this.#headers === undefined) {
+      this.#headersFor = this.sessionId;
+      this.#headers = Object.freeze({ ...SSE_HEADERS, ...this.#sessionHeader() });
+    }
+    return this.#headers;
   }
 
   #fail(status: number, code: number, message: string): Response {

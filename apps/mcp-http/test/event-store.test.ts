@@ -36,8 +36,11 @@ describe("BoundedEventStore", () => {
 
   it("knows nothing of ids it never issued", () => {
     const store = new BoundedEventStore();
-    store.append("a", note(1));
-    expect(store.streamOf("a:99")).toBeUndefined();
-    expect(store.streamOf("not-an-id")).toBeUndefined();
+    const issued = store.append("a", note(1));
+    expect(issued).toBe("a:1");
+    for (const unknown of ["a:99", "b:1", "a:01", "a:0", "a:-1", "a:", "not-an-id"]) {
+      expect(store.streamOf(unknown)).toBeUndefined();
+      expect(store.eventsAfter(unknown)).toEqual([]);
+    }
   });
 });
