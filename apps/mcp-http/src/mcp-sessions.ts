@@ -51,7 +51,7 @@ export class McpSessionRegistry {
     return { kind: "found", transport: session.transport };
   }
 
-  /** Opens a transport for an initialize request; the session registers once the SDK assigns its id. */
+  /** Opens a transport for an initialize request; the session registers once the transport assigns its id. */
   async open(principal: Principal): Promise<McpSessionTransport> {
     await this.#evictBeyondLimit(principal.userId);
     const server = this.#options.createServer();

@@ -105,8 +105,8 @@ export class McpSessionTransport implements Transport {
   /** Upgraded, unfinished exchanges by stream id, for resumption. */
   readonly #streams = new Map<string, Exchange>();
   #standalone: SseStream | undefined;
-  #headers: Readonly<Record<string, string>> | undefined;
-  #headersFor: string | undefined;
+  /** The headers of every one-body answer of this session: the same each time, so built once. */
+  #answerHeaders: Readonly<Record<string, string>> = SSE_HEADERS;
 
   constructor(options: SessionTransportOptions) {
     this.#options = options;
@@ -184,7 +184,7 @@ export class McpSessionTransport implements Transport {
     for (const exchange of new Set(this.#exchanges.values())) {
       clearTimeout(exchange.timer);
       exchange.stream?.close();
-      // A request still waiting for its JSON answer gets one instead of hanging until the client times out.
+      // A request still waiting for its answer gets one instead of hanging until the client times out.
       exchange.respond?.(jsonRpcErrorResponse(404, JSONRPC_SESSION_NOT_FOUND, "Session not found"));
       exchange.respond = undefined;
     }
@@ -249,6 +249,7 @@ export class McpSessionTransport implements Transport {
         );
       }
       this.sessionId = this.#options.sessionIdGenerator();
+      this.#answerHeaders = Object.freeze({ ...SSE_HEADERS, ...this.#sessionHeader() });
       this.#initialized = true;
       this.#options.onsessioninitialized?.(this.sessionId);
     } else {
@@ -378,7 +379,7 @@ export class McpSessionTransport implements Transport {
       const message = exchange.responses.get(id) as JSONRPCMessage;
       body += messageFrame(message, this.#events.append(exchange.streamId, message));
     }
-    return new Response(body, { status: 200, headers: this.#answerHeaders() });
+    return new Response(body, { status: 200, headers: this.#answerHeaders });
   }
 
   /** Stores an event of an upgraded exchange and writes it when a stream is attached. */
@@ -438,15 +439,6 @@ export class McpSessionTransport implements Transport {
 
   #sessionHeader(): Record<string, string> {
     return this.sessionId === undefined ? {} : { "mcp-session-id": this.sessionId };
-  }
-
-  /** The headers of a one-body answer: the same for every answer of the session, so built once. */
-  #answerHeaders(): Readonly<Record<string, string>> {
-    if (this.#headersFor !== this.sessionId || this.#headers === undefined) {
-      this.#headersFor = this.sessionId;
-      this.#headers = Object.freeze({ ...SSE_HEADERS, ...this.#sessionHeader() });
-    }
-    return this.#headers;
   }
 
   #fail(status: number, code: number, message: string): Response {
