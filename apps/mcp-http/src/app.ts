@@ -2,15 +2,16 @@ import { isAuthError, type Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { z } from "zod";
+import { bodyLimit } from "./body-limit.js";
 import type { AppConfig } from "./config.js";
 import type { Identity } from "./identity.js";
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError } from "./jsonrpc.js";
 import type { McpSessionRegistry } from "./mcp-sessions.js";
 import type { RoleSync } from "./role-sync.js";
 import { hostAndOriginGuard } from "./security.js";
+import { sharedDeadline } from "./shared-deadline.js";
 
 export interface HttpAppDeps {
   config: AppConfig;
@@ -66,11 +67,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   }
   app.use(
     "*",
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        c.json(jsonRpcError(JSONRPC_SERVER_ERROR, `Request body exceeds ${config.maxBodyBytes} bytes`), 413),
-    }),
+    bodyLimit(config.maxBodyBytes, (c) =>
+      c.json(jsonRpcError(JSONRPC_SERVER_ERROR, `Request body exceeds ${config.maxBodyBytes} bytes`), 413),
+    ),
   );
 
   app.get("/health/live", (c) => c.json({ status: "ok" }));
@@ -222,10 +221,12 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     return c.body(null, 204);
   });
 
+  const authDeadline = sharedDeadline(AUTH_TIMEOUT_MS);
   app.use("/mcp", async (c, next) => {
     const authorization = c.req.header("authorization");
     try {
-      const signal = AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(AUTH_TIMEOUT_MS)]);
+      // Bounded in time only: a client that disconnects meanwhile costs at most this one lookup.
+      const signal = authDeadline();
       const principal = await identity.authenticate(authorization, signal);
       c.set("principal", principal);
       if (deps.syncRoles) {

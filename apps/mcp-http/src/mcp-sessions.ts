@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
 import type { McpServer } from "@modelcontextprotocol/server";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server";
 import { BoundedEventStore } from "./event-store.js";
+import { McpSessionTransport } from "./session-transport.js";
 
 interface McpSession {
-  transport: WebStandardStreamableHTTPServerTransport;
+  transport: McpSessionTransport;
   server: McpServer;
   ownerId: string;
   lastSeen: number;
@@ -20,9 +20,7 @@ export interface McpSessionRegistryOptions {
   now?: () => number;
 }
 
-export type SessionLookup =
-  | { kind: "found"; transport: WebStandardStreamableHTTPServerTransport }
-  | { kind: "not-found" };
+export type SessionLookup = { kind: "found"; transport: McpSessionTransport } | { kind: "not-found" };
 
 /**
  * The live MCP sessions of this process. A session id is 256 random bits and is
@@ -53,11 +51,11 @@ export class McpSessionRegistry {
     return { kind: "found", transport: session.transport };
   }
 
-  /** Opens a transport for an initialize request; the session registers once the SDK assigns its id. */
-  async open(principal: Principal): Promise<WebStandardStreamableHTTPServerTransport> {
+  /** Opens a transport for an initialize request; the session registers once the transport assigns its id. */
+  async open(principal: Principal): Promise<McpSessionTransport> {
     await this.#evictBeyondLimit(principal.userId);
     const server = this.#options.createServer();
-    const transport = new WebStandardStreamableHTTPServerTransport({
+    const transport = new McpSessionTransport({
       sessionIdGenerator: () => randomBytes(32).toString("base64url"),
       // Resumable streams (Last-Event-ID). No `retry:` hint: with one, clients whose POST stream
       // ended reconnected on a fixed schedule and a burst of 100 clients queued up seconds-long tails.

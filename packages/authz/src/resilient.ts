@@ -46,16 +46,48 @@ const DENIED = Promise.resolve(false);
 
 const isEmpty = (value: object | undefined) => value === undefined || Object.keys(value).length === 0;
 
+/** Length-prefixed, so no choice of names can make two different inputs produce one key. */
+const keyPart = (value: string) => `${value.length}:${value}`;
+
+const hasContextualTuples = (query: CheckQuery) =>
+  Array.isArray(query.contextualTuples) && query.contextualTuples.length > 0;
+
 /**
- * Only queries whose answer depends on stored tuples alone are cached: a
- * contextual tuple or a context value can change the answer per request.
+ * The user part of a query's cache key, or undefined when its answer may not
+ * be cached. A query on stored tuples alone is keyed by its user as is (no
+ * allocation on the hot path). Contextual tuples change the answer, so they
+ * join the key: repeated checks with the same ones (the role tuples of one
+ * token, say) share an entry and any other set is another entry; those entries
+ * live in a cache of their own, so no key can collide with a plain user. A
+ * condition context, or a contextual tuple with a condition, can change the
+ * answer per request and is never cached. See ADR 0061 (amending 0023).
  */
-const cacheable = (query: CheckQuery) =>
-  typeof query?.object === "string" &&
-  typeof query.relation === "string" &&
-  typeof query.user === "string" &&
-  isEmpty(query.contextualTuples) &&
-  isEmpty(query.context);
+function cacheUser(query: CheckQuery): string | undefined {
+  if (
+    typeof query?.object !== "string" ||
+    typeof query.relation !== "string" ||
+    typeof query.user !== "string" ||
+    !isEmpty(query.context)
+  ) {
+    return undefined;
+  }
+  const tuples = query.contextualTuples;
+  if (tuples === undefined || (Array.isArray(tuples) && tuples.length === 0)) return query.user;
+  if (!Array.isArray(tuples)) return undefined;
+  let user = keyPart(query.user);
+  for (const tuple of tuples) {
+    if (
+      typeof tuple?.user !== "string" ||
+      typeof tuple.relation !== "string" ||
+      typeof tuple.object !== "string" ||
+      tuple.condition !== undefined
+    ) {
+      return undefined;
+    }
+    user += `|${keyPart(tuple.user)}${keyPart(tuple.relation)}${keyPart(tuple.object)}`;
+  }
+  return user;
+}
 
 /** A backend failure, as opposed to a caller's mistake or a caller's own abort. */
 const countsAgainstBackend = (error: unknown) =>
@@ -74,6 +106,8 @@ export class ResilientAuthorizer implements Authorizer {
   readonly #bulkhead: Bulkhead;
   readonly #breaker: CircuitBreaker;
   readonly #cache: DecisionCache | undefined;
+  /** Decisions that depended on contextual tuples; apart from #cache, so no key can collide with a plain one. */
+  readonly #contextualCache: DecisionCache | undefined;
   readonly #logger: Logger;
   readonly #remote: boolean;
   /** Bumped around every local write, so a check that overlapped a write never fills the cache. */
@@ -92,6 +126,13 @@ export class ResilientAuthorizer implements Authorizer {
       isFailure: countsAgainstBackend,
     });
     this.#cache =
+      options.cache === false
+        ? undefined
+        : new DecisionCache({
+            maxEntries: options.cache?.maxEntries ?? 10_000,
+            ttlMs: options.cache?.ttlMs ?? 3_000,
+          });
+    this.#contextualCache =
       options.cache === false
         ? undefined
         : new DecisionCache({
@@ -148,15 +189,18 @@ export class ResilientAuthorizer implements Authorizer {
   }
 
   check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
-    const cache = this.#cache && cacheable(query) ? this.#cache : undefined;
-    const cached = cache?.get(query.object, query.relation, query.user);
+    const user = this.#cache ? cacheUser(query) : undefined;
+    const cache = user === undefined ? undefined : this.#cacheFor(query);
+    const cached = user === undefined ? undefined : cache?.get(query.object, query.relation, user);
     // A hit returns a shared settled promise: no allocation on the hot path.
     if (cached !== undefined) return cached ? ALLOWED : DENIED;
     const generation = this.#generation;
     return this.#guard("check", options, (callOptions) => this.#inner.check(query, callOptions)).then(
       (answer) => {
         const allowed = answer === true;
-        if (generation === this.#generation) cache?.set(query.object, query.relation, query.user, allowed);
+        if (user !== undefined && generation === this.#generation) {
+          cache?.set(query.object, query.relation, user, allowed);
+        }
         return allowed;
       },
     );
@@ -172,9 +216,11 @@ export class ResilientAuthorizer implements Authorizer {
   /** Answers from the cache where it can, and asks the backend for the rest in one call. */
   async #decide(queries: CheckQuery[], options: CallOptions | undefined): Promise<boolean[]> {
     const generation = this.#generation;
-    const answers: Array<boolean | undefined> = queries.map((query) =>
-      this.#cache && cacheable(query) ? this.#cache.get(query.object, query.relation, query.user) : undefined,
-    );
+    const users = queries.map((query) => (this.#cache ? cacheUser(query) : undefined));
+    const answers: Array<boolean | undefined> = queries.map((query, index) => {
+      const user = users[index];
+      return user === undefined ? undefined : this.#cacheFor(query)?.get(query.object, query.relation, user);
+    });
     const missing = answers.flatMap((answer, index) => (answer === undefined ? [index] : []));
     if (missing.length > 0) {
       const pending = missing.map((index) => queries[index]!);
@@ -185,8 +231,9 @@ export class ResilientAuthorizer implements Authorizer {
         const allowed = fetched[position] === true;
         answers[index] = allowed;
         const query = queries[index]!;
-        if (this.#cache && cacheable(query) && generation === this.#generation) {
-          this.#cache.set(query.object, query.relation, query.user, allowed);
+        const user = users[index];
+        if (user !== undefined && generation === this.#generation) {
+          this.#cacheFor(query)?.set(query.object, query.relation, user, allowed);
         }
       });
     }
@@ -218,6 +265,11 @@ export class ResilientAuthorizer implements Authorizer {
   #invalidate() {
     this.#generation++;
     this.#cache?.clear();
+    this.#contextualCache?.clear();
+  }
+
+  #cacheFor(query: CheckQuery): DecisionCache | undefined {
+    return hasContextualTuples(query) ? this.#contextualCache : this.#cache;
   }
 
   writeTuples(tuples: Tuple[], options?: CallOptions): Promise<void> {
@@ -238,6 +290,7 @@ export class ResilientAuthorizer implements Authorizer {
 
   async close(): Promise<void> {
     this.#cache?.clear();
+    this.#contextualCache?.clear();
     await this.#inner.close();
   }
 }

@@ -64,7 +64,7 @@ describe("decision cache", () => {
     expect(await authz.check(owner)).toBe(false);
   });
 
-  it("never caches queries with contextual tuples or context", async () => {
+  it("caches a decision under its contextual tuples, and never one with a context", async () => {
     const withRole = {
       user: "user:carol",
       relation: "viewer",
@@ -72,14 +72,41 @@ describe("decision cache", () => {
       contextualTuples: [{ user: "user:carol", relation: "member", object: "organization:acme" }],
     };
     expect(await authz.check(withRole)).toBe(true);
-    expect(await authz.check(withRole)).toBe(true);
+    expect(await authz.check({ ...withRole, contextualTuples: [...withRole.contextualTuples] })).toBe(true);
+    expect(backend.checks).toBe(1);
     expect(await authz.check({ ...owner, context: { hour: 1 } })).toBe(true);
     expect(await authz.check({ ...owner, context: { hour: 1 } })).toBe(true);
-    expect(backend.checks).toBe(4);
-    // ...and a contextual grant never leaks into the plain query.
+    expect(backend.checks).toBe(3);
+    // ...a contextual grant never leaks into the plain query, nor into other contextual tuples...
     expect(await authz.check({ user: "user:carol", relation: "viewer", object: "conversation:c2" })).toBe(
       false,
     );
+    const otherOrganization = { user: "user:carol", relation: "member", object: "organization:other" };
+    expect(await authz.check({ ...withRole, contextualTuples: [otherOrganization] })).toBe(false);
+    expect(await authz.batchCheck([withRole, { ...withRole, contextualTuples: [] }])).toEqual([true, false]);
+    // ...and a contextual tuple with a condition is evaluated every time.
+    const conditional = {
+      ...withRole,
+      contextualTuples: [{ ...withRole.contextualTuples[0]!, condition: { name: "during", context: {} } }],
+    };
+    const before = backend.checks;
+    await authz.check(conditional).catch(() => false);
+    await authz.check(conditional).catch(() => false);
+    expect(backend.checks).toBe(before + 2);
+  });
+
+  it("drops decisions cached under contextual tuples when this process writes tuples", async () => {
+    const withRole = {
+      user: "user:carol",
+      relation: "viewer",
+      object: "conversation:c1",
+      contextualTuples: [{ user: "user:carol", relation: "member", object: "organization:acme" }],
+    };
+    expect(await authz.check(withRole)).toBe(false);
+    await authz.writeTuples([
+      { user: "organization:acme#member", relation: "viewer", object: "conversation:c1" },
+    ]);
+    expect(await authz.check(withRole)).toBe(true);
   });
 
   it("does not fill the cache from a check that overlapped a write", async () => {

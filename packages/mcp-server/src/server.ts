@@ -9,6 +9,7 @@ import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
 import { registerConformanceFixtures } from "./conformance-fixtures.js";
 import { registerConversationResources } from "./conversation-resources.js";
+import { cacheToolList } from "./tool-list-cache.js";
 
 export interface McpServices {
   agent: Agent;
@@ -70,6 +71,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   registerConversationResources(server, { agent: services.agent, access, principalOf });
   trackResourceSubscriptions(server);
   if (conformanceFixtures) registerConformanceFixtures(server);
+  cacheToolList(server);
   return server;
 }
 

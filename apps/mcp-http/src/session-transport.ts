@@ -1,0 +1,448 @@
+import {
+  type AuthInfo,
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  type InitializeRequest,
+  isInitializeRequest,
+  isJsonContentType,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  parseJSONRPCMessage,
+  type RequestId,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type Transport,
+  type TransportSendOptions,
+} from "@modelcontextprotocol/server";
+import type { BoundedEventStore } from "./event-store.js";
+import {
+  JSONRPC_INVALID_REQUEST,
+  JSONRPC_PARSE_ERROR,
+  JSONRPC_SERVER_ERROR,
+  JSONRPC_SESSION_NOT_FOUND,
+  jsonRpcErrorResponse,
+} from "./jsonrpc.js";
+import {
+  DEFAULT_SSE_KEEP_ALIVE_MS,
+  messageFrame,
+  primingFrame,
+  SSE_HEADERS,
+  SseStream,
+} from "./sse-stream.js";
+
+/** The SDK's limit on messages in one batch. */
+const MAX_BATCH_SIZE = 100;
+const STANDALONE_STREAM = "_GET_stream";
+
+export interface SessionTransportOptions {
+  sessionIdGenerator: () => string;
+  /** Keeps the events of SSE streams so a client can resume one with Last-Event-ID. */
+  eventStore: BoundedEventStore;
+  onsessioninitialized?: (sessionId: string) => void;
+  onsessionclosed?: (sessionId: string) => void;
+  keepAliveMs?: number;
+  /**
+   * A POST still unanswered after this long becomes an SSE stream (priming
+   * event, keep-alives), so a long call can be resumed and is not cut by an
+   * idle proxy. Default 1,000 ms.
+   */
+  streamAfterMs?: number;
+}
+
+export interface HandleRequestOptions {
+  /** The body, already parsed by the HTTP edge (which answers malformed JSON itself). */
+  parsedBody?: unknown;
+  authInfo?: AuthInfo;
+}
+
+/** One POST that carried requests: answered as JSON, or as an SSE stream once it needs one. */
+interface Exchange {
+  readonly streamId: string;
+  readonly requestIds: RequestId[];
+  readonly responses: Map<RequestId, JSONRPCMessage>;
+  readonly protocolVersion: string;
+  /** Settles the POST's HTTP response; undefined once it is settled. */
+  respond: ((response: Response) => void) | undefined;
+  upgraded: boolean;
+  /** The live SSE stream of an upgraded exchange; undefined while none is attached. */
+  stream: SseStream | undefined;
+  /** Upgrades a slow exchange (see `streamAfterMs`). */
+  timer: NodeJS.Timeout | undefined;
+}
+
+const isResponse = (message: JSONRPCMessage) => !("method" in message);
+const isRequest = (message: JSONRPCMessage) => "method" in message && "id" in message;
+
+/**
+ * The server side of one stateful Streamable HTTP session (protocol 2025-xx),
+ * a drop-in for the SDK's `WebStandardStreamableHTTPServerTransport` with the
+ * same validation, status codes, messages and wire format (every POST that
+ * carries requests is answered with an SSE stream, priming event first), and
+ * one difference: when that stream is built. The SDK opens a live stream per
+ * POST before the handler runs; here a POST's stream goes live only when the
+ * server sends something other than the final answer (progress, logging,
+ * sampling, elicitation), when a handler closes it for polling (SEP-1699), or
+ * when the call is still running after `streamAfterMs` (so long calls keep
+ * their keep-alives and resumability). Otherwise the whole stream, with the
+ * same events and stored event ids, is sent as one body: one socket write
+ * instead of four, and no stream machinery, on the hot path. See ADR 0060.
+ */
+export class McpSessionTransport implements Transport {
+  sessionId: string | undefined;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  readonly #options: SessionTransportOptions;
+  readonly #events: BoundedEventStore;
+  readonly #keepAliveMs: number;
+  readonly #streamAfterMs: number;
+  #supportedVersions: string[] = SUPPORTED_PROTOCOL_VERSIONS;
+  #started = false;
+  #initialized = false;
+  #closed = false;
+  #nextStream = 0;
+  /** In-flight requests by id, each to the POST it arrived on. */
+  readonly #exchanges = new Map<RequestId, Exchange>();
+  /** Upgraded, unfinished exchanges by stream id, for resumption. */
+  readonly #streams = new Map<string, Exchange>();
+  #standalone: SseStream | undefined;
+  /** The headers of every one-body answer of this session: the same each time, so built once. */
+  #answerHeaders: Readonly<Record<string, string>> = SSE_HEADERS;
+
+  constructor(options: SessionTransportOptions) {
+    this.#options = options;
+    this.#events = options.eventStore;
+    this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS;
+    this.#streamAfterMs = options.streamAfterMs ?? 1_000;
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) throw new Error("Transport already started");
+    this.#started = true;
+  }
+
+  setSupportedProtocolVersions(versions: string[]): void {
+    this.#supportedVersions = versions;
+  }
+
+  async handleRequest(request: Request, options: HandleRequestOptions = {}): Promise<Response> {
+    if (this.#closed) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
+    switch (request.method) {
+      case "POST":
+        return this.#post(request, options);
+      case "GET":
+        return this.#get(request);
+      case "DELETE":
+        return this.#delete(request);
+      default:
+        this.onerror?.(new Error("Method not allowed."));
+        return jsonRpcErrorResponse(405, JSONRPC_SERVER_ERROR, "Method not allowed.", {
+          allow: "GET, POST, DELETE",
+        });
+    }
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const response = isResponse(message);
+    const requestId = response ? (message as { id: RequestId }).id : options?.relatedRequestId;
+    if (requestId === undefined) {
+      if (response) {
+        throw new Error(
+          "Cannot send a response on a standalone SSE stream unless resuming a previous client request",
+        );
+      }
+      const eventId = this.#events.append(STANDALONE_STREAM, message);
+      this.#standalone?.writeMessage(message, eventId);
+      return;
+    }
+    const exchange = this.#exchanges.get(requestId);
+    if (!exchange) throw new Error(`No connection established for request ID: ${String(requestId)}`);
+    if (response) exchange.responses.set(requestId, message);
+    const complete = exchange.responses.size === exchange.requestIds.length;
+    if (!exchange.upgraded) {
+      if (!response) {
+        this.#upgrade(exchange);
+        this.#emit(exchange, message);
+      } else if (complete) {
+        this.#finish(exchange);
+        exchange.respond?.(this.#wholeStream(exchange));
+        exchange.respond = undefined;
+      }
+      return;
+    }
+    this.#emit(exchange, message);
+    if (complete) {
+      exchange.stream?.close();
+      this.#finish(exchange);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#standalone?.close();
+    this.#standalone = undefined;
+    for (const exchange of new Set(this.#exchanges.values())) {
+      clearTimeout(exchange.timer);
+      exchange.stream?.close();
+      // A request still waiting for its answer gets one instead of hanging until the client times out.
+      exchange.respond?.(jsonRpcErrorResponse(404, JSONRPC_SESSION_NOT_FOUND, "Session not found"));
+      exchange.respond = undefined;
+    }
+    this.#exchanges.clear();
+    this.#streams.clear();
+    this.onclose?.();
+  }
+
+  async #post(request: Request, options: HandleRequestOptions): Promise<Response> {
+    const accept = request.headers.get("accept");
+    if (!accept?.includes("application/json") || !accept.includes("text/event-stream")) {
+      return this.#fail(
+        406,
+        JSONRPC_SERVER_ERROR,
+        "Not Acceptable: Client must accept both application/json and text/event-stream",
+      );
+    }
+    if (!isJsonContentType(request.headers.get("content-type"))) {
+      return this.#fail(
+        415,
+        JSONRPC_SERVER_ERROR,
+        "Unsupported Media Type: Content-Type must be application/json",
+      );
+    }
+    let body = options.parsedBody;
+    if (body === undefined) {
+      try {
+        body = JSON.parse(await request.text());
+      } catch {
+        return this.#fail(400, JSONRPC_PARSE_ERROR, "Parse error: Invalid JSON");
+      }
+    }
+    if (Array.isArray(body) && body.length > MAX_BATCH_SIZE) {
+      return this.#fail(
+        400,
+        JSONRPC_INVALID_REQUEST,
+        `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`,
+      );
+    }
+    let messages: JSONRPCMessage[];
+    try {
+      messages = Array.isArray(body) ? body.map(parseJSONRPCMessage) : [parseJSONRPCMessage(body)];
+    } catch (error) {
+      this.onerror?.(error as Error);
+      return jsonRpcErrorResponse(400, JSONRPC_PARSE_ERROR, "Parse error: Invalid JSON-RPC message");
+    }
+    if (this.#closed) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
+
+    // The method check first: the full schema check runs only on what claims to be an initialize.
+    const initialize = messages.find(
+      (message) => "method" in message && message.method === "initialize" && isInitializeRequest(message),
+    ) as (JSONRPCMessage & InitializeRequest) | undefined;
+    if (initialize) {
+      if (this.#initialized && this.sessionId !== undefined) {
+        return this.#fail(400, JSONRPC_INVALID_REQUEST, "Invalid Request: Server already initialized");
+      }
+      if (messages.length > 1) {
+        return this.#fail(
+          400,
+          JSONRPC_INVALID_REQUEST,
+          "Invalid Request: Only one initialization request is allowed",
+        );
+      }
+      this.sessionId = this.#options.sessionIdGenerator();
+      this.#answerHeaders = Object.freeze({ ...SSE_HEADERS, ...this.#sessionHeader() });
+      this.#initialized = true;
+      this.#options.onsessioninitialized?.(this.sessionId);
+    } else {
+      const refused = this.#validateSession(request) ?? this.#validateProtocolVersion(request);
+      if (refused) return refused;
+    }
+    if (this.#closed) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
+
+    const requests = messages.filter(isRequest) as { id: RequestId }[];
+    const authInfo = options.authInfo;
+    if (requests.length === 0) {
+      for (const message of messages) this.onmessage?.(message, { authInfo, request });
+      return new Response(null, { status: 202 });
+    }
+
+    const protocolVersion = initialize
+      ? initialize.params.protocolVersion
+      : (request.headers.get("mcp-protocol-version") ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION);
+    const resumable = this.#supportsPriming(protocolVersion);
+    const answer = new Promise<Response>((resolve) => {
+      const exchange: Exchange = {
+        streamId: String(++this.#nextStream),
+        requestIds: requests.map((message) => message.id),
+        responses: new Map(),
+        protocolVersion,
+        respond: resolve,
+        upgraded: false,
+        stream: undefined,
+        timer: undefined,
+      };
+      for (const id of exchange.requestIds) this.#exchanges.set(id, exchange);
+      exchange.timer = setTimeout(() => {
+        if (!exchange.upgraded && exchange.respond) this.#upgrade(exchange);
+      }, this.#streamAfterMs);
+      exchange.timer.unref();
+      const closeStandaloneSSEStream = resumable ? () => this.#closeStandalone() : undefined;
+      for (const message of messages) {
+        const id = isRequest(message) ? (message as { id: RequestId }).id : undefined;
+        this.onmessage?.(message, {
+          authInfo,
+          request,
+          ...(resumable && id !== undefined
+            ? { closeSSEStream: () => this.#closeRequestStream(id), closeStandaloneSSEStream }
+            : {}),
+        });
+      }
+    });
+    return answer;
+  }
+
+  async #get(request: Request): Promise<Response> {
+    if (!request.headers.get("accept")?.includes("text/event-stream")) {
+      return this.#fail(406, JSONRPC_SERVER_ERROR, "Not Acceptable: Client must accept text/event-stream");
+    }
+    const refused = this.#validateSession(request) ?? this.#validateProtocolVersion(request);
+    if (refused) return refused;
+    const lastEventId = request.headers.get("last-event-id");
+    if (lastEventId) return this.#resume(lastEventId);
+    if (this.#standalone) {
+      return this.#fail(409, JSONRPC_SERVER_ERROR, "Conflict: Only one SSE stream is allowed per session");
+    }
+    const stream: SseStream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () => {
+      if (this.#standalone === stream) this.#standalone = undefined;
+    });
+    this.#standalone = stream;
+    return stream.response;
+  }
+
+  async #delete(request: Request): Promise<Response> {
+    const refused = this.#validateSession(request) ?? this.#validateProtocolVersion(request);
+    if (refused) return refused;
+    try {
+      if (this.sessionId !== undefined) this.#options.onsessionclosed?.(this.sessionId);
+      return new Response(null, { status: 200 });
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** A GET with Last-Event-ID: replays what the stream missed, then carries it on if it is still open. */
+  #resume(lastEventId: string): Response {
+    const streamId = this.#events.streamOf(lastEventId);
+    if (streamId === undefined) return this.#fail(400, JSONRPC_SERVER_ERROR, "Invalid event ID format");
+    const exchange = this.#streams.get(streamId);
+    const live = streamId === STANDALONE_STREAM ? this.#standalone : exchange?.stream;
+    if (live) {
+      return this.#fail(409, JSONRPC_SERVER_ERROR, "Conflict: Stream already has an active connection");
+    }
+    const stream: SseStream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () => {
+      if (this.#standalone === stream) this.#standalone = undefined;
+      if (exchange?.stream === stream) exchange.stream = undefined;
+    });
+    for (const event of this.#events.eventsAfter(lastEventId)) stream.writeMessage(event.message, event.id);
+    if (streamId === STANDALONE_STREAM) this.#standalone = stream;
+    else if (exchange) exchange.stream = stream;
+    else stream.close(); // the exchange has finished: the replay was all there was to send
+    return stream.response;
+  }
+
+  /** Turns a POST's answer into an SSE stream, flushing any responses it already holds. */
+  #upgrade(exchange: Exchange): void {
+    clearTimeout(exchange.timer);
+    const stream: SseStream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () => {
+      if (exchange.stream === stream) exchange.stream = undefined;
+    });
+    exchange.upgraded = true;
+    exchange.stream = stream;
+    this.#streams.set(exchange.streamId, exchange);
+    if (this.#supportsPriming(exchange.protocolVersion)) {
+      stream.writePriming(this.#events.append(exchange.streamId, {} as JSONRPCMessage));
+    }
+    for (const held of exchange.responses.values()) this.#emit(exchange, held);
+    exchange.respond?.(stream.response);
+    exchange.respond = undefined;
+  }
+
+  /**
+   * The complete SSE stream of an exchange whose answers were all ready before
+   * anything else was sent: the same events (and stored event ids) a live
+   * stream would have carried, as one body, so it leaves in one socket write.
+   */
+  #wholeStream(exchange: Exchange): Response {
+    let body = this.#supportsPriming(exchange.protocolVersion)
+      ? primingFrame(this.#events.append(exchange.streamId, {} as JSONRPCMessage))
+      : "";
+    for (const id of exchange.requestIds) {
+      const message = exchange.responses.get(id) as JSONRPCMessage;
+      body += messageFrame(message, this.#events.append(exchange.streamId, message));
+    }
+    return new Response(body, { status: 200, headers: this.#answerHeaders });
+  }
+
+  /** Stores an event of an upgraded exchange and writes it when a stream is attached. */
+  #emit(exchange: Exchange, message: JSONRPCMessage): void {
+    const eventId = this.#events.append(exchange.streamId, message);
+    exchange.stream?.writeMessage(message, eventId);
+  }
+
+  #finish(exchange: Exchange): void {
+    clearTimeout(exchange.timer);
+    for (const id of exchange.requestIds) {
+      if (this.#exchanges.get(id) === exchange) this.#exchanges.delete(id);
+    }
+    this.#streams.delete(exchange.streamId);
+  }
+
+  /** SEP-1699 polling: the server ends a request's stream; the client resumes it with Last-Event-ID. */
+  #closeRequestStream(requestId: RequestId): void {
+    const exchange = this.#exchanges.get(requestId);
+    if (!exchange) return;
+    // A stream that does not exist yet is opened first, so the client holds an event id to resume from.
+    if (!exchange.upgraded) this.#upgrade(exchange);
+    exchange.stream?.close();
+    exchange.stream = undefined;
+  }
+
+  #closeStandalone(): void {
+    this.#standalone?.close();
+    this.#standalone = undefined;
+  }
+
+  /** Priming events carry empty data, which clients before 2025-11-25 cannot parse. */
+  #supportsPriming(protocolVersion: string): boolean {
+    return this.#supportedVersions.includes(protocolVersion) && protocolVersion >= "2025-11-25";
+  }
+
+  #validateSession(request: Request): Response | undefined {
+    if (!this.#initialized)
+      return this.#fail(400, JSONRPC_SERVER_ERROR, "Bad Request: Server not initialized");
+    const sessionId = request.headers.get("mcp-session-id");
+    if (!sessionId) {
+      return this.#fail(400, JSONRPC_SERVER_ERROR, "Bad Request: Mcp-Session-Id header is required");
+    }
+    if (sessionId !== this.sessionId) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
+    return undefined;
+  }
+
+  #validateProtocolVersion(request: Request): Response | undefined {
+    const version = request.headers.get("mcp-protocol-version");
+    if (version === null || this.#supportedVersions.includes(version)) return undefined;
+    return this.#fail(
+      400,
+      JSONRPC_SERVER_ERROR,
+      `Bad Request: Unsupported protocol version: ${version} (supported versions: ${this.#supportedVersions.join(", ")})`,
+    );
+  }
+
+  #sessionHeader(): Record<string, string> {
+    return this.sessionId === undefined ? {} : { "mcp-session-id": this.sessionId };
+  }
+
+  #fail(status: number, code: number, message: string): Response {
+    this.onerror?.(new Error(message));
+    return jsonRpcErrorResponse(status, code, message);
+  }
+}
