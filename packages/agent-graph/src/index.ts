@@ -16,4 +16,9 @@ export {
 } from "./checkpointer.js";
 export { AGENT_ERROR_FAMILY, AgentError, type AgentErrorCode, isAgentError } from "./errors.js";
 export type { ConversationMessage } from "./messages.js";
+export {
+  LANGSMITH_TRACING_VARIABLES,
+  restoreRunContext,
+  useLightweightRunContext,
+} from "./run-context.js";
 export type { Agent, AgentEvent, AgentOptions, AgentReply, ChatInput, SearchHit } from "./types.js";

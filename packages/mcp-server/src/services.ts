@@ -1,4 +1,10 @@
-import { type Agent, type AgentOptions, createAgent, createCheckpointer } from "@mcp-langgraph/agent-graph";
+import {
+  type Agent,
+  type AgentOptions,
+  createAgent,
+  createCheckpointer,
+  useLightweightRunContext,
+} from "@mcp-langgraph/agent-graph";
 import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
 import { type Logger, noopLogger } from "@mcp-langgraph/core";
 import { type ChatModelOptions, createChatModel } from "@mcp-langgraph/llm-factory";
@@ -21,6 +27,11 @@ export interface McpServiceSettings {
    * sampling answers through its own model; "off": always the configured model.
    */
   clientSampling?: "auto" | "off";
+  /**
+   * LangSmith tracing is switched on by environment. When it is not, LangChain's per-runnable
+   * context is made cheap for the whole process (no RunTree per graph step; ADR 0054).
+   */
+  langsmithTracing?: boolean;
   /** Admission limits and turn deadline of the agent (agent-graph's defaults when unset). */
   agent?: Pick<AgentOptions, "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs">;
   logger?: Logger;
@@ -54,6 +65,7 @@ export function toolGrantTuples(roles: string[]): Tuple[] {
  */
 export async function createMcpServices(settings: McpServiceSettings): Promise<RunningMcpServices> {
   const logger = settings.logger ?? noopLogger;
+  if (!settings.langsmithTracing) useLightweightRunContext();
   const model = await loadProjectModel();
   const authorizer =
     settings.authorizer.backend === "embedded"

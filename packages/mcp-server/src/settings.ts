@@ -1,3 +1,4 @@
+import { LANGSMITH_TRACING_VARIABLES } from "@mcp-langgraph/agent-graph";
 import { chatModelOptionsFromConfig, isLlmError, type LlmConfigRecord } from "@mcp-langgraph/llm-factory";
 import { z } from "zod";
 import { McpServerError } from "./errors.js";
@@ -78,6 +79,7 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
     model: chatModelOptionsFrom(config),
     toolRoles: toolRoles.length > 0 ? toolRoles : DEFAULT_TOOL_ROLES,
     clientSampling: env.LLM_CLIENT_SAMPLING,
+    langsmithTracing: LANGSMITH_TRACING_VARIABLES.some((name) => config[name] === "true"),
     agent: {
       ...(env.AGENT_MAX_CONCURRENT_TURNS !== undefined
         ? { maxConcurrentTurns: env.AGENT_MAX_CONCURRENT_TURNS }
