@@ -1,5 +1,5 @@
 import { isAuthError, type Principal } from "@mcp-langgraph/auth-provider";
-import type { Logger } from "@mcp-langgraph/core";
+import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
@@ -21,6 +21,8 @@ export interface HttpAppDeps {
   syncRoles: RoleSync | undefined;
   mcpSessions: McpSessionRegistry;
   readiness: () => Promise<Record<string, boolean>>;
+  /** When set, MCP requests wait for their share of the event loop, so health probes never queue behind them. */
+  loopSlicer?: LoopSlicer | undefined;
 }
 
 type Env = { Variables: { principal: Principal } };
@@ -223,6 +225,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
 
   const authDeadline = sharedDeadline(AUTH_TIMEOUT_MS);
   app.use("/mcp", async (c, next) => {
+    await deps.loopSlicer?.turn("admit");
     const authorization = c.req.header("authorization");
     try {
       // Bounded in time only: a client that disconnects meanwhile costs at most this one lookup.

@@ -34,6 +34,9 @@ const envSchema = z
     ALLOWED_ORIGINS: csv,
     MAX_BODY_BYTES: positiveInt(1_048_576),
     DRAIN_TIMEOUT_MS: positiveInt(10_000),
+    LISTEN_BACKLOG: positiveInt(4096),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
+    LOOP_SLICE_MS: z.coerce.number().int().min(0).max(1_000).default(10),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
     AUTH_MODE: z.enum(["required", "none"]).default("required"),
@@ -91,6 +94,12 @@ export interface AppConfig {
   allowedOrigins: string[];
   maxBodyBytes: number;
   drainTimeoutMs: number;
+  /** Pending connections the kernel queues for accept (capped by net.core.somaxconn). */
+  listenBacklog: number;
+  /** How long an idle keep-alive connection stays open (longer than clients' and proxies' own). */
+  keepAliveTimeoutMs: number;
+  /** CPU work per event-loop turn before MCP requests and agent turns yield to I/O; 0 = no slicing. */
+  loopSliceMs: number;
   logLevel: AppEnv["LOG_LEVEL"];
   auth: {
     mode: "required" | "none";
@@ -141,6 +150,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: e.ALLOWED_ORIGINS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    listenBacklog: e.LISTEN_BACKLOG,
+    keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    loopSliceMs: e.LOOP_SLICE_MS,
     logLevel: e.LOG_LEVEL,
     auth: {
       mode: e.AUTH_MODE,

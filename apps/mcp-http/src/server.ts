@@ -1,7 +1,8 @@
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
+import { createAdaptorServer } from "@hono/node-server";
 import { loadRoleMappingFile, type Principal } from "@mcp-langgraph/auth-provider";
-import type { Logger } from "@mcp-langgraph/core";
+import { createLoopSlicer, type Logger } from "@mcp-langgraph/core";
 import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
@@ -17,9 +18,11 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
+  // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
+  const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   // Independent backends start together; a failure stops start-up (main exits with the message).
   const [services, sessions, roleMapping] = await Promise.all([
-    createMcpServices({ ...config.services, logger }),
+    createMcpServices({ ...config.services, logger, ...(loopSlicer ? { loopSlicer } : {}) }),
     createSessionStore(config.sessions, {
       ttlSeconds: config.sessionTtlSeconds,
       maxConcurrentSessions: config.sessionMaxPerUser,
@@ -58,11 +61,19 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     return { sessionStore, authorizer };
   };
 
-  const app = createHttpApp({ config, logger, identity, syncRoles, mcpSessions, readiness });
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port });
+  const app = createHttpApp({ config, logger, identity, syncRoles, mcpSessions, readiness, loopSlicer });
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  // Node closes idle keep-alive sockets after 5 s; a client reusing one at that instant gets a
+  // reset (seen as "other side closed" under load). Outlive the clients' and balancers' timeouts,
+  // and keep the header deadline above it as Node requires.
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  server.headersTimeout = config.keepAliveTimeoutMs + 1_000;
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
+    // A burst of thousands of clients connects at once: a short accept queue drops their SYNs and
+    // they retry seconds later (Node's default backlog is 511).
+    server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
@@ -78,7 +89,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       await mcpSessions.closeAll();
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.drainTimeoutMs).unref());
       await Promise.race([drained, deadline]);
-      if ("closeAllConnections" in server) server.closeAllConnections();
+      server.closeAllConnections();
       await Promise.allSettled([sessions.close(), services.close(), identity.close()]);
     })();
     return closing;

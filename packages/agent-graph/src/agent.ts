@@ -85,6 +85,7 @@ export function createAgent(options: AgentOptions): Agent {
       const override = config.context?.model;
       const model = override ? bindTools(override, tools) : defaultModel;
       const response = await model.invoke([systemMessage, ...state.messages], config);
+      await options.yieldToLoop?.();
       // The messages reducer replaces a message with the same id, and some OpenAI-compatible servers
       // reuse completion ids; a fresh id keeps every model reply in the thread.
       if (!response.id || state.messages.some((message) => message.id === response.id))
@@ -93,6 +94,7 @@ export function createAgent(options: AgentOptions): Agent {
     })
     .addNode("tools", async (state, config) => {
       const { messages } = (await toolNode.invoke(state, config)) as { messages: BaseMessage[] };
+      await options.yieldToLoop?.();
       return { messages: messages.map((message) => stampCreatedAt(message)) };
     })
     .addEdge(START, "agent")

@@ -91,4 +91,10 @@ export interface AgentOptions {
   maxQueuedTurns?: number;
   /** Turns one user (`ChatInput.userId`) may have running or waiting. Default 1000. */
   maxTurnsPerUser?: number;
+  /**
+   * Awaited before each CPU burst of a turn (after the model answers, after tools run), so a host
+   * serving thousands of turns can spread those bursts over event-loop turns and stay responsive
+   * (core's `createLoopSlicer`). Default: none.
+   */
+  yieldToLoop?: () => Promise<void>;
 }

@@ -24,4 +24,10 @@ export {
   type FairBulkheadOptions,
 } from "./fair-bulkhead.js";
 export { type Logger, noopLogger } from "./logger.js";
+export {
+  createLoopSlicer,
+  type LoopSlicer,
+  type LoopSlicerOptions,
+  type SlicePriority,
+} from "./loop-slicer.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";

@@ -6,7 +6,7 @@ import {
   useLightweightRunContext,
 } from "@mcp-langgraph/agent-graph";
 import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
-import { type Logger, noopLogger } from "@mcp-langgraph/core";
+import { type Logger, type LoopSlicer, noopLogger } from "@mcp-langgraph/core";
 import { type ChatModelOptions, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 
@@ -32,6 +32,8 @@ export interface McpServiceSettings {
    * context is made cheap for the whole process (no RunTree per graph step; ADR 0054).
    */
   langsmithTracing?: boolean;
+  /** Spreads the agent's CPU bursts over event-loop turns (the HTTP app shares one with its routes). */
+  loopSlicer?: LoopSlicer;
   /** Admission limits and turn deadline of the agent (agent-graph's defaults when unset). */
   agent?: Pick<AgentOptions, "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs">;
   logger?: Logger;
@@ -77,7 +79,13 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
     const chatModel = await createChatModel(settings.model);
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
-    const agent = createAgent({ ...settings.agent, model: chatModel, checkpointer });
+    const { loopSlicer } = settings;
+    const agent = createAgent({
+      ...settings.agent,
+      model: chatModel,
+      checkpointer,
+      ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
+    });
     const offline = (settings.model.provider ?? "offline") === "offline";
     return {
       agent,
