@@ -5,7 +5,7 @@ import { resolveProviderAndModel } from "./infer.js";
 import { createOfflineChatModel } from "./offline-model.js";
 import type { ChatModelOptions, ProviderName } from "./options.js";
 import { DEFAULT_PRICING } from "./pricing.js";
-import { buildProviderModel } from "./providers.js";
+import { buildProviderModel, providerEndpoint } from "./providers.js";
 import { type ModelRoute, ResilientChatModel } from "./resilient-model.js";
 import { SamplingChatModel, type SamplingChatModelFields } from "./sampling-model.js";
 
@@ -119,7 +119,7 @@ function makeRoute(
 ): ModelRoute {
   const optional = <T>(value: T | undefined, check: (value: T) => T) =>
     value === undefined ? undefined : check(value);
-  const guard = guards.for(`${provider} ${options.baseUrl ?? ""}`, {
+  const guard = guards.for(providerEndpoint(provider, options), {
     maxConcurrency: optional(options.maxConcurrency, (value) => positiveWhole("maxConcurrency", value)),
     maxQueue: optional(options.maxQueue, (value) => nonNegative("maxQueue", value)),
     failureThreshold: optional(options.circuitBreaker?.failureThreshold, (value) =>

@@ -9,6 +9,20 @@ export const DEFAULT_OLLAMA_BASE_URL = "http://127.0.0.1:11434";
 const NO_KEY_PLACEHOLDER = "not-needed";
 
 /**
+ * The endpoint a model calls, as far as its options say (none: the SDK's default host). A model's
+ * bulkhead and circuit breaker are per endpoint.
+ */
+export function providerEndpoint(provider: string, options: ChatModelOptions): string {
+  const url =
+    provider === "azure"
+      ? (options.azure?.endpoint ?? options.baseUrl ?? options.azure?.instanceName)
+      : provider === "bedrock"
+        ? (options.baseUrl ?? options.bedrock?.region)
+        : options.baseUrl;
+  return `${provider} ${url ?? ""}`;
+}
+
+/**
  * Builds the maintained @langchain integration for one provider with its own
  * retries switched off (the resilient wrapper owns retry, deadline and breaker),
  * and every value passed explicitly so the integrations never fall back to
