@@ -10,7 +10,7 @@ const NO_KEY_PLACEHOLDER = "not-needed";
 
 /**
  * The endpoint a model calls, as far as its options say (none: the SDK's default host). A model's
- * bulkhead and circuit breaker are per endpoint.
+ * bulkhead, circuit breaker and connection pool are per endpoint.
  */
 export function providerEndpoint(provider: string, options: ChatModelOptions): string {
   const url =
@@ -28,11 +28,14 @@ export function providerEndpoint(provider: string, options: ChatModelOptions): s
  * and every value passed explicitly so the integrations never fall back to
  * reading process.env themselves. Each integration is imported on first use:
  * an offline-only app never loads five vendor SDKs (the AWS one alone is large).
+ * `pooledFetch` gives the fetch over the endpoint's keep-alive pool, for the SDKs
+ * that take one.
  */
 export async function buildProviderModel(
   provider: ProviderName,
   model: string,
   options: ChatModelOptions,
+  pooledFetch: () => Promise<typeof fetch>,
 ): Promise<BaseChatModel> {
   const common = { model, temperature: options.temperature, maxRetries: 0 };
   switch (provider) {
@@ -45,7 +48,7 @@ export async function buildProviderModel(
         apiKey: requireKey(provider, options.apiKey),
         maxTokens: options.maxTokens,
         streamUsage: true,
-        configuration: { baseURL: options.baseUrl },
+        configuration: { baseURL: options.baseUrl, fetch: await pooledFetch() },
       });
     }
     case "openai-compatible": {
@@ -58,7 +61,7 @@ export async function buildProviderModel(
         apiKey: options.apiKey || NO_KEY_PLACEHOLDER,
         maxTokens: options.maxTokens,
         streamUsage: true,
-        configuration: { baseURL: options.baseUrl },
+        configuration: { baseURL: options.baseUrl, fetch: await pooledFetch() },
       });
     }
     case "azure": {
@@ -80,6 +83,7 @@ export async function buildProviderModel(
         azureOpenAIApiInstanceName: endpoint ? undefined : azure.instanceName,
         azureOpenAIApiDeploymentName: azure.deploymentName ?? model,
         azureOpenAIApiVersion: azure.apiVersion ?? "2024-10-21",
+        configuration: { fetch: await pooledFetch() },
       });
     }
     case "anthropic": {
@@ -90,6 +94,7 @@ export async function buildProviderModel(
         anthropicApiUrl: options.baseUrl,
         maxTokens: options.maxTokens ?? 4096,
         streamUsage: true,
+        clientOptions: { fetch: await pooledFetch() },
       });
     }
     case "google": {
@@ -99,6 +104,8 @@ export async function buildProviderModel(
         // @langchain/google-genai 2.3.2 does not hand the call's AbortSignal to non-streaming
         // requests, so a cancelled or timed-out call would leave its HTTP request running.
         // Its streaming path does pass the signal; invoke() then assembles the chunks.
+        // No pooled fetch: @google/generative-ai 0.24 calls the global fetch and takes no other,
+        // so Gemini keeps Node's fetch and its 4 s keep-alive (ADR 0045).
         streaming: true,
         apiKey: requireKey(provider, options.apiKey),
         baseUrl: options.baseUrl,
@@ -114,7 +121,7 @@ export async function buildProviderModel(
         ...common,
         baseUrl: options.baseUrl ?? DEFAULT_OLLAMA_BASE_URL,
         numPredict: options.maxTokens,
-        fetch: fetchBoundToCallSignal(),
+        fetch: fetchBoundToCallSignal(await pooledFetch()),
       });
     }
     case "bedrock":
@@ -145,6 +152,8 @@ async function buildBedrockModel(model: string, options: ChatModelOptions): Prom
   ]);
   // Our own client: the integration only takes an https host name (no gateway or test URL) and leaves
   // the SDK's own retries on, which would multiply ours. No credentials means the AWS default chain.
+  // Its transport stays the SDK's: HTTP/2 with a session per call (the runtime client sets
+  // disableConcurrentStreams, and event streams always get their own), so no pool here (ADR 0045).
   const client = new BedrockRuntimeClient({
     region: bedrock.region,
     endpoint: options.baseUrl,
