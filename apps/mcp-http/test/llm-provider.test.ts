@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 // The llm-factory's own loopback servers speak each vendor's wire format to the real @langchain clients.
 import {
   type LoopbackServer,
@@ -45,6 +45,27 @@ describe("agent_chat with a configured OpenAI provider", () => {
     const messages = (second?.body as { messages?: { role: string; content: unknown }[] } | undefined)
       ?.messages;
     expect(messages?.at(-1)).toMatchObject({ role: "tool", content: "4" });
+  });
+
+  it("closes its kept-alive provider connections when it shuts down", async () => {
+    const provider = await startLoopbackServer(scripted(openAIWire, ["ok"]), { keepAliveTimeoutMs: 0 });
+    const closing = await startTestServer({
+      LLM_PROVIDER: "openai",
+      MODEL_NAME: "gpt-4o-mini",
+      OPENAI_API_KEY: "sk-app-test",
+      OPENAI_BASE_URL: `${provider.url}/v1`,
+    });
+    try {
+      const { client } = await connect(closing.url, await login(closing.url, "alice", "alice-pw"));
+      await client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+      await client.close();
+      expect(provider.openConnections).toBe(1);
+      await closing.close();
+      await vi.waitFor(() => expect(provider.openConnections).toBe(0));
+    } finally {
+      await closing.close();
+      await provider.close();
+    }
   });
 
   it("refuses to start when the configured provider has no key", async () => {

@@ -1,12 +1,15 @@
 /**
  * 1,000 concurrent calls through createChatModel (retry, circuit breaker, bulkhead,
  * deadline, usage accounting all on) against a loopback provider that answers after
- * 2 s, compared with the bare @langchain/openai client in the same run. Prints figures;
- * it asserts nothing (benchmarks are not tests).
+ * 2 s, compared with the bare @langchain/openai client in the same run; then the same
+ * burst after the connections sat idle longer than Node's fetch keeps them (4 s).
+ * Prints figures; it asserts nothing (benchmarks are not tests).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { get, type IncomingMessage } from "node:http";
 import { availableParallelism, loadavg } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ChatOpenAI } from "@langchain/openai";
 import { createChatModel, createOfflineChatModel } from "../src/index.ts";
@@ -17,6 +20,9 @@ const CALLS = 1_000;
 const PROVIDER_DELAY_MS = 2_000;
 // Alternating rounds: a shared machine's load shifts between them.
 const ROUNDS = 3;
+const IDLE_ROUNDS = 2;
+// Longer than the 4 s Node's fetch keeps an idle connection when the server announces no timeout.
+const IDLE_MS = 5_000;
 
 async function startProvider(): Promise<{ url: string; child: ChildProcess }> {
   const script = fileURLToPath(new URL("./slow-provider.mjs", import.meta.url));
@@ -25,6 +31,16 @@ async function startProvider(): Promise<{ url: string; child: ChildProcess }> {
   });
   const [line] = (await once(child.stdout!, "data")) as [Buffer];
   return { url: `http://127.0.0.1:${line.toString().trim()}/v1`, child };
+}
+
+/** Connections that have carried chat requests so far, asked on a connection of its own. */
+async function chatConnections(baseUrl: string): Promise<number> {
+  const response = await new Promise<IncomingMessage>((resolve, reject) =>
+    get(new URL("/stats", baseUrl), { agent: false }, resolve).on("error", reject),
+  );
+  let body = "";
+  for await (const chunk of response) body += chunk;
+  return (JSON.parse(body) as { connections: number }).connections;
 }
 
 interface RoundResult {
@@ -71,14 +87,14 @@ const percentile = (sorted: number[], p: number) =>
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
-function describeRound(label: string, result: RoundResult, delayMs: number) {
+function describeRound(label: string, result: RoundResult, delayMs: number, extra = "") {
   const added = result.latencies.map((latency) => latency - delayMs);
   print(
     `${label.padEnd(34)} wall ${ms(result.wallMs).padStart(10)} | added per call: mean ${ms(mean(added))}, p50 ${ms(
       percentile(added, 50),
     )}, p99 ${ms(percentile(added, 99))}, max ${ms(percentile(added, 100))} | cpu/call ${result.cpuMsPerCall.toFixed(
       3,
-    )} ms | failures ${result.failures}${result.failures ? ` ${JSON.stringify(Object.fromEntries(result.failureCodes))}` : ""}`,
+    )} ms | failures ${result.failures}${result.failures ? ` ${JSON.stringify(Object.fromEntries(result.failureCodes))}` : ""}${extra}`,
   );
 }
 
@@ -146,6 +162,32 @@ try {
   const cpuOf = (runs: RoundResult[]) => Math.min(...runs.map((run) => run.cpuMsPerCall));
   print(
     `client CPU per call (best round): factory ${cpuOf(results.factory!).toFixed(3)} ms, bare ${cpuOf(results.bare!).toFixed(3)} ms`,
+  );
+
+  // A burst after a quiet moment: the pooled factory keeps its connections, Node's fetch has closed them.
+  const afterIdle: Record<string, { cpu: number[]; opened: number[] }> = {
+    factory: { cpu: [], opened: [] },
+    bare: { cpu: [], opened: [] },
+  };
+  for (let attempt = 1; attempt <= IDLE_ROUNDS; attempt++) {
+    for (const [name, model] of [
+      ["bare", bareModel],
+      ["factory", factoryModel],
+    ] as const) {
+      await sleep(IDLE_MS);
+      const before = await chatConnections(url);
+      const result = await round(model, CALLS);
+      const opened = (await chatConnections(url)) - before;
+      afterIdle[name]!.cpu.push(result.cpuMsPerCall);
+      afterIdle[name]!.opened.push(opened);
+      const label = `${name === "bare" ? "bare ChatOpenAI" : "createChatModel stack"} after ${IDLE_MS / 1000} s idle`;
+      describeRound(`${label} (${attempt})`, result, PROVIDER_DELAY_MS, ` | new connections ${opened}`);
+    }
+  }
+  const idleSummary = (name: string) =>
+    `${Math.min(...afterIdle[name]!.cpu).toFixed(3)} ms (new connections per burst: ${afterIdle[name]!.opened.join(", ")})`;
+  print(
+    `client CPU per call after ${IDLE_MS / 1000} s idle (best round): factory ${idleSummary("factory")}, bare ${idleSummary("bare")}`,
   );
 
   const offline = await round(createOfflineChatModel(), CALLS);

@@ -14,6 +14,7 @@ export interface LlmConfigRecord {
   LLM_MAX_CONCURRENCY?: string | undefined;
   LLM_MAX_QUEUE?: string | undefined;
   LLM_MAX_RETRIES?: string | undefined;
+  LLM_KEEP_ALIVE_MS?: string | undefined;
   OPENAI_API_KEY?: string | undefined;
   OPENAI_BASE_URL?: string | undefined;
   ANTHROPIC_API_KEY?: string | undefined;
@@ -68,6 +69,8 @@ export function chatModelOptionsFromConfig(config: LlmConfigRecord): ChatModelOp
   if (maxQueue !== undefined) shared.maxQueue = maxQueue;
   const maxRetries = numberFrom(config, "LLM_MAX_RETRIES", { min: 0, integer: true });
   if (maxRetries !== undefined) shared.maxRetries = maxRetries;
+  const keepAliveMs = numberFrom(config, "LLM_KEEP_ALIVE_MS", { min: 1, integer: true });
+  if (keepAliveMs !== undefined) shared.keepAliveMs = keepAliveMs;
 
   const primary = modelOptions(
     value,

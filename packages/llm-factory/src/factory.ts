@@ -1,11 +1,12 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { acquireConnectionPool, DEFAULT_KEEP_ALIVE_MS, type PooledFetch } from "./connection-pools.js";
 import { isLlmError, LlmError } from "./errors.js";
 import { createProviderGuards, type ProviderGuards } from "./guards.js";
 import { resolveProviderAndModel } from "./infer.js";
 import { createOfflineChatModel } from "./offline-model.js";
 import type { ChatModelOptions, ProviderName } from "./options.js";
 import { DEFAULT_PRICING } from "./pricing.js";
-import { buildProviderModel } from "./providers.js";
+import { buildProviderModel, providerEndpoint } from "./providers.js";
 import { type ModelRoute, ResilientChatModel } from "./resilient-model.js";
 import { SamplingChatModel, type SamplingChatModelFields } from "./sampling-model.js";
 
@@ -29,13 +30,18 @@ const INHERITED_SETTINGS = [
   "maxConcurrency",
   "maxQueue",
   "circuitBreaker",
+  "keepAliveMs",
 ] as const satisfies readonly (keyof ChatModelOptions)[];
+
+/** The connection-pool shares each created model holds, until closeChatModel hands them back. */
+const heldPools = new WeakMap<BaseChatModel, PooledFetch[]>();
 
 /**
  * Builds the chat model the options describe. No provider and no model means the
  * offline deterministic model, so a fresh install works without keys. Every other
  * configuration returns a resilient model (retry, deadline, bulkhead, circuit
- * breaker, fallbacks) over the maintained @langchain integrations.
+ * breaker, fallbacks) over the maintained @langchain integrations, whose HTTP
+ * connections are kept alive per endpoint until `closeChatModel`.
  */
 export async function createChatModel(options: ChatModelOptions = {}): Promise<BaseChatModel> {
   const chain = [options, ...(options.fallbacks ?? []).map((fallback) => inheritSettings(options, fallback))];
@@ -43,12 +49,20 @@ export async function createChatModel(options: ChatModelOptions = {}): Promise<B
   if (resolved.length === 1 && resolved[0]?.provider === "offline") return createOfflineChatModel();
   const guards = options.guards ?? createProviderGuards();
   const pricing = { ...DEFAULT_PRICING, ...options.pricing };
-  const routes = await Promise.all(
-    resolved.map(async ({ entry, provider, model }) =>
-      makeRoute(provider, model, await buildIntegration(provider, model, entry), entry, guards, pricing),
-    ),
-  );
-  return new ResilientChatModel(routes, { onUsage: options.onUsage, logger: options.logger });
+  const held: PooledFetch[] = [];
+  const routes = await buildRoutes(resolved, guards, pricing, held);
+  return resilientModel(routes, options, held);
+}
+
+/**
+ * Hands back the keep-alive connection pools the model uses; a pool closes (idle connections at
+ * once, calls still in flight aborted) when the last model on its endpoint is closed. Call it on
+ * shutdown, once the model is no longer used. Harmless for models without pools and when repeated.
+ */
+export async function closeChatModel(model: BaseChatModel): Promise<void> {
+  const held = heldPools.get(model) ?? [];
+  heldPools.delete(model);
+  await Promise.all(held.map((share) => share.release()));
 }
 
 export interface SamplingChatModelOptions
@@ -78,21 +92,71 @@ export async function createSamplingChatModel(options: SamplingChatModelOptions)
   // A person may be approving each sampling request: asking again after a refusal or an error would
   // re-prompt them, so sampling is not retried unless the caller asks for it (a timeout never is).
   const samplingSettings = { ...options, maxRetries: options.maxRetries ?? 0 };
-  const routes = [makeRoute("sampling", "mcp-client", sampling, samplingSettings, guards, pricing)];
-  for (const fallback of options.fallbacks ?? []) {
+  const fallbacks = (options.fallbacks ?? []).map((fallback) => {
     const entry = inheritSettings(options, fallback);
-    const { provider, model } = resolveProviderAndModel(entry.provider, entry.model);
-    routes.push(
-      makeRoute(provider, model, await buildIntegration(provider, model, entry), entry, guards, pricing),
-    );
+    return { entry, ...resolveProviderAndModel(entry.provider, entry.model) };
+  });
+  const held: PooledFetch[] = [];
+  const routes = [
+    makeRoute("sampling", "mcp-client", sampling, samplingSettings, guards, pricing),
+    ...(await buildRoutes(fallbacks, guards, pricing, held)),
+  ];
+  return resilientModel(routes, options, held);
+}
+
+interface ResolvedEntry {
+  entry: ChatModelOptions;
+  provider: ProviderName;
+  model: string;
+}
+
+/** Builds every route; if one fails, the pool shares the others took are handed back. */
+async function buildRoutes(
+  resolved: ResolvedEntry[],
+  guards: ProviderGuards,
+  pricing: ModelRoute["pricing"],
+  held: PooledFetch[],
+): Promise<ModelRoute[]> {
+  const settled = await Promise.allSettled(
+    resolved.map(async ({ entry, provider, model }) => {
+      const integration = await buildIntegration(provider, model, entry, held);
+      return makeRoute(provider, model, integration, entry, guards, pricing);
+    }),
+  );
+  const failed = settled.find((result) => result.status === "rejected");
+  if (failed) {
+    await Promise.all(held.map((share) => share.release()));
+    throw failed.reason;
   }
-  return new ResilientChatModel(routes, { onUsage: options.onUsage, logger: options.logger });
+  return settled.map((result) => (result as PromiseFulfilledResult<ModelRoute>).value);
+}
+
+/** The model over `routes`, holding the pool shares its routes took until closeChatModel. */
+function resilientModel(
+  routes: ModelRoute[],
+  { onUsage, logger }: Pick<ChatModelOptions, "onUsage" | "logger">,
+  held: PooledFetch[],
+): BaseChatModel {
+  const model = new ResilientChatModel(routes, { onUsage, logger });
+  if (held.length > 0) heldPools.set(model, held);
+  return model;
 }
 
 /** An integration's own constructor checks (e.g. temperature range) become LLM_CONFIG too. */
-async function buildIntegration(provider: ProviderName, model: string, options: ChatModelOptions) {
+async function buildIntegration(
+  provider: ProviderName,
+  model: string,
+  options: ChatModelOptions,
+  held: PooledFetch[],
+) {
+  const keepAliveMs = positiveWhole("keepAliveMs", options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
+  const pooledFetch = async () => {
+    const share = await acquireConnectionPool(providerEndpoint(provider, options), keepAliveMs);
+    held.push(share);
+    return share.fetch;
+  };
   try {
-    return await buildProviderModel(provider, model, options);
+    return await buildProviderModel(provider, model, options, pooledFetch);
   } catch (error) {
     if (isLlmError(error)) throw error;
     throw new LlmError("LLM_CONFIG", `${provider} model "${model}": ${(error as Error).message}`, {
@@ -119,7 +183,7 @@ function makeRoute(
 ): ModelRoute {
   const optional = <T>(value: T | undefined, check: (value: T) => T) =>
     value === undefined ? undefined : check(value);
-  const guard = guards.for(`${provider} ${options.baseUrl ?? ""}`, {
+  const guard = guards.for(providerEndpoint(provider, options), {
     maxConcurrency: optional(options.maxConcurrency, (value) => positiveWhole("maxConcurrency", value)),
     maxQueue: optional(options.maxQueue, (value) => nonNegative("maxQueue", value)),
     failureThreshold: optional(options.circuitBreaker?.failureThreshold, (value) =>

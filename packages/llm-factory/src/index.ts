@@ -1,7 +1,9 @@
 export { findArithmeticExpression } from "./arithmetic.js";
 export { chatModelOptionsFromConfig, type LlmConfigRecord } from "./config.js";
+export { DEFAULT_KEEP_ALIVE_MS } from "./connection-pools.js";
 export { isLlmError, LLM_ERROR_FAMILY, LlmError, type LlmErrorCode } from "./errors.js";
 export {
+  closeChatModel,
   createChatModel,
   createSamplingChatModel,
   DEFAULT_MAX_RETRIES,

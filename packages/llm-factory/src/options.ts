@@ -67,6 +67,11 @@ export interface ChatModelOptions {
   /** Calls allowed to wait for a slot per provider before failing fast (default 2 000). */
   maxQueue?: number;
   circuitBreaker?: CircuitBreakerSettings;
+  /**
+   * How long an idle connection to the provider stays open for the next call (default 60 000); a
+   * shorter timeout the server announces wins. Models on one endpoint with the same value share a pool.
+   */
+  keepAliveMs?: number;
   /** Tried in order when this model fails; each entry names its own provider, key and URL. */
   fallbacks?: ChatModelOptions[];
   azure?: AzureOptions;

@@ -9,16 +9,33 @@ export const DEFAULT_OLLAMA_BASE_URL = "http://127.0.0.1:11434";
 const NO_KEY_PLACEHOLDER = "not-needed";
 
 /**
+ * The endpoint a model calls, as far as its options say (none: the SDK's default host). A model's
+ * bulkhead, circuit breaker and connection pool are per endpoint.
+ */
+export function providerEndpoint(provider: string, options: ChatModelOptions): string {
+  const url =
+    provider === "azure"
+      ? (options.azure?.endpoint ?? options.baseUrl ?? options.azure?.instanceName)
+      : provider === "bedrock"
+        ? (options.baseUrl ?? options.bedrock?.region)
+        : options.baseUrl;
+  return `${provider} ${url ?? ""}`;
+}
+
+/**
  * Builds the maintained @langchain integration for one provider with its own
  * retries switched off (the resilient wrapper owns retry, deadline and breaker),
  * and every value passed explicitly so the integrations never fall back to
  * reading process.env themselves. Each integration is imported on first use:
  * an offline-only app never loads five vendor SDKs (the AWS one alone is large).
+ * `pooledFetch` gives the fetch over the endpoint's keep-alive pool, for the SDKs
+ * that take one.
  */
 export async function buildProviderModel(
   provider: ProviderName,
   model: string,
   options: ChatModelOptions,
+  pooledFetch: () => Promise<typeof fetch>,
 ): Promise<BaseChatModel> {
   const common = { model, temperature: options.temperature, maxRetries: 0 };
   switch (provider) {
@@ -31,7 +48,7 @@ export async function buildProviderModel(
         apiKey: requireKey(provider, options.apiKey),
         maxTokens: options.maxTokens,
         streamUsage: true,
-        configuration: { baseURL: options.baseUrl },
+        configuration: { baseURL: options.baseUrl, fetch: await pooledFetch() },
       });
     }
     case "openai-compatible": {
@@ -44,7 +61,7 @@ export async function buildProviderModel(
         apiKey: options.apiKey || NO_KEY_PLACEHOLDER,
         maxTokens: options.maxTokens,
         streamUsage: true,
-        configuration: { baseURL: options.baseUrl },
+        configuration: { baseURL: options.baseUrl, fetch: await pooledFetch() },
       });
     }
     case "azure": {
@@ -66,6 +83,7 @@ export async function buildProviderModel(
         azureOpenAIApiInstanceName: endpoint ? undefined : azure.instanceName,
         azureOpenAIApiDeploymentName: azure.deploymentName ?? model,
         azureOpenAIApiVersion: azure.apiVersion ?? "2024-10-21",
+        configuration: { fetch: await pooledFetch() },
       });
     }
     case "anthropic": {
@@ -76,6 +94,7 @@ export async function buildProviderModel(
         anthropicApiUrl: options.baseUrl,
         maxTokens: options.maxTokens ?? 4096,
         streamUsage: true,
+        clientOptions: { fetch: await pooledFetch() },
       });
     }
     case "google": {
@@ -85,6 +104,8 @@ export async function buildProviderModel(
         // @langchain/google-genai 2.3.2 does not hand the call's AbortSignal to non-streaming
         // requests, so a cancelled or timed-out call would leave its HTTP request running.
         // Its streaming path does pass the signal; invoke() then assembles the chunks.
+        // No pooled fetch: @google/generative-ai 0.24 calls the global fetch and takes no other,
+        // so Gemini keeps Node's fetch and its 4 s keep-alive (ADR 0045).
         streaming: true,
         apiKey: requireKey(provider, options.apiKey),
         baseUrl: options.baseUrl,
@@ -100,7 +121,7 @@ export async function buildProviderModel(
         ...common,
         baseUrl: options.baseUrl ?? DEFAULT_OLLAMA_BASE_URL,
         numPredict: options.maxTokens,
-        fetch: fetchBoundToCallSignal(),
+        fetch: fetchBoundToCallSignal(await pooledFetch()),
       });
     }
     case "bedrock":
@@ -131,6 +152,8 @@ async function buildBedrockModel(model: string, options: ChatModelOptions): Prom
   ]);
   // Our own client: the integration only takes an https host name (no gateway or test URL) and leaves
   // the SDK's own retries on, which would multiply ours. No credentials means the AWS default chain.
+  // Its transport stays the SDK's: HTTP/2 with a session per call (the runtime client sets
+  // disableConcurrentStreams, and event streams always get their own), so no pool here (ADR 0045).
   const client = new BedrockRuntimeClient({
     region: bedrock.region,
     endpoint: options.baseUrl,

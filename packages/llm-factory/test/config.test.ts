@@ -57,6 +57,7 @@ describe("chatModelOptionsFromConfig", () => {
       LLM_MAX_CONCURRENCY: "16",
       LLM_MAX_QUEUE: "0",
       LLM_MAX_RETRIES: "1",
+      LLM_KEEP_ALIVE_MS: "30000",
       OPENAI_API_KEY: "sk-openai",
       ANTHROPIC_API_KEY: "sk-ant",
       OLLAMA_BASE_URL: "http://127.0.0.1:11434",
@@ -71,6 +72,7 @@ describe("chatModelOptionsFromConfig", () => {
       maxConcurrency: 16,
       maxQueue: 0,
       maxRetries: 1,
+      keepAliveMs: 30_000,
       fallbacks: [
         { provider: "anthropic", model: "claude-3-5-haiku-latest", apiKey: "sk-ant" },
         { provider: "ollama", model: "llama3.2", baseUrl: "http://127.0.0.1:11434" },
@@ -157,6 +159,7 @@ describe("chatModelOptionsFromConfig", () => {
     ["fractional concurrency", { LLM_MAX_CONCURRENCY: "2.5" }, "LLM_MAX_CONCURRENCY"],
     ["negative queue", { LLM_MAX_QUEUE: "-1" }, "LLM_MAX_QUEUE"],
     ["negative retries", { LLM_MAX_RETRIES: "-1" }, "LLM_MAX_RETRIES"],
+    ["zero keep-alive", { LLM_KEEP_ALIVE_MS: "0" }, "LLM_KEEP_ALIVE_MS"],
   ])("stops start-up with LLM_CONFIG on %s", (_case, config, variable) => {
     const error = configError(config);
     expect(error.code).toBe("LLM_CONFIG");

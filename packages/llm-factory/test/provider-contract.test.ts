@@ -1,9 +1,11 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { AIMessageChunk } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
   type ChatModelOptions,
+  closeChatModel,
   createChatModel,
   isLlmError,
   type LlmError,
@@ -39,7 +41,9 @@ describe.each(ALL_WIRES.map((wire) => [wire.provider, wire] as const))(
   "provider contract: %s",
   (_name, wire) => {
     let server: LoopbackServer | undefined;
+    const models: BaseChatModel[] = [];
     afterEach(async () => {
+      await Promise.all(models.splice(0).map((model) => closeChatModel(model)));
       await server?.close();
       server = undefined;
     });
@@ -52,6 +56,7 @@ describe.each(ALL_WIRES.map((wire) => [wire.provider, wire] as const))(
         timeoutMs: 5_000,
         ...overrides,
       });
+      models.push(model);
       return { model, server };
     }
 
@@ -214,6 +219,18 @@ describe.each(ALL_WIRES.map((wire) => [wire.provider, wire] as const))(
       expect(isLlmError(error)).toBe(false);
       await server.waitForClientAborts(1);
       expect(server.requests).toHaveLength(1);
+    });
+
+    it.runIf(wire.pooled)("reuses its kept-alive connection and closes it with closeChatModel", async () => {
+      const { model, server } = await modelFor(["ok"]);
+      await model.invoke("hi");
+      // undici frees the connection just after the answer's body has resolved, not within the same tick.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      await model.invoke("hi");
+      expect(server.connections).toBe(1);
+      expect(server.openConnections).toBe(1);
+      await closeChatModel(model);
+      await vi.waitFor(() => expect(server.openConnections).toBe(0));
     });
 
     it.runIf(wire.streams)("lets the caller cancel a stream mid-way and closes the connection", async () => {

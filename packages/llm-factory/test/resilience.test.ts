@@ -6,7 +6,7 @@ import { createChatModel, createProviderGuards, isLlmError, type LlmError } from
 import { agentLoop } from "./support/agent-loop.ts";
 import { type LoopbackHandler, type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
 import { type Action, scripted, TEXT_REPLY } from "./support/scripted.ts";
-import { anthropicWire, geminiWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
+import { anthropicWire, azureWire, geminiWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
 
 const servers: LoopbackServer[] = [];
 afterEach(async () => {
@@ -394,6 +394,16 @@ describe("bulkhead", () => {
     const [first, second] = await Promise.all([createChatModel(options), createChatModel(options)]);
     await Promise.all([first.invoke("a"), second.invoke("b"), first.invoke("c")]);
     expect(state.maxInFlight).toBe(1);
+  });
+
+  it("is per endpoint: Azure models on two endpoints do not share a slot", async () => {
+    const [first, second] = await Promise.all([serve(slowOpenAI(60).handler), serve(slowOpenAI(60).handler)]);
+    const shared = { ...fast, maxConcurrency: 1, maxQueue: 0, maxRetries: 0, guards: createProviderGuards() };
+    const models = await Promise.all(
+      [first, second].map((server) => createChatModel({ ...azureWire.options(server.url), ...shared })),
+    );
+    const replies = await Promise.all(models.map((model) => model.invoke("hi")));
+    expect(replies.map((reply) => reply.content)).toEqual(["Hello from loopback", "Hello from loopback"]);
   });
 
   it("frees the slot of a caller that gave up while queued", async () => {

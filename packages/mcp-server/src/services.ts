@@ -7,7 +7,7 @@ import {
 } from "@mcp-langgraph/agent-graph";
 import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
 import { type Logger, type LoopSlicer, noopLogger } from "@mcp-langgraph/core";
-import { type ChatModelOptions, createChatModel } from "@mcp-langgraph/llm-factory";
+import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 
 export type AuthorizerSettings =
@@ -77,6 +77,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
   try {
     await authorizer.writeTuples(toolGrantTuples(settings.toolRoles ?? DEFAULT_TOOL_ROLES));
     const chatModel = await createChatModel(settings.model);
+    closeAll.push(() => closeChatModel(chatModel));
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
     const { loopSlicer } = settings;

@@ -29,6 +29,7 @@ export const bedrockWire: WireFormat = {
   http2: true,
   streams: true,
   carriesRetryAfter: true,
+  pooled: false,
   model: "anthropic.claude-3-haiku-20240307-v1:0",
   options: (baseUrl) => ({
     provider: "bedrock",

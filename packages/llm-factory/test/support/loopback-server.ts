@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttp2Server } from "node:http2";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface RecordedRequest {
   method: string;
@@ -19,18 +19,28 @@ export interface LoopbackServer {
   readonly clientAborts: number;
   /** Resolves once the client has closed `count` unfinished requests in total. */
   waitForClientAborts(count?: number): Promise<void>;
+  /** TCP connections accepted so far. */
+  readonly connections: number;
+  /** TCP connections open now (accepted and not yet closed by either side). */
+  readonly openConnections: number;
   close(): Promise<void>;
 }
 
 export interface LoopbackOptions {
   /** Cleartext HTTP/2, as the AWS SDK's Bedrock client speaks. */
   http2?: boolean;
+  /**
+   * HTTP/1: how long the server keeps an idle connection, announced to the client as
+   * `Keep-Alive: timeout=<seconds>` (Node's default: 5 s). 0: never closes one and announces
+   * nothing, so the client's own idle timeout decides.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 /** A real HTTP server on 127.0.0.1 with a random port; the handler plays the vendor. */
 export async function startLoopbackServer(
   handler: LoopbackHandler,
-  { http2 = false }: LoopbackOptions = {},
+  { http2 = false, keepAliveTimeoutMs }: LoopbackOptions = {},
 ): Promise<LoopbackServer> {
   const requests: RecordedRequest[] = [];
   let clientAborts = 0;
@@ -73,6 +83,16 @@ export async function startLoopbackServer(
       session.on("close", () => sessions.delete(session));
     });
   }
+  if (keepAliveTimeoutMs !== undefined && "keepAliveTimeout" in server) {
+    server.keepAliveTimeout = keepAliveTimeoutMs;
+  }
+  let connections = 0;
+  let openConnections = 0;
+  server.on("connection", (socket: Socket) => {
+    connections++;
+    openConnections++;
+    socket.on("close", () => openConnections--);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -84,6 +104,12 @@ export async function startLoopbackServer(
     waitForClientAborts(count = 1) {
       if (clientAborts >= count) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ count, resolve }));
+    },
+    get connections() {
+      return connections;
+    },
+    get openConnections() {
+      return openConnections;
     },
     close() {
       if ("closeAllConnections" in server) server.closeAllConnections();

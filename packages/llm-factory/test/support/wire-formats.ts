@@ -19,6 +19,8 @@ export interface WireFormat {
   streams: boolean;
   /** Whether the SDK surfaces the server's requested wait (header or RetryInfo) to us. */
   carriesRetryAfter: boolean;
+  /** Whether the SDK sends through the factory's keep-alive pool (Gemini and Bedrock keep their own transport). */
+  pooled: boolean;
   model: string;
   /** Options pointing the factory at a loopback server. */
   options(baseUrl: string): ChatModelOptions;
@@ -59,6 +61,7 @@ function openAIFormat(
     model,
     streams: true,
     carriesRetryAfter: true,
+    pooled: true,
     options,
     keyOf: (request) => String(request.headers.authorization ?? request.headers["api-key"] ?? ""),
     isStreaming: (request) => (request.body as { stream?: boolean }).stream === true,
@@ -163,6 +166,7 @@ export const anthropicWire: WireFormat = {
   provider: "anthropic",
   streams: true,
   carriesRetryAfter: true,
+  pooled: true,
   model: "claude-3-5-haiku-latest",
   options: (baseUrl) => ({
     provider: "anthropic",
@@ -285,6 +289,7 @@ export const ollamaWire: WireFormat = {
   streams: true,
   // ollama-js keeps only status and message of an error response.
   carriesRetryAfter: false,
+  pooled: true,
   model: "llama3.2",
   options: (baseUrl) => ({ provider: "ollama", model: "llama3.2", baseUrl }),
   keyOf: () => undefined,
@@ -326,6 +331,7 @@ export const geminiWire: WireFormat = {
   provider: "google",
   streams: true,
   carriesRetryAfter: true,
+  pooled: false,
   model: "gemini-2.0-flash",
   options: (baseUrl) => ({
     provider: "google",
