@@ -28,11 +28,13 @@ import {
   withDeadline,
 } from "@mcp-langgraph/core";
 import { calculatorTool } from "./calculator-tool.js";
+import { createConversationCache } from "./conversation-cache.js";
 import { AgentError, toAgentError } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
 import {
-  type ConversationMessage,
+  type Conversation,
   closeUnansweredToolCalls,
+  freezeConversation,
   stampCreatedAt,
   toConversationMessages,
 } from "./messages.js";
@@ -75,6 +77,7 @@ type BoundModel = Runnable<BaseMessage[], AIMessage>;
 export function createAgent(options: AgentOptions): Agent {
   const settings = resolveSettings(options);
   const checkpointer = options.checkpointer ?? new MemorySaver();
+  const conversations = createConversationCache(options.conversationCache, options.checkpointer);
   const tools = options.tools ?? [calculatorTool];
   const systemMessage = new SystemMessage(settings.systemPrompt);
   const defaultModel = bindTools(options.model, tools);
@@ -137,6 +140,19 @@ export function createAgent(options: AgentOptions): Agent {
     });
   }
 
+  /** The thread decoded and frozen, from the conversation cache when it holds it. */
+  async function readConversation(
+    threadId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Conversation | null> {
+    // A cache hit does no I/O, but an aborted caller still gets AGENT_CANCELLED, as from the checkpointer.
+    if (signal?.aborted) throw toAgentError(signal.reason, signal);
+    return conversations.read(threadId, async () => {
+      const messages = await readMessages(threadId, signal);
+      return messages && freezeConversation(toConversationMessages(messages));
+    });
+  }
+
   async function runTurn(input: ChatInput, signal: AbortSignal, emit?: EmitEvent): Promise<AgentReply> {
     const history = (await readMessages(input.threadId, signal)) ?? [];
     assertHistoryRoom(history, settings);
@@ -193,7 +209,9 @@ export function createAgent(options: AgentOptions): Agent {
           async () => {
             const started = performance.now();
             await input.onAdmitted?.(turnSignal);
-            const reply = await runTurn(input, turnSignal, emit);
+            // Inside the thread lock: the cache drops the thread before the turn writes it and again
+            // once the turn has settled (ok, failed or cancelled), before the next turn may start.
+            const reply = await conversations.write(input.threadId, () => runTurn(input, turnSignal, emit));
             turnDurations.add(performance.now() - started);
             return reply;
           },
@@ -238,8 +256,7 @@ export function createAgent(options: AgentOptions): Agent {
 
     async getConversation(threadId, opts = {}) {
       assertThreadId(threadId);
-      const messages = await readMessages(threadId, opts.signal);
-      return messages ? toConversationMessages(messages) : null;
+      return readConversation(threadId, opts.signal);
     },
 
     async searchConversations(threadIds, query, opts = {}) {
@@ -260,8 +277,8 @@ export function createAgent(options: AgentOptions): Agent {
       const hitsPerThread = await Promise.all(
         [...new Set(threadIds)].map((threadId) =>
           reads.run(async () => {
-            const messages = await readMessages(threadId, opts.signal);
-            return messages ? findHits(threadId, toConversationMessages(messages), needle, limit) : [];
+            const conversation = await readConversation(threadId, opts.signal);
+            return conversation ? findHits(threadId, conversation, needle, limit) : [];
           }, opts.signal),
         ),
       ).catch((error: unknown) => {
@@ -308,7 +325,7 @@ function busyError(
 
 function findHits(
   threadId: string,
-  conversation: ConversationMessage[],
+  conversation: Conversation,
   lowerCaseNeedle: string,
   limit: number,
 ): SearchHit[] {

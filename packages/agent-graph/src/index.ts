@@ -14,8 +14,13 @@ export {
   type MemoryCheckpointerConfig,
   type PostgresCheckpointerConfig,
 } from "./checkpointer.js";
+export {
+  type ConversationCacheOptions,
+  DEFAULT_CONVERSATION_CACHE_CHARS,
+  DEFAULT_CONVERSATION_CACHE_THREADS,
+} from "./conversation-cache.js";
 export { AGENT_ERROR_FAMILY, AgentError, type AgentErrorCode, isAgentError } from "./errors.js";
-export type { ConversationMessage } from "./messages.js";
+export type { Conversation, ConversationMessage } from "./messages.js";
 export {
   LANGSMITH_TRACING_VARIABLES,
   restoreRunContext,

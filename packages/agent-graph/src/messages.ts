@@ -7,15 +7,18 @@ import {
 } from "@langchain/core/messages";
 
 export interface ConversationMessage {
-  role: "user" | "assistant" | "tool";
-  content: string;
+  readonly role: "user" | "assistant" | "tool";
+  readonly content: string;
   /** For `tool` messages: the tool that produced the content. */
-  toolName?: string;
+  readonly toolName?: string;
   /** For `assistant` messages that asked for tools. */
-  toolCalls?: { name: string; args: Record<string, unknown> }[];
+  readonly toolCalls?: readonly { readonly name: string; readonly args: Readonly<Record<string, unknown>> }[];
   /** ISO-8601 time the agent stored the message. */
-  createdAt?: string;
+  readonly createdAt?: string;
 }
+
+/** A thread's messages as reads hand them out: deeply frozen, so a cache can share them between callers. */
+export type Conversation = readonly ConversationMessage[];
 
 // response_metadata is never sent to a provider, so the timestamp travels with the message at no cost.
 const CREATED_AT_KEY = "mcp_langgraph_created_at";
@@ -32,6 +35,26 @@ export function toConversationMessages(messages: readonly BaseMessage[]): Conver
     if (converted) conversation.push(converted);
   }
   return conversation;
+}
+
+/**
+ * Freezes `messages` and everything in them, in place. Only for freshly decoded messages: tool-call
+ * arguments are frozen too, and they are the decoded checkpoint's own objects.
+ */
+export function freezeConversation(messages: ConversationMessage[]): Conversation {
+  for (const message of messages) {
+    for (const call of message.toolCalls ?? []) deepFreeze(call);
+    Object.freeze(message.toolCalls);
+    Object.freeze(message);
+  }
+  return Object.freeze(messages);
+}
+
+/** Tool-call arguments are parsed JSON: plain objects and arrays, no cycles. */
+function deepFreeze(value: unknown) {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
 
 function toConversationMessage(message: BaseMessage): ConversationMessage | undefined {

@@ -1,7 +1,8 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import type { ConversationMessage } from "./messages.js";
+import type { ConversationCacheOptions } from "./conversation-cache.js";
+import type { Conversation, ConversationMessage } from "./messages.js";
 
 export interface AgentReply {
   threadId: string;
@@ -56,8 +57,11 @@ export interface Agent {
    * the same typed errors; stopping the iteration early cancels the turn.
    */
   streamChat(input: ChatInput): AsyncIterable<AgentEvent>;
-  /** The thread's messages, or null when the thread does not exist. */
-  getConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<ConversationMessage[] | null>;
+  /**
+   * The thread's messages, or null when the thread does not exist. The messages are frozen (they
+   * may be shared with the conversation cache); copy them to change them.
+   */
+  getConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<Conversation | null>;
   /** Case-insensitive substring search over the given threads only; unknown threads are ignored. */
   searchConversations(
     threadIds: string[],
@@ -97,4 +101,12 @@ export interface AgentOptions {
    * (core's `createLoopSlicer`). Default: none.
    */
   yieldToLoop?: () => Promise<void>;
+  /**
+   * Keeps recently read threads decoded (an LRU) so `getConversation` and `searchConversations`
+   * skip the checkpointer. The cache learns of writes only from this agent's own turns, so it is
+   * allowed only on a `MemorySaver` that this agent alone writes: never on a shared store such as
+   * Postgres, where other processes write (ADR 0055). Default: on (default bounds) when the agent
+   * creates its own saver, off when `checkpointer` is given; `false` turns it off.
+   */
+  conversationCache?: ConversationCacheOptions | false;
 }

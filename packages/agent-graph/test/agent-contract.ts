@@ -48,13 +48,20 @@ function countingModel() {
 export function describeAgentContract(
   name: string,
   createHarness: () => Promise<CheckpointerHarness>,
-  { skip = false }: { skip?: boolean } = {},
+  {
+    skip = false,
+    agentOptions = {},
+  }: {
+    skip?: boolean;
+    /** Options every agent of the suite gets (e.g. a conversation cache). */
+    agentOptions?: Partial<AgentOptions>;
+  } = {},
 ) {
   describe.skipIf(skip)(`Agent contract on ${name}`, () => {
     let harness: CheckpointerHarness;
     let checkpointer: BaseCheckpointSaver;
     const agentWith = (options: Partial<AgentOptions> = {}): Agent =>
-      createAgent({ model: createOfflineChatModel(), checkpointer, ...options });
+      createAgent({ model: createOfflineChatModel(), checkpointer, ...agentOptions, ...options });
 
     beforeAll(async () => {
       harness = await createHarness();
@@ -106,7 +113,11 @@ export function describeAgentContract(
         expect(second.reply).toContain("5");
         expect(second.messages).toHaveLength(8);
 
-        const reopened = createAgent({ model: createOfflineChatModel(), checkpointer: await harness.open() });
+        const reopened = createAgent({
+          model: createOfflineChatModel(),
+          checkpointer: await harness.open(),
+          ...agentOptions,
+        });
         const stored = await reopened.getConversation(threadId);
         expect(stored).toEqual(second.messages);
       });

@@ -34,8 +34,15 @@ export interface McpServiceSettings {
   langsmithTracing?: boolean;
   /** Spreads the agent's CPU bursts over event-loop turns (the HTTP app shares one with its routes). */
   loopSlicer?: LoopSlicer;
-  /** Admission limits and turn deadline of the agent (agent-graph's defaults when unset). */
-  agent?: Pick<AgentOptions, "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs">;
+  /**
+   * Admission limits, turn deadline and conversation-cache bounds of the agent (agent-graph's
+   * defaults when unset). The conversation cache is on for the memory checkpointer (`false` turns
+   * it off) and always off for Postgres, whatever is set here (ADR 0055).
+   */
+  agent?: Pick<
+    AgentOptions,
+    "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs" | "conversationCache"
+  >;
   logger?: Logger;
 }
 
@@ -81,10 +88,15 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
     const { loopSlicer } = settings;
+    // Only this process writes an in-memory checkpointer, so its threads may stay decoded between
+    // reads; Postgres is written by every process, and another process's turn would go unseen.
+    const conversationCache =
+      settings.checkpointer.backend === "memory" ? (settings.agent?.conversationCache ?? {}) : false;
     const agent = createAgent({
       ...settings.agent,
       model: chatModel,
       checkpointer,
+      conversationCache,
       ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
     });
     const offline = (settings.model.provider ?? "offline") === "offline";

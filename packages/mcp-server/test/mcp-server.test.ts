@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { Principal } from "@mcp-langgraph/auth-provider";
+import { requireService } from "@mcp-langgraph/tooling/integration";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,6 +14,9 @@ const principal = (name: string, roles: string[]): Principal => ({
   expiresAt: new Date(Date.now() + 3_600_000),
   claims: {},
 });
+
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL });
 
 const open: { services: RunningMcpServices; clients: Client[] }[] = [];
 
@@ -218,4 +223,43 @@ describe("createMcpServer", () => {
       expect(result.structuredContent).toMatchObject({ error: { code: "AUTHZ_UNAVAILABLE" } });
     }
   });
+});
+
+describe("conversation reads", () => {
+  it("show every turn at once on the memory checkpointer, whose decoded threads are cached", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const read = async (threadId: string) =>
+      (
+        (await alice.callTool({ name: "conversation_get", arguments: { thread_id: threadId } }))
+          .structuredContent as { messages: { content: string }[] }
+      ).messages.map((message) => message.content);
+    const threadId = threadOf(await alice.callTool({ name: "agent_chat", arguments: { message: "hello" } }));
+    expect(await read(threadId)).toHaveLength(2);
+    expect(await read(threadId)).toHaveLength(2);
+    await alice.callTool({ name: "agent_chat", arguments: { message: "what is 6*7?", thread_id: threadId } });
+    const after = await read(threadId);
+    expect(after).toHaveLength(6);
+    expect(after).toContain("what is 6*7?");
+  });
+
+  it.skipIf(!postgresUp)(
+    "come from the database every time on Postgres, so another process's turn shows at once",
+    async () => {
+      const settings = {
+        authorizer: { backend: "embedded" },
+        model: {},
+        checkpointer: { backend: "postgres", connectionString: DATABASE_URL },
+        // Asked for, but never used on a shared checkpointer (the agent would refuse it).
+        agent: { conversationCache: { maxThreads: 10 } },
+      } as const;
+      const [here, elsewhere] = [await createMcpServices(settings), await createMcpServices(settings)];
+      open.push({ services: here, clients: [] }, { services: elsewhere, clients: [] });
+      const threadId = `thread-${randomUUID()}`;
+      await elsewhere.agent.chat({ threadId, message: "hello" });
+      expect(await here.agent.getConversation(threadId)).toHaveLength(2);
+      await elsewhere.agent.chat({ threadId, message: "what is 6*7?" });
+      expect(await here.agent.getConversation(threadId)).toHaveLength(6);
+    },
+  );
 });
