@@ -14,7 +14,14 @@ export type AuthorizerSettings =
   | { backend: "embedded" }
   | { backend: "openfga"; apiUrl: string; storeId?: string; modelId?: string; token?: string };
 
-export type CheckpointerSettings = { backend: "memory" } | { backend: "postgres"; connectionString: string };
+export type CheckpointerSettings =
+  | { backend: "memory" }
+  | {
+      backend: "postgres";
+      connectionString: string;
+      /** Connections to Postgres: the bound on concurrent checkpoint queries (agent-graph's default 10). */
+      poolSize?: number;
+    };
 
 export interface McpServiceSettings {
   authorizer: AuthorizerSettings;

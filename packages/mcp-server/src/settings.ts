@@ -15,6 +15,7 @@ const settingsSchema = z
     OPENFGA_API_TOKEN: z.string().min(1).optional(),
     CHECKPOINTER_BACKEND: z.enum(["memory", "postgres"]).default("memory"),
     DATABASE_URL: z.string().min(1).optional(),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(10_000).optional(),
     TOOL_ROLES: z.string().optional(),
     LLM_CLIENT_SAMPLING: z.enum(["auto", "off"]).default("auto"),
     AGENT_MAX_CONCURRENT_TURNS: wholeNumber(1).optional(),
@@ -74,7 +75,11 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
         : { backend: "embedded" },
     checkpointer:
       env.CHECKPOINTER_BACKEND === "postgres"
-        ? { backend: "postgres", connectionString: env.DATABASE_URL ?? "" }
+        ? {
+            backend: "postgres",
+            connectionString: env.DATABASE_URL ?? "",
+            ...(env.DATABASE_POOL_SIZE !== undefined ? { poolSize: env.DATABASE_POOL_SIZE } : {}),
+          }
         : { backend: "memory" },
     model: chatModelOptionsFrom(config),
     toolRoles: toolRoles.length > 0 ? toolRoles : DEFAULT_TOOL_ROLES,
@@ -88,6 +93,7 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
       ...(env.AGENT_MAX_TURNS_PER_USER !== undefined
         ? { maxTurnsPerUser: env.AGENT_MAX_TURNS_PER_USER }
         : {}),
+      ...(env.AGENT_TURN_TIMEOUT_MS !== undefined ? { turnTimeoutMs: env.AGENT_TURN_TIMEOUT_MS } : {}),
     },
   };
 }

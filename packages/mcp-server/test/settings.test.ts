@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { isMcpServerError, serviceSettingsFromConfig } from "../src/index.ts";
+
+describe("serviceSettingsFromConfig: concurrency limits", () => {
+  it("leaves every limit to the packages' defaults when nothing is set", () => {
+    const settings = serviceSettingsFromConfig({});
+    expect(settings.agent).toEqual({});
+    expect(settings.checkpointer).toEqual({ backend: "memory" });
+    expect(settings.langsmithTracing).toBe(false);
+  });
+
+  it("reads the agent's admission limits, turn deadline and the Postgres pool size", () => {
+    const settings = serviceSettingsFromConfig({
+      AGENT_MAX_CONCURRENT_TURNS: "3000",
+      AGENT_MAX_QUEUED_TURNS: "0",
+      AGENT_MAX_TURNS_PER_USER: "50",
+      AGENT_TURN_TIMEOUT_MS: "30000",
+      CHECKPOINTER_BACKEND: "postgres",
+      DATABASE_URL: "postgres://db.example/agent",
+      DATABASE_POOL_SIZE: "64",
+      LANGSMITH_TRACING: "true",
+    });
+    expect(settings.agent).toEqual({
+      maxConcurrentTurns: 3000,
+      maxQueuedTurns: 0,
+      maxTurnsPerUser: 50,
+      turnTimeoutMs: 30_000,
+    });
+    expect(settings.checkpointer).toEqual({
+      backend: "postgres",
+      connectionString: "postgres://db.example/agent",
+      poolSize: 64,
+    });
+    expect(settings.langsmithTracing).toBe(true);
+  });
+
+  it.each([
+    ["AGENT_MAX_CONCURRENT_TURNS", "0"],
+    ["AGENT_MAX_QUEUED_TURNS", "-1"],
+    ["AGENT_MAX_TURNS_PER_USER", "1.5"],
+    ["AGENT_TURN_TIMEOUT_MS", "soon"],
+    ["DATABASE_POOL_SIZE", "0"],
+  ])("refuses %s=%j with CONFIG_INVALID naming the variable", (name, value) => {
+    let error: unknown;
+    try {
+      serviceSettingsFromConfig({ [name]: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isMcpServerError(error) && error.code).toBe("CONFIG_INVALID");
+    expect((error as Error).message).toContain(name);
+  });
+});
