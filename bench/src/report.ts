@@ -67,9 +67,14 @@ const describeFailures = (failures: Record<string, number>) =>
     .replace(/\|/g, "/")
     .replace(/\s+/g, " ") || "—";
 
+/** A Markdown table with padded columns, as the repository's formatter (biome) writes them. */
 function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+  const widths = header.map((cell, column) =>
+    Math.max(3, cell.length, ...rows.map((row) => (row[column] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
+  return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");
 }
 
 // ---- targets ----
@@ -402,7 +407,7 @@ Each server runs as its own process, so its CPU (utime + stime from \`/proc/<pid
   \`WebStandardStreamableHTTPServerTransport\` per request on Hono), FastMCP (HTTP stream, stateful), and a
   bare Hono JSON route.
 
-A failure counts as *retryable* when its code is a typed server code containing BUSY, OVERLOAD,
+A failure counts as _retryable_ when its code is a typed server code containing BUSY, OVERLOAD,
 RATE_LIMIT, UNAVAILABLE, TIMEOUT or RETRY, or an HTTP 429/503 answer; a call that hit the client's
 deadline counts as hung.
 
