@@ -5,11 +5,9 @@
  *
  *   pnpm --filter @mcp-langgraph/mcp-http bench [-- --clients 100 --seconds 10]
  */
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort } from "@mcp-langgraph/tooling/testing";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { startBuiltApp } from "./built-app.ts";
 
 const { values } = parseArgs({
   options: { clients: { type: "string", default: "100" }, seconds: { type: "string", default: "10" } },
@@ -19,33 +17,7 @@ const seconds = Number(values.seconds);
 
 // The server runs as its own process (the built app), as in production; this process only plays the clients.
 const users = Array.from({ length: 10 }, (_, i) => `user${i}:pw-${i}:user`).join(",");
-const port = await freePort();
-const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.mjs", import.meta.url))], {
-  env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(port),
-    LOCAL_USERS: users,
-    LOG_LEVEL: "silent",
-    MCP_MAX_SESSIONS_PER_USER: "1000",
-  },
-  stdio: ["ignore", "ignore", "pipe"],
-});
-await new Promise<void>((resolve, reject) => {
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (stderr.includes("listening on")) resolve();
-  });
-  child.once("exit", (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
-});
-const server = {
-  url: `http://127.0.0.1:${port}`,
-  close: () =>
-    new Promise<void>((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGTERM");
-    }),
-};
+const server = await startBuiltApp({ LOCAL_USERS: users, MCP_MAX_SESSIONS_PER_USER: "1000" });
 
 async function token(index: number): Promise<string> {
   const response = await fetch(`${server.url}/auth/login`, {

@@ -6,13 +6,12 @@
  *
  *   pnpm build && pnpm --filter @mcp-langgraph/mcp-http bench:request-path [--seconds 6]
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { freePort } from "@mcp-langgraph/tooling/testing";
+import { startBuiltApp } from "./built-app.ts";
 
 const { values } = parseArgs({
   options: { seconds: { type: "string", default: "6" }, connections: { type: "string", default: "64" } },
@@ -20,26 +19,11 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 
-const port = await freePort();
-const child = spawn(process.execPath, [fileURLToPath(new URL("../dist/main.mjs", import.meta.url))], {
-  env: {
-    PATH: process.env.PATH ?? "",
-    PORT: String(port),
-    LOCAL_USERS: "u:p:user",
-    LOG_LEVEL: "silent",
-    MCP_MAX_SESSIONS_PER_USER: String(connections + 1),
-  },
-  stdio: ["ignore", "ignore", "pipe"],
+const app = await startBuiltApp({
+  LOCAL_USERS: "u:p:user",
+  MCP_MAX_SESSIONS_PER_USER: String(connections + 1),
 });
-await new Promise<void>((resolve, reject) => {
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-    if (stderr.includes("listening on")) resolve();
-  });
-  child.once("exit", (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
-});
-const url = `http://127.0.0.1:${port}`;
+const { child, url } = app;
 
 const login = await fetch(`${url}/auth/login`, {
   method: "POST",
@@ -179,7 +163,4 @@ for (const [name, body] of Object.entries(bodies)) {
     process.stdout.write(`| ${cells.join(" | ")} |\n`);
   }
 }
-await new Promise<void>((resolve) => {
-  child.once("exit", () => resolve());
-  child.kill("SIGTERM");
-});
+await app.close();
