@@ -1,5 +1,5 @@
 import { GraphRecursionError } from "@langchain/langgraph";
-import { CodedError, type CodedErrorOptions, isCodedError, isCoreError } from "@mcp-langgraph/core";
+import { CodedError, type CodedErrorOptions, isCodedError } from "@mcp-langgraph/core";
 
 export const AGENT_ERROR_FAMILY = "agent";
 
@@ -62,11 +62,6 @@ export function toAgentError(
   if (isAgentError(error)) return error;
   if (error instanceof GraphRecursionError) {
     return new AgentError("AGENT_STEP_LIMIT", "the turn exceeded the graph's step limit", { cause: error });
-  }
-  if (isCoreError(error) && error.code === "BULKHEAD_FULL") {
-    return new AgentError("AGENT_BUSY", "too many agent turns are running; try again shortly", {
-      cause: error,
-    });
   }
   if (isCodedError(error)) return error;
   return new AgentError("AGENT_FAILED", "the agent run failed", { cause: error });
