@@ -135,7 +135,7 @@ describe("agent turn admission through the HTTP app", () => {
     gated.open();
     const [bobsResult, ...aliceResults] = await Promise.all([bobsTurn, ...held]);
     expect(aliceResults.every((result) => !result.isError)).toBe(true);
-    // The refused call claimed nothing: the thread id was still free for Bob, who now owns it.
+    // The refused call claimed nothing: Alice has no 'refused-thread'; Bob's own one is his.
     expect(bobsResult?.structuredContent).toMatchObject({ thread_id: "refused-thread", created: true });
     const aliceReads = await alice!.callTool({
       name: "conversation_get",

@@ -179,11 +179,13 @@ describe("the agent over MCP", () => {
       expect(read.isError).toBe(true);
       expect(textOf(read)).not.toContain("31337");
 
+      // Thread ids are per user: the same id starts Bob's own conversation and tells him nothing of Alice's.
       const write = await bob.client.callTool({
         name: "agent_chat",
         arguments: { message: "hijack", thread_id: threadId },
       });
-      expect(write.isError).toBe(true);
+      expect(write.structuredContent).toMatchObject({ thread_id: threadId, created: true });
+      expect(textOf(write)).not.toContain("31337");
 
       const search = await bob.client.callTool({
         name: "conversation_search",

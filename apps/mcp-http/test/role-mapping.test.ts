@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { conversationKey } from "@mcp-langgraph/mcp-server";
 import { describe, expect, it } from "vitest";
 import { connect, login, startTestServer, textOf } from "./helpers.ts";
 
@@ -8,12 +9,14 @@ describe("ROLE_MAPPING_FILE", () => {
   it("syncs relations derived from the caller's roles before authorizing their request", async () => {
     const dir = await mkdtemp(join(tmpdir(), "role-mapping-"));
     const file = join(dir, "role-mapping.yaml");
+    // Thread ids are per user: a grant names the conversation by its key (owner + thread id).
+    const auditLog = conversationKey("user:alice", "audit-log");
     await writeFile(
       file,
       [
         "rules:",
         "  - when: { role: auditor }",
-        "    grant: { relation: viewer, object: conversation:audit-log }",
+        `    grant: { relation: viewer, object: "conversation:${auditLog}" }`,
         "",
       ].join("\n"),
     );
@@ -31,12 +34,15 @@ describe("ROLE_MAPPING_FILE", () => {
       const bob = await connect(server.url, await login(server.url, "bob", "bob-pw"));
       const auditor = await carol.client.callTool({
         name: "conversation_get",
-        arguments: { thread_id: "audit-log" },
+        arguments: { thread_id: auditLog },
       });
       expect(textOf(auditor)).toContain("quarterly audit notes");
+      // The conversation shared with her is listed under its key.
+      const listed = await carol.client.listResources();
+      expect(listed.resources.map((resource) => resource.uri)).toEqual([`conversation://${auditLog}`]);
       const other = await bob.client.callTool({
         name: "conversation_get",
-        arguments: { thread_id: "audit-log" },
+        arguments: { thread_id: auditLog },
       });
       expect(other.isError).toBe(true);
       await Promise.all([alice.client.close(), carol.client.close(), bob.client.close()]);

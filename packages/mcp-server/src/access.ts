@@ -55,6 +55,8 @@ export class ToolAccess {
     relation: "viewer" | "editor",
     threadId: string,
     signal?: AbortSignal,
+    /** The id the caller knows the conversation by (its client thread id), for the message. */
+    shownAs: string = threadId,
   ): Promise<void> {
     const allowed = await this.#decide(() =>
       this.#authorizer.check(
@@ -69,7 +71,7 @@ export class ToolAccess {
     );
     // One message whether the conversation is someone else's or does not exist: no existence oracle.
     if (!allowed)
-      throw new McpServerError("FORBIDDEN", `Conversation '${threadId}' was not found or is not yours.`);
+      throw new McpServerError("FORBIDDEN", `Conversation '${shownAs}' was not found or is not yours.`);
   }
 
   /**

@@ -1,16 +1,14 @@
 import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { Agent } from "@mcp-langgraph/agent-graph";
+import type { Agent, AgentReply, ChatInput } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
+import type { ConversationChangeBus } from "./change-bus.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
-
-/** Thread ids travel in authz object names and checkpoint keys: keep them to a safe alphabet. */
-export const threadIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,128}$/, "thread_id must be 1-128 characters of A-Z, a-z, 0-9, '_' or '-'");
+import type { SessionLog } from "./session-log.js";
+import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
 
 export interface AgentToolsOptions {
   agent: Agent;
@@ -19,13 +17,30 @@ export interface AgentToolsOptions {
   access: ToolAccess;
   principalOf: (ctx: ServerContext) => Principal;
   reportFailure: ToolFailureReporter;
+  /** Told of every finished turn, so sessions subscribed to the conversation hear of it. */
+  changes: ConversationChangeBus;
+  sessionLog: SessionLog;
   maxMessageChars: number;
   maxSearchResults: number;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
-  const { agent, access, modelForCall, principalOf, reportFailure, maxMessageChars, maxSearchResults } =
-    options;
+  const { agent, access, modelForCall, principalOf, reportFailure, changes, sessionLog } = options;
+  const { maxMessageChars, maxSearchResults } = options;
+
+  /**
+   * One turn; when the client asked for info-level log messages, run as a stream so each tool
+   * call can be reported (only its name: arguments may hold what the user typed).
+   */
+  const runTurn = async (input: ChatInput, ctx: ServerContext): Promise<AgentReply> => {
+    if (!sessionLog.enabled(ctx, "info")) return agent.chat(input);
+    for await (const event of agent.streamChat(input)) {
+      if (event.type === "tool_call")
+        await sessionLog.send(ctx, "info", { event: "tool_call", tool: event.name });
+      if (event.type === "reply") return event.reply;
+    }
+    throw new Error("the agent's stream ended without a reply");
+  };
 
   server.registerTool(
     "agent_chat",
@@ -42,27 +57,51 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
     },
     async ({ message, thread_id }, ctx) => {
       const signal = ctx.mcpReq.signal;
+      const threadId = thread_id ?? randomUUID();
       try {
         const principal = principalOf(ctx);
         await access.requireTool(principal, "agent_chat", signal);
-        const threadId = thread_id ?? randomUUID();
+        const key = conversationKey(principal.userId, threadId);
         const model = await modelForCall();
         let opened: ConversationAccess | undefined;
-        const result = await agent.chat({
-          threadId,
-          message,
-          signal,
-          userId: principal.userId,
-          // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
-          onAdmitted: async (turnSignal) => {
-            opened = await access.openConversation(principal, threadId, turnSignal);
+        await sessionLog.send(ctx, "debug", { event: "turn_started", thread_id: threadId });
+        const result = await runTurn(
+          {
+            threadId: key,
+            message,
+            signal,
+            userId: principal.userId,
+            // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
+            onAdmitted: async (turnSignal) => {
+              if (ownThreadId(principal.userId, key) !== undefined) {
+                opened = await access.openConversation(principal, key, turnSignal);
+              } else {
+                // Someone else's conversation (shared as its full key): continued with editor, never created.
+                await access.requireConversation(principal, "editor", key, turnSignal, threadId);
+                opened = "editable";
+              }
+            },
+            ...(model ? { model } : {}),
           },
-          ...(model ? { model } : {}),
+          ctx,
+        );
+        await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
+        await sessionLog.send(ctx, "info", {
+          event: "turn_finished",
+          thread_id: threadId,
+          ...(result.usage ? { usage: result.usage } : {}),
         });
         const structured = { thread_id: threadId, reply: result.reply, created: opened === "created" };
         return { content: [toolText(result.reply)], structuredContent: structured };
       } catch (error) {
-        return toolError(error, "agent_chat", reportFailure);
+        const failed = toolError(error, "agent_chat", reportFailure);
+        const { code } = (failed.structuredContent as { error: { code: string } }).error;
+        // Limits and cancellations are the caller's to retry; anything else is an error.
+        const level = ["AGENT_BUSY", "CANCELLED", "LLM_TIMEOUT", "AGENT_TIMEOUT"].includes(code)
+          ? "warning"
+          : "error";
+        await sessionLog.send(ctx, level, { event: "turn_failed", thread_id: threadId, code });
+        return failed;
       }
     },
   );
@@ -80,8 +119,9 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       try {
         const principal = principalOf(ctx);
         await access.requireTool(principal, "conversation_get", signal);
-        await access.requireConversation(principal, "viewer", thread_id, signal);
-        const messages = (await agent.getConversation(thread_id, { signal })) ?? [];
+        const key = conversationKey(principal.userId, thread_id);
+        await access.requireConversation(principal, "viewer", key, signal, thread_id);
+        const messages = (await agent.getConversation(key, { signal })) ?? [];
         const transcript = messages.map((m) => `${m.role}: ${m.content}`).join("\n");
         return {
           content: [toolText(transcript || "(no messages yet)")],
@@ -112,11 +152,17 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       try {
         const principal = principalOf(ctx);
         await access.requireTool(principal, "conversation_search", signal);
-        const threadIds = await access.viewableConversations(principal, signal);
-        const hits = await agent.searchConversations(threadIds, query, {
+        // Searched by key, shown by the caller's thread id; objects that are no conversation key are skipped.
+        const threadIdOf = new Map<string, string>();
+        for (const key of await access.viewableConversations(principal, signal)) {
+          const threadId = clientThreadId(principal.userId, key);
+          if (threadId !== undefined) threadIdOf.set(key, threadId);
+        }
+        const found = await agent.searchConversations([...threadIdOf.keys()], query, {
           limit: limit ?? maxSearchResults,
           signal,
         });
+        const hits = found.map((hit) => ({ ...hit, threadId: threadIdOf.get(hit.threadId) ?? hit.threadId }));
         const text = hits.length
           ? hits.map((hit) => `[${hit.threadId}#${hit.index}] ${hit.role}: ${hit.content}`).join("\n")
           : `No messages matching "${query}".`;

@@ -1,6 +1,7 @@
 import { sleep } from "@mcp-langgraph/core";
-import { completable, fromJsonSchema, type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
+import { fromJsonSchema, type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import type { CompletionRouter } from "./completions.js";
 
 /**
  * The fixture tools, resources and prompts the official MCP conformance suite
@@ -14,10 +15,21 @@ const SILENT_WAV = "UklGRjQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YRAAAAAA
 
 const text = (value: string) => ({ type: "text" as const, text: value });
 
-export function registerConformanceFixtures(server: McpServer): void {
+/** The fixture resources that never change: anyone may subscribe to them (the suite does). */
+export const FIXTURE_RESOURCE_URIS: ReadonlySet<string> = new Set([
+  "test://static-text",
+  "test://static-binary",
+  "test://watched-resource",
+]);
+
+export function registerConformanceFixtures(server: McpServer, completions: CompletionRouter): void {
   registerFixtureTools(server);
   registerFixtureResources(server);
   registerFixturePrompts(server);
+  // Through the session's one completion handler, which also completes conversation ids.
+  completions.forPrompt("test_prompt_with_arguments", "arg1", (value) =>
+    ["paris", "park", "party"].filter((candidate) => candidate.startsWith(value)),
+  );
 }
 
 function registerFixtureTools(server: McpServer): void {
@@ -282,9 +294,7 @@ function registerFixturePrompts(server: McpServer): void {
     {
       description: "A prompt with arguments",
       argsSchema: z.object({
-        arg1: completable(z.string().describe("First test argument"), (value: string) =>
-          ["paris", "park", "party"].filter((candidate) => candidate.startsWith(value)),
-        ),
+        arg1: z.string().describe("First test argument"),
         arg2: z.string().describe("Second test argument"),
       }),
     },

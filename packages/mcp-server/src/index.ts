@@ -1,5 +1,10 @@
 export { type ConversationAccess, roleTuples, ToolAccess } from "./access.js";
-export { AGENT_TOOL_NAMES, threadIdSchema } from "./agent-tools.js";
+export { AGENT_TOOL_NAMES } from "./agent-tools.js";
+export {
+  type ConversationChangeBus,
+  type ConversationChangeListener,
+  createInProcessChangeBus,
+} from "./change-bus.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
 export {
   type CreateMcpServerOptions,
@@ -17,3 +22,4 @@ export {
   toolGrantTuples,
 } from "./services.js";
 export { type ServiceConfigRecord, serviceSettingsFromConfig } from "./settings.js";
+export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";

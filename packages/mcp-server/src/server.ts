@@ -7,8 +7,12 @@ import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/l
 import { type CreateMessageRequestParams, McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
-import { registerConformanceFixtures } from "./conformance-fixtures.js";
+import type { ConversationChangeBus } from "./change-bus.js";
+import { CompletionRouter } from "./completions.js";
+import { FIXTURE_RESOURCE_URIS, registerConformanceFixtures } from "./conformance-fixtures.js";
 import { registerConversationResources } from "./conversation-resources.js";
+import { trackSessionLogLevel } from "./session-log.js";
+import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
 import { cacheToolList } from "./tool-list-cache.js";
 
 export interface McpServices {
@@ -17,6 +21,13 @@ export interface McpServices {
   logger?: Logger;
   /** Let agent_chat answer through the client's own model when the client offers sampling. */
   useClientSampling?: boolean;
+  /**
+   * Shared by every session of the process: a finished turn is published here, and sessions
+   * subscribed to that conversation send `notifications/resources/updated`.
+   */
+  changes: ConversationChangeBus;
+  /** Resource subscriptions one session may hold (default 100). */
+  maxSubscriptionsPerSession?: number;
 }
 
 export interface CreateMcpServerOptions {
@@ -58,6 +69,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const access = new ToolAccess(services.authorizer);
   const reportFailure = (tool: string, error: unknown) =>
     logger.error({ tool, err: describeError(error) }, "tool call failed");
+  const completions = new CompletionRouter();
+  const { changes } = services;
 
   registerAgentTools(server, {
     agent: services.agent,
@@ -65,12 +78,22 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     access,
     principalOf,
     reportFailure,
+    changes,
+    sessionLog: trackSessionLogLevel(server),
     maxMessageChars: options.maxMessageChars ?? services.agent.maxMessageChars,
     maxSearchResults: options.maxSearchResults ?? 50,
   });
-  registerConversationResources(server, { agent: services.agent, access, principalOf });
-  trackResourceSubscriptions(server);
-  if (conformanceFixtures) registerConformanceFixtures(server);
+  registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
+  trackResourceSubscriptions(server, {
+    access,
+    principalOf,
+    changes,
+    maxSubscriptions: services.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+    ...(conformanceFixtures ? { publicUris: FIXTURE_RESOURCE_URIS } : {}),
+    logger,
+  });
+  if (conformanceFixtures) registerConformanceFixtures(server, completions);
+  completions.install(server);
   cacheToolList(server);
   return server;
 }
@@ -98,19 +121,6 @@ function clientSamplingModel(server: McpServer): () => Promise<BaseChatModel | u
     });
     return model;
   };
-}
-
-/** Accepts resources/subscribe and resources/unsubscribe for this session's client. */
-function trackResourceSubscriptions(server: McpServer): void {
-  const subscriptions = new Set<string>();
-  server.server.setRequestHandler("resources/subscribe", async (request) => {
-    subscriptions.add(request.params.uri);
-    return {};
-  });
-  server.server.setRequestHandler("resources/unsubscribe", async (request) => {
-    subscriptions.delete(request.params.uri);
-    return {};
-  });
 }
 
 /** Error facts safe for operator logs: code and message, never request data or tokens. */

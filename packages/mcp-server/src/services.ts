@@ -9,6 +9,7 @@ import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from 
 import { type Logger, type LoopSlicer, noopLogger } from "@mcp-langgraph/core";
 import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
+import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
 
 export type AuthorizerSettings =
   | { backend: "embedded" }
@@ -50,6 +51,8 @@ export interface McpServiceSettings {
     AgentOptions,
     "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs" | "conversationCache"
   >;
+  /** Resource subscriptions one MCP session may hold at once (default 100). */
+  maxSubscriptionsPerSession?: number;
   logger?: Logger;
 }
 
@@ -59,6 +62,9 @@ export interface RunningMcpServices {
   logger: Logger;
   /** Whether agent_chat should use the client's model (sampling) when the client offers it. */
   useClientSampling: boolean;
+  /** Conversation changes, shared by every MCP session of this process. */
+  changes: ConversationChangeBus;
+  maxSubscriptionsPerSession?: number;
   close(): Promise<void>;
 }
 
@@ -112,6 +118,10 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       authorizer,
       logger,
       useClientSampling: offline && settings.clientSampling !== "off",
+      changes: createInProcessChangeBus(),
+      ...(settings.maxSubscriptionsPerSession !== undefined
+        ? { maxSubscriptionsPerSession: settings.maxSubscriptionsPerSession }
+        : {}),
       async close() {
         await Promise.allSettled(closeAll.map((close) => close()));
       },

@@ -22,6 +22,7 @@ const settingsSchema = z
     AGENT_MAX_QUEUED_TURNS: wholeNumber(0).optional(),
     AGENT_MAX_TURNS_PER_USER: wholeNumber(1).optional(),
     AGENT_TURN_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
+    MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -95,6 +96,9 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
         : {}),
       ...(env.AGENT_TURN_TIMEOUT_MS !== undefined ? { turnTimeoutMs: env.AGENT_TURN_TIMEOUT_MS } : {}),
     },
+    ...(env.MAX_SUBSCRIPTIONS_PER_SESSION !== undefined
+      ? { maxSubscriptionsPerSession: env.MAX_SUBSCRIPTIONS_PER_SESSION }
+      : {}),
   };
 }
 

@@ -4,7 +4,13 @@ import { requireService } from "@mcp-langgraph/tooling/integration";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMcpServer, createMcpServices, type RunningMcpServices, roleTuples } from "../src/index.ts";
+import {
+  conversationKey,
+  createMcpServer,
+  createMcpServices,
+  type RunningMcpServices,
+  roleTuples,
+} from "../src/index.ts";
 
 const principal = (name: string, roles: string[]): Principal => ({
   userId: `user:${name}`,
@@ -20,13 +26,20 @@ const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL 
 
 const open: { services: RunningMcpServices; clients: Client[] }[] = [];
 
-async function setup(options: { conformanceFixtures?: boolean; clientSampling?: "auto" | "off" } = {}) {
-  const { clientSampling, ...serverOptions } = options;
+async function setup(
+  options: {
+    conformanceFixtures?: boolean;
+    clientSampling?: "auto" | "off";
+    maxSubscriptionsPerSession?: number;
+  } = {},
+) {
+  const { clientSampling, maxSubscriptionsPerSession, ...serverOptions } = options;
   const services = await createMcpServices({
     authorizer: { backend: "embedded" },
     model: {},
     checkpointer: { backend: "memory" },
     ...(clientSampling ? { clientSampling } : {}),
+    ...(maxSubscriptionsPerSession !== undefined ? { maxSubscriptionsPerSession } : {}),
   });
   const entry = { services, clients: [] as Client[] };
   open.push(entry);
@@ -262,4 +275,250 @@ describe("conversation reads", () => {
       expect(await here.agent.getConversation(threadId)).toHaveLength(6);
     },
   );
+});
+
+const chat = (client: Client, message: string, threadId?: string) =>
+  client.callTool({
+    name: "agent_chat",
+    arguments: { message, ...(threadId ? { thread_id: threadId } : {}) },
+  });
+const transcriptOf = async (client: Client, threadId: string) =>
+  textOf(await client.callTool({ name: "conversation_get", arguments: { thread_id: threadId } }));
+
+/** Collects one kind of notification a client receives, in order. */
+function collect(client: Client, method: "notifications/resources/updated" | "notifications/message") {
+  const received: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  client.setNotificationHandler(method, (notification) => {
+    received.push(notification.params as Record<string, unknown>);
+    for (const wake of waiters.splice(0)) wake();
+  });
+  /** Resolves once `count` notifications have arrived (never sooner). */
+  const until = async (count: number) => {
+    while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    return received;
+  };
+  return { received, until };
+}
+
+describe("thread ids are per user (regression: global ids leaked which ids were taken)", () => {
+  it("lets two users both use 'project-x' independently, neither seeing the other's", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+
+    const first = await chat(alice, "alpha 1111", "project-x");
+    expect(first.structuredContent).toMatchObject({ thread_id: "project-x", created: true });
+    // Before: "Conversation 'project-x' was not found or is not yours", i.e. the id was taken.
+    const second = await chat(bob, "beta 2222", "project-x");
+    expect(second.isError).toBeFalsy();
+    expect(second.structuredContent).toMatchObject({ thread_id: "project-x", created: true });
+
+    expect(await transcriptOf(alice, "project-x")).toContain("alpha 1111");
+    expect(await transcriptOf(alice, "project-x")).not.toContain("beta 2222");
+    expect(await transcriptOf(bob, "project-x")).toContain("beta 2222");
+    expect(await transcriptOf(bob, "project-x")).not.toContain("alpha 1111");
+
+    for (const client of [alice, bob]) {
+      expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([
+        "conversation://project-x",
+      ]);
+    }
+    const search = await bob.callTool({ name: "conversation_search", arguments: { query: "2222" } });
+    const hits = (search.structuredContent as { hits: { threadId: string; content: string }[] }).hits;
+    expect(hits.map((hit) => hit.threadId)).toEqual(["project-x", "project-x"]);
+    expect(hits[0]?.content).toBe("beta 2222");
+    const noLeak = await bob.callTool({ name: "conversation_search", arguments: { query: "alpha" } });
+    expect((noLeak.structuredContent as { hits: unknown[] }).hits).toEqual([]);
+    const bobRead = await bob.readResource({ uri: "conversation://project-x" });
+    expect(JSON.stringify(bobRead.contents)).not.toContain("alpha");
+  });
+
+  it("shows a conversation shared by its owner under its full key, readable but not claimable by others", async () => {
+    const { services, connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    await chat(alice, "shared 3333", "plan");
+    const key = conversationKey("user:alice", "plan");
+    await services.authorizer.writeTuples([
+      { user: "user:bob", relation: "viewer", object: `conversation:${key}` },
+    ]);
+
+    expect((await bob.listResources()).resources.map((resource) => resource.uri)).toEqual([
+      `conversation://${key}`,
+    ]);
+    expect(await transcriptOf(bob, key)).toContain("shared 3333");
+    // A viewer may not write, and nobody may create a conversation in someone else's namespace.
+    const write = await chat(bob, "mine now", key);
+    expect(write.structuredContent).toMatchObject({ error: { code: "FORBIDDEN" } });
+    const squat = await chat(bob, "squat", conversationKey("user:carol", "plan"));
+    expect(squat.structuredContent).toMatchObject({ error: { code: "FORBIDDEN" } });
+    expect(await transcriptOf(alice, "plan")).not.toContain("mine now");
+  });
+});
+
+describe("resources/subscribe", () => {
+  it("notifies every subscribed session of its user when a turn finishes, and no other user's", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const aliceElsewhere = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    await chat(alice, "hello", "project-x");
+    await chat(bob, "hello", "project-x");
+    const aliceUpdates = collect(alice, "notifications/resources/updated");
+    const bobUpdates = collect(bob, "notifications/resources/updated");
+    await alice.subscribeResource({ uri: "conversation://project-x" });
+    await bob.subscribeResource({ uri: "conversation://project-x" });
+
+    await chat(aliceElsewhere, "from my other window", "project-x");
+    expect(await aliceUpdates.until(1)).toEqual([{ uri: "conversation://project-x" }]);
+    // Bob's own turn is the first update he gets: Alice's same-named thread told him nothing.
+    await chat(bob, "my turn", "project-x");
+    expect(await bobUpdates.until(1)).toEqual([{ uri: "conversation://project-x" }]);
+    expect(aliceUpdates.received).toHaveLength(1);
+
+    await alice.unsubscribeResource({ uri: "conversation://project-x" });
+    await chat(aliceElsewhere, "after unsubscribe", "project-x");
+    await chat(bob, "second", "project-x");
+    await bobUpdates.until(2);
+    expect(aliceUpdates.received).toHaveLength(1);
+  });
+
+  it("refuses a conversation the caller may not read, and URIs that are no conversation", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    await chat(alice, "private", "diary");
+    await expect(bob.subscribeResource({ uri: "conversation://diary" })).rejects.toThrow(
+      /not found or is not yours/,
+    );
+    await expect(bob.subscribeResource({ uri: "file:///etc/passwd" })).rejects.toThrow(
+      /Only conversation:\/\/\{thread_id\} resources/,
+    );
+    await expect(bob.subscribeResource({ uri: "conversation://bad id!" })).rejects.toThrow(
+      /Only conversation:\/\/\{thread_id\} resources/,
+    );
+    const aliceKey = conversationKey("user:alice", "diary");
+    await expect(bob.subscribeResource({ uri: `conversation://${aliceKey}` })).rejects.toThrow(
+      /not found or is not yours/,
+    );
+    const bobUpdates = collect(bob, "notifications/resources/updated");
+    await chat(alice, "more", "diary");
+    await chat(bob, "mine", "diary");
+    await bob.subscribeResource({ uri: "conversation://diary" });
+    await chat(bob, "again", "diary");
+    expect(await bobUpdates.until(1)).toEqual([{ uri: "conversation://diary" }]);
+  });
+
+  it("holds at most MAX_SUBSCRIPTIONS_PER_SESSION per session, and releases them on unsubscribe and close", async () => {
+    const { services, connectAs } = await setup({ maxSubscriptionsPerSession: 2 });
+    let listening = 0;
+    const bus = services.changes;
+    services.changes = {
+      publish: (key) => bus.publish(key),
+      subscribe(key, listener) {
+        listening += 1;
+        const stop = bus.subscribe(key, listener);
+        return () => {
+          listening -= 1;
+          stop();
+        };
+      },
+    };
+    const alice = await connectAs(principal("alice", ["user"]));
+    for (const threadId of ["a", "b", "c"]) await chat(alice, "hi", threadId);
+    await alice.subscribeResource({ uri: "conversation://a" });
+    await alice.subscribeResource({ uri: "conversation://b" });
+    await alice.subscribeResource({ uri: "conversation://b" });
+    await expect(alice.subscribeResource({ uri: "conversation://c" })).rejects.toThrow(
+      /2 resource subscriptions, the limit \(MAX_SUBSCRIPTIONS_PER_SESSION\)/,
+    );
+    expect(listening).toBe(2);
+    await alice.unsubscribeResource({ uri: "conversation://a" });
+    await alice.subscribeResource({ uri: "conversation://c" });
+    expect(listening).toBe(2);
+    await alice.close();
+    expect(listening).toBe(0);
+  });
+});
+
+describe("logging/setLevel", () => {
+  it("sends agent run messages to the calling session at and above its level, and none before one is set", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    const aliceLog = collect(alice, "notifications/message");
+    const bobLog = collect(bob, "notifications/message");
+
+    await chat(alice, "what is 6*7?", "math");
+    expect(aliceLog.received).toEqual([]);
+
+    await alice.setLoggingLevel("info");
+    await bob.setLoggingLevel("debug");
+    await chat(alice, "what is 6*7?", "math");
+    const events = aliceLog.received.map((message) => (message.data as { event: string }).event);
+    expect(events).toContain("tool_call");
+    expect(events).toContain("turn_finished");
+    expect(events).not.toContain("turn_started");
+    expect(aliceLog.received.every((message) => message.level === "info")).toBe(true);
+    expect(
+      aliceLog.received.find((message) => (message.data as { event: string }).event === "tool_call"),
+    ).toMatchObject({ data: { tool: "calculator" } });
+    // Bob's session asked for everything, but Alice's turns are not his to hear about.
+    expect(bobLog.received).toEqual([]);
+
+    await alice.setLoggingLevel("error");
+    aliceLog.received.length = 0;
+    await chat(alice, "again", "math");
+    expect(aliceLog.received).toEqual([]);
+    await alice.setLoggingLevel("debug");
+    await chat(alice, "hello", "math");
+    expect(aliceLog.received.map((message) => (message.data as { event: string }).event)).toEqual([
+      "turn_started",
+      "turn_finished",
+    ]);
+  });
+
+  it("reports a failed turn at error level with its code only", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    await chat(alice, "private", "owned");
+    const bobLog = collect(bob, "notifications/message");
+    await bob.setLoggingLevel("warning");
+    await chat(bob, "let me in", conversationKey("user:alice", "owned"));
+    expect(bobLog.received).toEqual([
+      {
+        level: "error",
+        logger: "mcp-langgraph",
+        data: { event: "turn_failed", thread_id: conversationKey("user:alice", "owned"), code: "FORBIDDEN" },
+      },
+    ]);
+  });
+});
+
+describe("completion/complete", () => {
+  it("suggests only the caller's own thread ids, filtered by the typed prefix", async () => {
+    const { connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    for (const threadId of ["project-y", "project-x", "other"]) await chat(alice, "hi", threadId);
+    await chat(bob, "hi", "project-z");
+
+    const resource = await alice.complete({
+      ref: { type: "ref/resource", uri: "conversation://{thread_id}" },
+      argument: { name: "thread_id", value: "proj" },
+    });
+    expect(resource.completion).toEqual({ values: ["project-x", "project-y"], total: 2, hasMore: false });
+    const prompt = await alice.complete({
+      ref: { type: "ref/prompt", name: "summarize_conversation" },
+      argument: { name: "thread_id", value: "" },
+    });
+    expect(prompt.completion.values).toEqual(["other", "project-x", "project-y"]);
+    const bobs = await bob.complete({
+      ref: { type: "ref/prompt", name: "summarize_conversation" },
+      argument: { name: "thread_id", value: "" },
+    });
+    expect(bobs.completion.values).toEqual(["project-z"]);
+  });
 });

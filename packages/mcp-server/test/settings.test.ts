@@ -7,6 +7,13 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     expect(settings.agent).toEqual({});
     expect(settings.checkpointer).toEqual({ backend: "memory" });
     expect(settings.langsmithTracing).toBe(false);
+    expect(settings.maxSubscriptionsPerSession).toBeUndefined();
+  });
+
+  it("reads the per-session resource subscription bound", () => {
+    expect(
+      serviceSettingsFromConfig({ MAX_SUBSCRIPTIONS_PER_SESSION: "25" }).maxSubscriptionsPerSession,
+    ).toBe(25);
   });
 
   it("reads the agent's admission limits, turn deadline and the Postgres pool size", () => {
@@ -40,6 +47,8 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     ["AGENT_MAX_TURNS_PER_USER", "1.5"],
     ["AGENT_TURN_TIMEOUT_MS", "soon"],
     ["DATABASE_POOL_SIZE", "0"],
+    ["MAX_SUBSCRIPTIONS_PER_SESSION", "-1"],
+    ["MAX_SUBSCRIPTIONS_PER_SESSION", "many"],
   ])("refuses %s=%j with CONFIG_INVALID naming the variable", (name, value) => {
     let error: unknown;
     try {
