@@ -100,6 +100,41 @@ describe("mcp-langgraph-stdio", () => {
     }
   }, 30_000);
 
+  it("sends resource updates and log messages for the one local session, and completes its thread ids", async () => {
+    const client = await connectStdio({ MAX_SUBSCRIPTIONS_PER_SESSION: "1" });
+    try {
+      await client.callTool({ name: "agent_chat", arguments: { message: "hi", thread_id: "notes" } });
+      await client.callTool({ name: "agent_chat", arguments: { message: "hi", thread_id: "todo" } });
+      await client.subscribeResource({ uri: "conversation://notes" });
+      await expect(client.subscribeResource({ uri: "conversation://todo" })).rejects.toThrow(
+        /MAX_SUBSCRIPTIONS_PER_SESSION/,
+      );
+      const updated = new Promise((resolve) =>
+        client.setNotificationHandler("notifications/resources/updated", (n) => resolve(n.params)),
+      );
+      const messages: { level: string; data: { event: string } }[] = [];
+      client.setNotificationHandler(
+        "notifications/message",
+        (n) => void messages.push(n.params as (typeof messages)[number]),
+      );
+      await client.setLoggingLevel("info");
+      await client.callTool({
+        name: "agent_chat",
+        arguments: { message: "what is 2*21?", thread_id: "notes" },
+      });
+      expect(await updated).toEqual({ uri: "conversation://notes" });
+      // Log messages go out on the call's own ordered stream, before its reply.
+      expect(messages.map((message) => message.data.event)).toEqual(["tool_call", "turn_finished"]);
+      const completion = await client.complete({
+        ref: { type: "ref/prompt", name: "summarize_conversation" },
+        argument: { name: "thread_id", value: "no" },
+      });
+      expect(completion.completion.values).toEqual(["notes"]);
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
   it("refuses to start with a token that does not verify, and says why on stderr", async () => {
     const forged = `${issuer.token.slice(0, issuer.token.lastIndexOf(".") + 1)}${"A".repeat(86)}`;
     const result = await runCommand(process.execPath, [stdioMain], {
