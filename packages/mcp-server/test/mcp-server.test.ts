@@ -410,6 +410,30 @@ describe("resources/subscribe", () => {
     expect(await bobUpdates.until(1)).toEqual([{ uri: "conversation://diary" }]);
   });
 
+  it("stops telling a subscriber once its read access is withdrawn", async () => {
+    const { services, connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const bob = await connectAs(principal("bob", ["user"]));
+    await chat(alice, "hello", "plan");
+    await chat(bob, "hello", "mine");
+    const shared = conversationKey("user:alice", "plan");
+    const grant = { user: "user:bob", relation: "viewer", object: `conversation:${shared}` };
+    await services.authorizer.writeTuples([grant]);
+    const bobUpdates = collect(bob, "notifications/resources/updated");
+    await bob.subscribeResource({ uri: `conversation://${shared}` });
+    await bob.subscribeResource({ uri: "conversation://mine" });
+
+    await chat(alice, "update 1", "plan");
+    expect(await bobUpdates.until(1)).toEqual([{ uri: `conversation://${shared}` }]);
+    await services.authorizer.deleteTuples([grant]);
+    await chat(alice, "update 2", "plan");
+    await chat(bob, "my own", "mine");
+    expect(await bobUpdates.until(2)).toEqual([
+      { uri: `conversation://${shared}` },
+      { uri: "conversation://mine" },
+    ]);
+  });
+
   it("holds at most MAX_SUBSCRIPTIONS_PER_SESSION per session, and releases them on unsubscribe and close", async () => {
     const { services, connectAs } = await setup({ maxSubscriptionsPerSession: 2 });
     let listening = 0;
