@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it, vi } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
 import { CONTRACT_MODEL } from "./contract/authorizer-contract.ts";
 import { DATABASE_URL, postgresTuples } from "./support/postgres.ts";
+import { startTcpProxy } from "./support/tcp-proxy.ts";
 
 const available = await requireService({ name: "Postgres", url: DATABASE_URL });
 
@@ -95,6 +96,74 @@ describe.skipIf(!available)("Postgres tuple storage shared by several processes"
       expect(await reader.check({ user: "user:fay", relation: "owner", object: objects[0]! })).toBe(false);
     } finally {
       await pruned.drop();
+    }
+  });
+
+  it("denies (AUTHZ_UNAVAILABLE) while Postgres is cut off, survives its dropped connections, and recovers", async () => {
+    const target = new URL(DATABASE_URL);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const via = new URL(DATABASE_URL);
+    via.port = String(proxy.port);
+    const authz = await createAuthorizer({
+      backend: "embedded",
+      model: CONTRACT_MODEL,
+      storage: {
+        backend: "postgres",
+        connectionString: via.toString(),
+        table: tables.table,
+        connectTimeoutMs: 500,
+        queryTimeoutMs: 1_000,
+      },
+    });
+    try {
+      const tuple = { user: "user:gil", relation: "owner", object: `document:${randomUUID()}` };
+      await authz.writeTuples([tuple]);
+      expect(await authz.check(tuple)).toBe(true);
+      // Every connection (the listener's and the pool's) ends with an "error" event: the process must live on.
+      proxy.cut();
+      await vi.waitFor(async () => {
+        const error = await errorOf(authz.check(tuple));
+        expect(isAuthzError(error) && error.code).toBe("AUTHZ_UNAVAILABLE");
+      });
+      const claim = await errorOf(authz.claimTuple({ ...tuple, object: `document:${randomUUID()}` }));
+      expect(isAuthzError(claim) && claim.code).toBe("AUTHZ_UNAVAILABLE");
+      proxy.restore();
+      await vi.waitFor(async () => expect(await authz.check(tuple)).toBe(true), { timeout: 5_000 });
+    } finally {
+      await authz.close();
+      await proxy.close();
+    }
+  });
+
+  it("ends a call to a hung Postgres at its deadline, or at once when the caller aborts", async () => {
+    const target = new URL(DATABASE_URL);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const via = new URL(DATABASE_URL);
+    via.port = String(proxy.port);
+    const authz = await createAuthorizer({
+      backend: "embedded",
+      model: CONTRACT_MODEL,
+      storage: {
+        backend: "postgres",
+        connectionString: via.toString(),
+        table: tables.table,
+        connectTimeoutMs: 500,
+        queryTimeoutMs: 800,
+      },
+    });
+    try {
+      proxy.hang();
+      const tuple = { user: "user:hal", relation: "owner", object: `document:${randomUUID()}` };
+      const late = await errorOf(authz.claimTuple(tuple));
+      expect(isAuthzError(late) && late.code).toBe("AUTHZ_UNAVAILABLE");
+      const controller = new AbortController();
+      const aborted = errorOf(authz.claimTuple(tuple, { signal: controller.signal }));
+      controller.abort(new Error("caller gave up"));
+      expect(((await aborted) as Error).message).toBe("caller gave up");
+    } finally {
+      proxy.restore();
+      await authz.close();
+      await proxy.close();
     }
   });
 

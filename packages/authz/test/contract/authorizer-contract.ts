@@ -290,6 +290,8 @@ export function describeAuthorizerContract(
 
     it("claims a free object and relation once; later claims see the holder and change nothing", async () => {
       const anne = { user: "user:anne", relation: "owner", object: "document:fresh" };
+      // Asked before the claim, so a decision cache holds a deny the claim must drop.
+      expect(await authz.check(anne)).toBe(false);
       expect(await authz.claimTuple(anne)).toEqual({ claimed: true, tuples: [anne] });
       expect(await authz.check(anne)).toBe(true);
       const bob = { ...anne, user: "user:bob" };
