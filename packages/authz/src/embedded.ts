@@ -19,9 +19,10 @@ export class EmbeddedAuthorizer implements Authorizer {
   readonly #storage: TupleStorage | undefined;
   #closed = false;
 
-  constructor(model: string | Engine, storage?: { storage: TupleStorage; store: TupleStore }) {
-    this.engine = typeof model === "string" ? new Engine(model, storage?.store) : model;
-    this.#storage = storage?.storage;
+  /** `durable` is for `open`, which attaches the storage to the engine's store. */
+  constructor(model: string | Engine, durable?: { storage: TupleStorage; store: TupleStore }) {
+    this.engine = typeof model === "string" ? new Engine(model, durable?.store) : model;
+    this.#storage = durable?.storage;
   }
 
   /** An authorizer over durable storage, loaded with every stored tuple. */
@@ -53,7 +54,7 @@ export class EmbeddedAuthorizer implements Authorizer {
 
   /**
    * Answers from memory; when that answer could be stale (see the class
-   * comment), catches up with the storage and answers again if anything changed.
+   * comment), catches up with the storage and answers again.
    */
   async #fresh<T>(
     options: CallOptions | undefined,
