@@ -3,6 +3,7 @@ import { EmbeddedAuthorizer } from "./embedded.ts";
 import { AuthzError, isAuthzError } from "./errors.ts";
 import { OpenFgaAuthorizer, type OpenFgaConnection } from "./openfga.ts";
 import { type ResilienceOptions, ResilientAuthorizer } from "./resilient.ts";
+import type { PostgresTupleStorageConfig } from "./storage/postgres.ts";
 import type { Authorizer } from "./types.ts";
 
 export type AuthorizerConfig =
@@ -10,6 +11,11 @@ export type AuthorizerConfig =
       backend: "embedded";
       /** OpenFGA DSL (schema 1.1), e.g. from `loadProjectModel()`. */
       model: string;
+      /**
+       * Where the tuples live: process memory (default) or a Postgres table,
+       * shared by every process using it and kept across restarts (ADR 0070).
+       */
+      storage?: { backend: "memory" } | ({ backend: "postgres" } & PostgresTupleStorageConfig);
     }
   | ({ backend: "openfga" } & OpenFgaConnection);
 
@@ -31,7 +37,7 @@ export async function createAuthorizer(
   let backend: Authorizer;
   switch (config?.backend) {
     case "embedded":
-      backend = new EmbeddedAuthorizer(config.model);
+      backend = await createEmbedded(config, signal);
       break;
     case "openfga":
       if (typeof config.apiUrl !== "string" || !URL.canParse(config.apiUrl)) {
@@ -56,5 +62,40 @@ export async function createAuthorizer(
         `unsupported authz backend '${String((config as { backend?: unknown })?.backend)}'`,
       );
   }
-  return new ResilientAuthorizer(backend, { ...resilience, remote: config.backend === "openfga" });
+  // Over durable storage the engine's mirror is the cache, kept current by change notifications
+  // and confirmed on every deny; a TTL decision cache would only serve stale answers (ADR 0070).
+  const durable = config.backend === "embedded" && config.storage?.backend === "postgres";
+  return new ResilientAuthorizer(backend, {
+    ...resilience,
+    remote: config.backend === "openfga",
+    ...(durable ? { cache: false } : {}),
+  });
+}
+
+async function createEmbedded(
+  config: Extract<AuthorizerConfig, { backend: "embedded" }>,
+  signal: AbortSignal | undefined,
+): Promise<Authorizer> {
+  const storage = config.storage ?? { backend: "memory" };
+  switch (storage.backend) {
+    case "memory":
+      return new EmbeddedAuthorizer(config.model);
+    case "postgres": {
+      // Loaded on demand so memory-only users never load the Postgres driver.
+      const { PostgresTupleStorage } = await import("./storage/postgres.ts");
+      const { backend: _backend, ...storageConfig } = storage;
+      const durable = new PostgresTupleStorage(storageConfig);
+      try {
+        return await EmbeddedAuthorizer.open(config.model, durable, signal ? { signal } : {});
+      } catch (error) {
+        await durable.close();
+        throw error;
+      }
+    }
+    default:
+      throw new AuthzError(
+        "AUTHZ_VALIDATION",
+        `unsupported tuple storage '${String((storage as { backend?: unknown }).backend)}'`,
+      );
+  }
 }

@@ -4,6 +4,7 @@ import {
   CredentialsMethod,
   FgaApiError,
   FgaApiValidationError,
+  type Tuple as FgaTuple,
   FgaValidationError,
   OpenFgaClient,
   type TupleKey,
@@ -11,7 +12,7 @@ import {
 import { transformer } from "@openfga/syntax-transformer";
 import { AuthzError, isAuthzError, OpenFgaErrorCode } from "./errors.ts";
 import { openFgaErrorNumber } from "./openfga-codes.ts";
-import type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
+import type { Authorizer, CallOptions, CheckQuery, ClaimResult, ListObjectsQuery, Tuple } from "./types.ts";
 
 export interface OpenFgaConnection {
   apiUrl: string;
@@ -249,26 +250,76 @@ export class OpenFgaAuthorizer implements Authorizer {
   }
 
   readTuples(filter: Partial<Tuple>, options?: CallOptions): Promise<Tuple[]> {
+    return this.#call(options, async () =>
+      (await this.#read(filter, options)).map((tuple) => fromTupleKey(tuple.key)),
+    );
+  }
+
+  /**
+   * OpenFGA has no conditional write, so a claim is: read; if free, write
+   * (failing on a duplicate, so two claims of one tuple cannot both win);
+   * read back; and when racers of other users wrote too, the strictly
+   * earliest write (OpenFGA's timestamp) wins and the others delete theirs.
+   * Residual races (ADR 0070): a loser's tuple exists until it withdraws (and
+   * stays if its process dies in between); racers written within one
+   * timestamp tick all withdraw, leaving none.
+   */
+  claimTuple(tuple: Tuple, options?: CallOptions): Promise<ClaimResult> {
     return this.#call(options, async () => {
-      const { user, relation, object } = filter;
-      const body =
-        user === undefined && relation === undefined && object === undefined
-          ? {}
-          : { user, relation, object };
-      const tuples: Tuple[] = [];
-      let continuationToken: string | undefined;
-      do {
-        options?.signal?.throwIfAborted();
-        const response = await this.#client.read(body, {
-          pageSize: 100,
+      const filter = { relation: tuple.relation, object: tuple.object };
+      const before = await this.#read(filter, options);
+      if (before.length > 0) return { claimed: false, tuples: before.map((held) => fromTupleKey(held.key)) };
+      try {
+        await this.#client.write(
+          { writes: [toTupleKey(tuple)] },
+          {
+            conflict: { onDuplicateWrites: ClientWriteRequestOnDuplicateWrites.Error },
+            retryParams: NO_SDK_RETRIES,
+          },
+        );
+      } catch (error) {
+        const failure = toAuthzError(error);
+        if (failure.openfgaCode !== OpenFgaErrorCode.writeFailedDueToInvalidInput) throw failure;
+        // The same tuple was written by a concurrent claim: that one won.
+        const held = await this.#read(filter, options);
+        return { claimed: false, tuples: held.map((item) => fromTupleKey(item.key)) };
+      }
+      const after = await this.#read(filter, options);
+      const mine = after.find((held) => held.key.user === tuple.user);
+      const others = after.filter((held) => held !== mine);
+      // Only a strictly earlier write wins: racers written in the same instant all withdraw (fail closed).
+      const writtenAt = (held: FgaTuple) => Date.parse(held.timestamp);
+      if (mine && others.every((held) => writtenAt(held) > writtenAt(mine))) {
+        return { claimed: true, tuples: [tuple] };
+      }
+      await this.#client.write(
+        { deletes: [{ user: tuple.user, relation: tuple.relation, object: tuple.object }] },
+        {
+          conflict: { onMissingDeletes: ClientWriteRequestOnMissingDeletes.Ignore },
           retryParams: NO_SDK_RETRIES,
-          ...(continuationToken ? { continuationToken } : {}),
-        });
-        tuples.push(...response.tuples.map((tuple) => fromTupleKey(tuple.key)));
-        continuationToken = response.continuation_token || undefined;
-      } while (continuationToken);
-      return tuples;
+        },
+      );
+      return { claimed: false, tuples: others.map((held) => fromTupleKey(held.key)) };
     });
+  }
+
+  async #read(filter: Partial<Tuple>, options: CallOptions | undefined): Promise<FgaTuple[]> {
+    const { user, relation, object } = filter;
+    const body =
+      user === undefined && relation === undefined && object === undefined ? {} : { user, relation, object };
+    const tuples: FgaTuple[] = [];
+    let continuationToken: string | undefined;
+    do {
+      options?.signal?.throwIfAborted();
+      const response = await this.#client.read(body, {
+        pageSize: 100,
+        retryParams: NO_SDK_RETRIES,
+        ...(continuationToken ? { continuationToken } : {}),
+      });
+      tuples.push(...response.tuples);
+      continuationToken = response.continuation_token || undefined;
+    } while (continuationToken);
+    return tuples;
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import {
 } from "@mcp-langgraph/core";
 import { DecisionCache } from "./decision-cache.ts";
 import { AuthzError, isAuthzError } from "./errors.ts";
-import type { Authorizer, CallOptions, CheckQuery, ListObjectsQuery, Tuple } from "./types.ts";
+import type { Authorizer, CallOptions, CheckQuery, ClaimResult, ListObjectsQuery, Tuple } from "./types.ts";
 
 export interface DecisionCacheOptions {
   /** Most decisions kept (LRU beyond that). Default 10,000. */
@@ -244,14 +244,14 @@ export class ResilientAuthorizer implements Authorizer {
     return this.#guard("listObjects", options, (callOptions) => this.#inner.listObjects(query, callOptions));
   }
 
-  async #changeTuples(
+  async #changeTuples<T>(
     operation: string,
     options: CallOptions | undefined,
-    change: (options: CallOptions) => Promise<void>,
-  ) {
+    change: (options: CallOptions) => Promise<T>,
+  ): Promise<T> {
     this.#invalidate();
     try {
-      await this.#guard(operation, options, change);
+      return await this.#guard(operation, options, change);
     } finally {
       // Also after a failure: a write that timed out may still have landed.
       this.#invalidate();
@@ -281,6 +281,12 @@ export class ResilientAuthorizer implements Authorizer {
   deleteTuples(tuples: Tuple[], options?: CallOptions): Promise<void> {
     return this.#changeTuples("deleteTuples", options, (callOptions) =>
       this.#inner.deleteTuples(tuples, callOptions),
+    );
+  }
+
+  claimTuple(tuple: Tuple, options?: CallOptions): Promise<ClaimResult> {
+    return this.#changeTuples("claimTuple", options, (callOptions) =>
+      this.#inner.claimTuple(tuple, callOptions),
     );
   }
 

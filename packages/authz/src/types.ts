@@ -27,6 +27,13 @@ export interface ListObjectsQuery {
   context?: Record<string, unknown>;
 }
 
+/** What `claimTuple` did: whether the tuple was written, and the tuples now holding that object and relation. */
+export interface ClaimResult {
+  claimed: boolean;
+  /** The stored tuples with the claimed tuple's object and relation (the claimed one alone when `claimed`). */
+  tuples: Tuple[];
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
 }
@@ -43,6 +50,12 @@ export interface Authorizer {
   listObjects(query: ListObjectsQuery, options?: CallOptions): Promise<string[]>;
   /** Validates every tuple against the model first; tuples already present are left as they are. */
   writeTuples(tuples: Tuple[], options?: CallOptions): Promise<void>;
+  /**
+   * Writes `tuple` only when no stored tuple has the same object and relation
+   * (e.g. the first owner of a conversation), atomically across every process
+   * sharing the backend's storage; see ADR 0070 for the OpenFGA server's residual race.
+   */
+  claimTuple(tuple: Tuple, options?: CallOptions): Promise<ClaimResult>;
   /** Tuples that are not present are ignored. */
   deleteTuples(tuples: Tuple[], options?: CallOptions): Promise<void>;
   /** Stored tuples matching every given field (`object` may be a bare `type:` prefix). */

@@ -28,7 +28,10 @@ export type ConversationAccess = "created" | "editable";
  */
 export class ToolAccess {
   readonly #authorizer: Authorizer;
-  /** In-process serialisation of conversation claims, so two calls cannot both create one thread. */
+  /**
+   * In-process queue of claims per thread id. The claim is atomic in the store (for the
+   * OpenFGA server, nearly: ADR 0070); queueing keeps that residual race out of one process.
+   */
   readonly #claims = new Map<string, Promise<unknown>>();
 
   constructor(authorizer: Authorizer) {
@@ -110,15 +113,11 @@ export class ToolAccess {
 
   async #claim(principal: Principal, threadId: string, signal?: AbortSignal): Promise<ConversationAccess> {
     const object = `conversation:${threadId}`;
-    const owners = await this.#decide(() =>
-      this.#authorizer.readTuples({ relation: "owner", object }, { signal }),
+    // Atomic in the authorizer's store, so processes sharing it cannot both create one thread.
+    const { claimed } = await this.#decide(() =>
+      this.#authorizer.claimTuple({ user: principal.userId, relation: "owner", object }, { signal }),
     );
-    if (owners.length === 0) {
-      await this.#decide(() =>
-        this.#authorizer.writeTuples([{ user: principal.userId, relation: "owner", object }], { signal }),
-      );
-      return "created";
-    }
+    if (claimed) return "created";
     await this.requireConversation(principal, "editor", threadId, signal);
     return "editable";
   }

@@ -10,9 +10,27 @@ import { type Logger, type LoopSlicer, noopLogger } from "@mcp-langgraph/core";
 import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
+import { McpServerError } from "./errors.js";
 
 export type AuthorizerSettings =
-  | { backend: "embedded" }
+  | {
+      backend: "embedded";
+      /**
+       * Where the embedded engine keeps its tuples: memory (default) or Postgres. Must be
+       * Postgres when the checkpointer is: conversations that outlive their ownership could be
+       * claimed by anyone after a restart (ADR 0070).
+       */
+      storage?:
+        | { backend: "memory" }
+        | {
+            backend: "postgres";
+            connectionString: string;
+            /** Tuple table (and prefix of its change-log tables). Default "authz_tuples". */
+            table?: string;
+            /** Connections for tuple writes and catch-ups. Default 4. */
+            poolSize?: number;
+          };
+    }
   | { backend: "openfga"; apiUrl: string; storeId?: string; modelId?: string; token?: string };
 
 export type CheckpointerSettings =
@@ -81,6 +99,45 @@ export function toolGrantTuples(roles: string[]): Tuple[] {
 }
 
 /**
+ * Writes the configured tool grants. With the embedded authorizer this
+ * configuration is the only source of grants, and durable tuple storage would
+ * otherwise keep a role's grants after the role is removed from TOOL_ROLES, so
+ * any other executor tuple on the agent tools is deleted. An OpenFGA store is
+ * managed by its operators and is left alone.
+ */
+async function syncToolGrants(authorizer: Authorizer, roles: string[], exclusive: boolean): Promise<void> {
+  const wanted = toolGrantTuples(roles);
+  await authorizer.writeTuples(wanted);
+  if (!exclusive) return;
+  const keep = new Set(wanted.map((tuple) => `${tuple.object}|${tuple.user}`));
+  const present = await Promise.all(
+    AGENT_TOOL_NAMES.map((tool) => authorizer.readTuples({ relation: "executor", object: `tool:${tool}` })),
+  );
+  const stale = present.flat().filter((tuple) => !keep.has(`${tuple.object}|${tuple.user}`));
+  if (stale.length > 0) await authorizer.deleteTuples(stale);
+}
+
+/**
+ * Ownership tuples must be at least as durable as the conversations they guard:
+ * persisted conversations with in-memory ownership would, after a restart, go
+ * to whoever names their thread id first. Refuses to start instead.
+ */
+function assertDurableOwnership(settings: McpServiceSettings): void {
+  const { authorizer, checkpointer } = settings;
+  if (
+    checkpointer.backend === "postgres" &&
+    authorizer.backend === "embedded" &&
+    authorizer.storage?.backend !== "postgres"
+  ) {
+    throw new McpServerError(
+      "CONFIG_INVALID",
+      "Conversations are kept in Postgres but the embedded authorizer would keep their ownership in memory: " +
+        "give it Postgres tuple storage (authorizer.storage) or use AUTHZ_BACKEND=openfga.",
+    );
+  }
+}
+
+/**
  * Builds the services the MCP tools use (authorizer with the project model and
  * tool grants, chat model, checkpointer, agent) from typed settings. Both apps
  * call this; only their config modules turn environment variables into settings.
@@ -88,14 +145,16 @@ export function toolGrantTuples(roles: string[]): Tuple[] {
 export async function createMcpServices(settings: McpServiceSettings): Promise<RunningMcpServices> {
   const logger = settings.logger ?? noopLogger;
   if (!settings.langsmithTracing) useLightweightRunContext();
+  assertDurableOwnership(settings);
   const model = await loadProjectModel();
-  const authorizer =
-    settings.authorizer.backend === "embedded"
-      ? await createAuthorizer({ backend: "embedded", model })
-      : await createAuthorizer({ ...settings.authorizer, model });
+  const authorizer = await createAuthorizer({ ...settings.authorizer, model });
   const closeAll: (() => Promise<void>)[] = [() => authorizer.close()];
   try {
-    await authorizer.writeTuples(toolGrantTuples(settings.toolRoles ?? DEFAULT_TOOL_ROLES));
+    await syncToolGrants(
+      authorizer,
+      settings.toolRoles ?? DEFAULT_TOOL_ROLES,
+      settings.authorizer.backend === "embedded",
+    );
     const chatModel = await createChatModel(settings.model);
     closeAll.push(() => closeChatModel(chatModel));
     const checkpointer = await createCheckpointer(settings.checkpointer);

@@ -16,6 +16,11 @@ const settingsSchema = z
     CHECKPOINTER_BACKEND: z.enum(["memory", "postgres"]).default("memory"),
     DATABASE_URL: z.string().min(1).optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(10_000).optional(),
+    AUTHZ_TUPLE_TABLE: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,54}$/, "must be a plain identifier (letters, digits, underscore)")
+      .optional(),
+    AUTHZ_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(10_000).optional(),
     TOOL_ROLES: z.string().optional(),
     LLM_CLIENT_SAMPLING: z.enum(["auto", "off"]).default("auto"),
     AGENT_MAX_CONCURRENT_TURNS: wholeNumber(1).optional(),
@@ -73,7 +78,20 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
             ...(env.OPENFGA_MODEL_ID ? { modelId: env.OPENFGA_MODEL_ID } : {}),
             ...(env.OPENFGA_API_TOKEN ? { token: env.OPENFGA_API_TOKEN } : {}),
           }
-        : { backend: "embedded" },
+        : env.CHECKPOINTER_BACKEND === "postgres"
+          ? {
+              // Ownership must last as long as the conversations it guards (ADR 0070).
+              backend: "embedded",
+              storage: {
+                backend: "postgres",
+                connectionString: env.DATABASE_URL ?? "",
+                ...(env.AUTHZ_TUPLE_TABLE ? { table: env.AUTHZ_TUPLE_TABLE } : {}),
+                ...(env.AUTHZ_DATABASE_POOL_SIZE !== undefined
+                  ? { poolSize: env.AUTHZ_DATABASE_POOL_SIZE }
+                  : {}),
+              },
+            }
+          : { backend: "embedded" },
     checkpointer:
       env.CHECKPOINTER_BACKEND === "postgres"
         ? {

@@ -3,6 +3,7 @@ import type { Principal } from "@mcp-langgraph/auth-provider";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport } from "@modelcontextprotocol/server";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   conversationKey,
@@ -259,8 +260,13 @@ describe("conversation reads", () => {
   it.skipIf(!postgresUp)(
     "come from the database every time on Postgres, so another process's turn shows at once",
     async () => {
+      // Conversations in Postgres need their ownership there too; a table of this run's own.
+      const table = `authz_mcp_server_test_${randomUUID().replaceAll("-", "")}`;
       const settings = {
-        authorizer: { backend: "embedded" },
+        authorizer: {
+          backend: "embedded",
+          storage: { backend: "postgres", connectionString: DATABASE_URL, table, poolSize: 2 },
+        },
         model: {},
         checkpointer: { backend: "postgres", connectionString: DATABASE_URL },
         // Asked for, but never used on a shared checkpointer (the agent would refuse it).
@@ -273,6 +279,10 @@ describe("conversation reads", () => {
       expect(await here.agent.getConversation(threadId)).toHaveLength(2);
       await elsewhere.agent.chat({ threadId, message: "what is 6*7?" });
       expect(await here.agent.getConversation(threadId)).toHaveLength(6);
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP TABLE IF EXISTS "${table}", "${table}_changes", "${table}_version"`);
+      await client.end();
     },
   );
 });

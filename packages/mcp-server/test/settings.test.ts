@@ -49,6 +49,8 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     ["DATABASE_POOL_SIZE", "0"],
     ["MAX_SUBSCRIPTIONS_PER_SESSION", "-1"],
     ["MAX_SUBSCRIPTIONS_PER_SESSION", "many"],
+    ["AUTHZ_DATABASE_POOL_SIZE", "0"],
+    ["AUTHZ_TUPLE_TABLE", 'tuples"; DROP TABLE x'],
   ])("refuses %s=%j with CONFIG_INVALID naming the variable", (name, value) => {
     let error: unknown;
     try {
@@ -58,5 +60,39 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     }
     expect(isMcpServerError(error) && error.code).toBe("CONFIG_INVALID");
     expect((error as Error).message).toContain(name);
+  });
+});
+
+describe("serviceSettingsFromConfig: where ownership tuples live", () => {
+  it("keeps the embedded authorizer's tuples in memory next to in-memory conversations", () => {
+    expect(serviceSettingsFromConfig({}).authorizer).toEqual({ backend: "embedded" });
+  });
+
+  it("keeps them in Postgres on DATABASE_URL when the conversations are there", () => {
+    const settings = serviceSettingsFromConfig({
+      CHECKPOINTER_BACKEND: "postgres",
+      DATABASE_URL: "postgres://db.example/agent",
+      AUTHZ_TUPLE_TABLE: "tenant_tuples",
+      AUTHZ_DATABASE_POOL_SIZE: "8",
+    });
+    expect(settings.authorizer).toEqual({
+      backend: "embedded",
+      storage: {
+        backend: "postgres",
+        connectionString: "postgres://db.example/agent",
+        table: "tenant_tuples",
+        poolSize: 8,
+      },
+    });
+  });
+
+  it("leaves them to the OpenFGA server when that is the backend", () => {
+    const settings = serviceSettingsFromConfig({
+      AUTHZ_BACKEND: "openfga",
+      OPENFGA_API_URL: "http://fga.example",
+      CHECKPOINTER_BACKEND: "postgres",
+      DATABASE_URL: "postgres://db.example/agent",
+    });
+    expect(settings.authorizer).toEqual({ backend: "openfga", apiUrl: "http://fga.example" });
   });
 });

@@ -1,5 +1,5 @@
 import { OpenFgaErrorCode, validationError } from "../errors.ts";
-import type { CheckQuery, ListObjectsQuery, Tuple } from "../types.ts";
+import type { CheckQuery, ClaimResult, ListObjectsQuery, Tuple } from "../types.ts";
 import { CheckEvaluation } from "./check.ts";
 import { objectTypeOf, type ParsedUser, parseObject, parseUser } from "./keys.ts";
 import { candidateObjects } from "./list-objects.ts";
@@ -175,6 +175,26 @@ export class Engine {
     }
   }
 
+  /**
+   * Writes `tuple` only when no tuple with its object and relation is stored.
+   * Synchronous, so check and insert cannot interleave with another call.
+   */
+  claim(tuple: Tuple): ClaimResult {
+    const holders = this.assertClaimable(tuple);
+    if (holders.length > 0) return { claimed: false, tuples: holders };
+    this.#store.add(tuple);
+    return { claimed: true, tuples: [plainTuple(tuple)] };
+  }
+
+  /** Validates a claim against the model; returns the tuples already holding its object and relation. */
+  assertClaimable(tuple: Tuple): Tuple[] {
+    if (typeof tuple !== "object" || tuple === null || Array.isArray(tuple)) {
+      throw validationError(OpenFgaErrorCode.validation, "a claim takes one tuple");
+    }
+    assertValidTuples(this.#model, [tuple], "write");
+    return this.read({ object: tuple.object, relation: tuple.relation });
+  }
+
   /** Deletes by tuple key (object, relation, user); absent tuples are ignored. */
   delete(tuples: readonly Tuple[]): void {
     this.assertDeletable(tuples);
@@ -223,11 +243,13 @@ export class Engine {
         );
       }
     }
-    return [...this.#store.read({ user, relation, object })].map(({ user, relation, object, condition }) =>
-      condition ? { user, relation, object, condition } : { user, relation, object },
-    );
+    return [...this.#store.read({ user, relation, object })].map(plainTuple);
   }
 }
+
+/** A tuple without a stored tuple's parsed fields (what reads return). */
+export const plainTuple = ({ user, relation, object, condition }: Tuple): Tuple =>
+  condition ? { user, relation, object, condition } : { user, relation, object };
 
 /** Key-order-insensitive JSON, so `{a, b}` and `{b, a}` contexts compare equal. */
 function canonicalJson(value: unknown): string {
@@ -237,7 +259,7 @@ function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(",")}}`;
 }
 
-function sameCondition(a: Tuple["condition"], b: Tuple["condition"]): boolean {
+export function sameCondition(a: Tuple["condition"], b: Tuple["condition"]): boolean {
   if (a === undefined || b === undefined) return a === b;
   return a.name === b.name && canonicalJson(a.context ?? {}) === canonicalJson(b.context ?? {});
 }

@@ -123,6 +123,19 @@ export class TupleStore {
     return true;
   }
 
+  /** Removes every tuple (a durable storage reloading its mirror). */
+  clear(): void {
+    this.#byObject.clear();
+    this.#byUser.clear();
+    this.#size = 0;
+  }
+
+  /** Stores the tuple, replacing one with the same key (a durable storage replaying its change log). */
+  put(tuple: Tuple): void {
+    this.remove(tuple);
+    this.add(tuple);
+  }
+
   /** An object's tuples by relation. */
   relationsOf(object: string): ReadonlyMap<string, RelationTuples> | undefined {
     return this.#byObject.get(object);

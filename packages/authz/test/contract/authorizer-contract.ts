@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Authorizer, isAuthzError, type Tuple } from "../../src/index.ts";
 
 /** Creates a fresh, empty authorizer for `model` (and disposes of anything it needed in `close`). */
@@ -45,9 +45,22 @@ async function errorOf(promise: Promise<unknown>) {
  * The behaviour every Authorizer implementation must share, run against each
  * backend (embedded engine, OpenFGA server API) so they answer alike.
  */
-export function describeAuthorizerContract(name: string, create: AuthorizerFactory) {
-  describe(`Authorizer contract: ${name}`, () => {
+export function describeAuthorizerContract(
+  name: string,
+  create: AuthorizerFactory,
+  options: {
+    /** For an implementation whose service is missing (requireService decided). */
+    skip?: boolean;
+    /** Disposes of what the factory left behind (tables, say) once the suite is done. */
+    cleanUp?: () => Promise<void>;
+  } = {},
+) {
+  describe.skipIf(options.skip === true)(`Authorizer contract: ${name}`, () => {
     let authz: Authorizer;
+
+    afterAll(async () => {
+      await options.cleanUp?.();
+    });
 
     beforeEach(async () => {
       authz = await create(CONTRACT_MODEL);
@@ -273,6 +286,53 @@ export function describeAuthorizerContract(name: string, create: AuthorizerFacto
     it("rejects a read filter OpenFGA would reject", async () => {
       const error = await errorOf(authz.readTuples({ relation: "owner" }));
       expect(isAuthzError(error) && error.code).toBe("AUTHZ_VALIDATION");
+    });
+
+    it("claims a free object and relation once; later claims see the holder and change nothing", async () => {
+      const anne = { user: "user:anne", relation: "owner", object: "document:fresh" };
+      // Asked before the claim, so a decision cache holds a deny the claim must drop.
+      expect(await authz.check(anne)).toBe(false);
+      expect(await authz.claimTuple(anne)).toEqual({ claimed: true, tuples: [anne] });
+      expect(await authz.check(anne)).toBe(true);
+      const bob = { ...anne, user: "user:bob" };
+      expect(await authz.claimTuple(bob)).toEqual({ claimed: false, tuples: [anne] });
+      expect(await authz.claimTuple(anne)).toEqual({ claimed: false, tuples: [anne] });
+      expect(await authz.check(bob)).toBe(false);
+      expect(await authz.readTuples({ object: "document:fresh" })).toEqual([anne]);
+      // Another relation of a held object is free.
+      const blocked = { user: "user:carl", relation: "blocked", object: "document:plan" };
+      expect(await authz.claimTuple(blocked)).toEqual({ claimed: true, tuples: [blocked] });
+    });
+
+    it("lets at most one of many concurrent claims win, and stores only the winner's tuple", async () => {
+      const object = "document:contested";
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          authz.claimTuple({ user: `user:racer${i}`, relation: "owner", object }),
+        ),
+      );
+      const winners = results.flatMap((result, i) => (result.claimed ? [`user:racer${i}`] : []));
+      expect(winners.length).toBeLessThanOrEqual(1);
+      const stored = await authz.readTuples({ object });
+      expect(stored.map((tuple) => tuple.user)).toEqual(winners);
+      expect(await authz.claimTuple({ user: "user:late", relation: "owner", object })).toMatchObject({
+        claimed: winners.length === 0,
+      });
+    });
+
+    it("rejects a claim the model does not allow and writes nothing", async () => {
+      const badRelation = await errorOf(
+        authz.claimTuple({ user: "user:anne", relation: "nope", object: "document:claimed" }),
+      );
+      expect(isAuthzError(badRelation) && badRelation.code).toBe("AUTHZ_VALIDATION");
+      const badUser = await errorOf(
+        authz.claimTuple({ user: "group:eng#member", relation: "owner", object: "document:claimed" }),
+      );
+      expect(isAuthzError(badUser) && [badUser.code, badUser.openfgaCode]).toEqual([
+        "AUTHZ_VALIDATION",
+        2027,
+      ]);
+      expect(await authz.readTuples({ object: "document:claimed" })).toEqual([]);
     });
 
     it("refuses calls after close", async () => {
