@@ -97,6 +97,11 @@ export class McpSessionRegistry {
     await session.server.close();
   }
 
+  /** Lets every session's requests in flight finish (new ones are refused) until `signal` aborts. */
+  async drainAll(signal: AbortSignal): Promise<void> {
+    await Promise.allSettled([...this.#sessions.values()].map((session) => session.transport.drain(signal)));
+  }
+
   async closeAll(): Promise<void> {
     clearInterval(this.#sweeper);
     await Promise.allSettled([...this.#sessions.keys()].map((id) => this.close(id)));

@@ -86,9 +86,14 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   const close = () => {
     closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      const deadline = AbortSignal.timeout(config.drainTimeoutMs);
+      // Calls in flight get their answers before their sessions close (closing first cut them off).
+      await mcpSessions.drainAll(deadline);
       await mcpSessions.closeAll();
-      const deadline = new Promise<void>((resolve) => setTimeout(resolve, config.drainTimeoutMs).unref());
-      await Promise.race([drained, deadline]);
+      const timedOut = deadline.aborted
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => deadline.addEventListener("abort", () => resolve(), { once: true }));
+      await Promise.race([drained, timedOut]);
       server.closeAllConnections();
       await Promise.allSettled([sessions.close(), services.close(), identity.close()]);
     })();

@@ -99,6 +99,9 @@ export class McpSessionTransport implements Transport {
   #started = false;
   #initialized = false;
   #closed = false;
+  /** Shutting down: requests in flight finish, new ones are refused. */
+  #draining = false;
+  #onIdle: (() => void) | undefined;
   #nextStream = 0;
   /** In-flight requests by id, each to the POST it arrived on. */
   readonly #exchanges = new Map<RequestId, Exchange>();
@@ -126,6 +129,10 @@ export class McpSessionTransport implements Transport {
 
   async handleRequest(request: Request, options: HandleRequestOptions = {}): Promise<Response> {
     if (this.#closed) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
+    // While draining, a new standalone stream would only hold the shutdown up; a resumption may finish a call.
+    if (this.#draining && request.method === "GET" && !request.headers.has("last-event-id")) {
+      return this.#shuttingDown();
+    }
     switch (request.method) {
       case "POST":
         return this.#post(request, options);
@@ -174,6 +181,26 @@ export class McpSessionTransport implements Transport {
       exchange.stream?.close();
       this.#finish(exchange);
     }
+  }
+
+  /**
+   * The first phase of shutdown: new requests are refused (503), the standalone stream (which
+   * carries no answers) ends, and this resolves once every request in flight has been answered,
+   * or when `signal` aborts. `close()` follows.
+   */
+  drain(signal: AbortSignal): Promise<void> {
+    this.#draining = true;
+    this.#closeStandalone();
+    if (this.#exchanges.size === 0 || signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        this.#onIdle = undefined;
+        resolve();
+      };
+      this.#onIdle = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   async close(): Promise<void> {
@@ -264,6 +291,8 @@ export class McpSessionTransport implements Transport {
       for (const message of messages) this.onmessage?.(message, { authInfo, request });
       return new Response(null, { status: 202 });
     }
+
+    if (this.#draining) return this.#shuttingDown();
 
     const protocolVersion = initialize
       ? initialize.params.protocolVersion
@@ -393,6 +422,7 @@ export class McpSessionTransport implements Transport {
     for (const id of exchange.requestIds) {
       if (this.#exchanges.get(id) === exchange) this.#exchanges.delete(id);
     }
+    if (this.#exchanges.size === 0) this.#onIdle?.();
     this.#streams.delete(exchange.streamId);
   }
 
@@ -439,6 +469,10 @@ export class McpSessionTransport implements Transport {
 
   #sessionHeader(): Record<string, string> {
     return this.sessionId === undefined ? {} : { "mcp-session-id": this.sessionId };
+  }
+
+  #shuttingDown(): Response {
+    return this.#fail(503, JSONRPC_SERVER_ERROR, "Service Unavailable: the server is shutting down; retry");
   }
 
   #fail(status: number, code: number, message: string): Response {

@@ -84,60 +84,63 @@ describe.skipIf(!redisUp)("a session store that goes down", () => {
   });
 });
 
-describe.skipIf(!postgresUp)("OpenFGA authorization and Postgres checkpoints", () => {
-  it("keeps conversations and their ownership across an app restart", async () => {
-    const fga = await startFgaDevServer({ port: 0 });
-    // One store for both runs (as an operator sets OPENFGA_STORE_ID), created through the OpenFGA HTTP API.
-    const created = await fetch(`${fga.url}/stores`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "mcp-http-restart-test" }),
-    });
-    const { id: storeId } = (await created.json()) as { id: string };
-    const env = {
-      AUTHZ_BACKEND: "openfga",
-      OPENFGA_API_URL: fga.url,
-      OPENFGA_STORE_ID: storeId,
-      CHECKPOINTER_BACKEND: "postgres",
-      DATABASE_URL,
-      LOCAL_USERS: "alice:alice-pw:user,bob:bob-pw:user",
-    };
-    try {
-      let threadId: string;
-      const before = await startTestServer(env);
+describe.skipIf(!postgresUp)(
+  "OpenFGA API authorization (served by the project's own dev server, not a real OpenFGA) and Postgres checkpoints",
+  () => {
+    it("keeps conversations and their ownership across an app restart", async () => {
+      const fga = await startFgaDevServer({ port: 0 });
+      // One store for both runs (as an operator sets OPENFGA_STORE_ID), created through the OpenFGA HTTP API.
+      const created = await fetch(`${fga.url}/stores`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "mcp-http-restart-test" }),
+      });
+      const { id: storeId } = (await created.json()) as { id: string };
+      const env = {
+        AUTHZ_BACKEND: "openfga",
+        OPENFGA_API_URL: fga.url,
+        OPENFGA_STORE_ID: storeId,
+        CHECKPOINTER_BACKEND: "postgres",
+        DATABASE_URL,
+        LOCAL_USERS: "alice:alice-pw:user,bob:bob-pw:user",
+      };
       try {
-        const alice = await connect(before.url, await login(before.url, "alice", "alice-pw"));
-        const reply = await alice.client.callTool({
-          name: "agent_chat",
-          arguments: { message: "what is 19 * 3?" },
-        });
-        expect(textOf(reply)).toContain("57");
-        threadId = (reply.structuredContent as { thread_id: string }).thread_id;
-        await alice.client.close();
-      } finally {
-        await before.close();
-      }
+        let threadId: string;
+        const before = await startTestServer(env);
+        try {
+          const alice = await connect(before.url, await login(before.url, "alice", "alice-pw"));
+          const reply = await alice.client.callTool({
+            name: "agent_chat",
+            arguments: { message: "what is 19 * 3?" },
+          });
+          expect(textOf(reply)).toContain("57");
+          threadId = (reply.structuredContent as { thread_id: string }).thread_id;
+          await alice.client.close();
+        } finally {
+          await before.close();
+        }
 
-      const after = await startTestServer(env);
-      try {
-        const alice = await connect(after.url, await login(after.url, "alice", "alice-pw"));
-        const bob = await connect(after.url, await login(after.url, "bob", "bob-pw"));
-        const history = await alice.client.callTool({
-          name: "conversation_get",
-          arguments: { thread_id: threadId },
-        });
-        expect(textOf(history)).toContain("what is 19 * 3?");
-        const stolen = await bob.client.callTool({
-          name: "conversation_get",
-          arguments: { thread_id: threadId },
-        });
-        expect(stolen.isError).toBe(true);
-        await Promise.all([alice.client.close(), bob.client.close()]);
+        const after = await startTestServer(env);
+        try {
+          const alice = await connect(after.url, await login(after.url, "alice", "alice-pw"));
+          const bob = await connect(after.url, await login(after.url, "bob", "bob-pw"));
+          const history = await alice.client.callTool({
+            name: "conversation_get",
+            arguments: { thread_id: threadId },
+          });
+          expect(textOf(history)).toContain("what is 19 * 3?");
+          const stolen = await bob.client.callTool({
+            name: "conversation_get",
+            arguments: { thread_id: threadId },
+          });
+          expect(stolen.isError).toBe(true);
+          await Promise.all([alice.client.close(), bob.client.close()]);
+        } finally {
+          await after.close();
+        }
       } finally {
-        await after.close();
+        await fga.close();
       }
-    } finally {
-      await fga.close();
-    }
-  });
-});
+    });
+  },
+);

@@ -274,24 +274,24 @@ describe("bad input", () => {
     }
   });
 
-  it("reports an unknown tool and schema-violating arguments as errors and keeps serving", async () => {
+  it("reports an unknown tool as JSON-RPC -32602 and schema-violating arguments as isError results, and keeps serving", async () => {
     const { client } = await connect(server.url, aliceToken);
     try {
-      const unknown = await client
-        .callTool({ name: "no_such_tool", arguments: {} })
-        .then((result) => result.isError === true)
-        .catch(() => true);
-      expect(unknown).toBe(true);
-      const invalid = await client
-        .callTool({ name: "agent_chat", arguments: { message: 42 } })
-        .then((result) => result.isError === true)
-        .catch(() => true);
-      expect(invalid).toBe(true);
-      const badThread = await client
-        .callTool({ name: "conversation_get", arguments: { thread_id: "../../etc/passwd" } })
-        .then((result) => result.isError === true)
-        .catch(() => true);
-      expect(badThread).toBe(true);
+      await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toMatchObject({
+        code: -32602,
+        message: expect.stringContaining("Tool no_such_tool not found"),
+      });
+      const invalid = await client.callTool({ name: "agent_chat", arguments: { message: 42 } });
+      expect(invalid.isError).toBe(true);
+      expect(textOf(invalid)).toMatch(
+        /^Input validation error: Invalid arguments for tool agent_chat: message: /,
+      );
+      const badThread = await client.callTool({
+        name: "conversation_get",
+        arguments: { thread_id: "../../etc/passwd" },
+      });
+      expect(badThread.isError).toBe(true);
+      expect(textOf(badThread)).toMatch(/thread_id must be 1-128 characters/);
       expect((await client.listTools()).tools.length).toBe(3);
     } finally {
       await client.close();

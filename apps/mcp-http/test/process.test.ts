@@ -1,9 +1,13 @@
-import { describe, expect, it } from "vitest";
-import { login } from "./helpers.ts";
+import { describe, expect, it, vi } from "vitest";
+// The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
+import { startLoopbackServer } from "../../../packages/llm-factory/test/support/loopback-server.ts";
+import { TEXT_REPLY } from "../../../packages/llm-factory/test/support/scripted.ts";
+import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
+import { connect, login, textOf } from "./helpers.ts";
 import { spawnApp } from "./spawn.ts";
 
 describe("the built HTTP app as a process", () => {
-  it("creates the dev user with a random password printed once, and drains on SIGTERM", async () => {
+  it("creates the dev user with a random password printed once, and exits 0 on SIGTERM", async () => {
     const app = await spawnApp({});
     const match = /created user "dev" with password "([^"]+)"/.exec(app.stderr());
     expect(match).not.toBeNull();
@@ -17,6 +21,47 @@ describe("the built HTTP app as a process", () => {
     app.child.kill("SIGTERM");
     expect(await app.exited).toBe(0);
   });
+
+  it("drains on SIGTERM: a call in flight completes with its answer before the process exits", async () => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The model holds its reply until the test has sent SIGTERM.
+    const llm = await startLoopbackServer(async (request, response) => {
+      await released;
+      openAIWire.reply(request, response, TEXT_REPLY);
+    });
+    const app = await spawnApp({
+      LOCAL_USERS: "alice:alice-pw:user",
+      LLM_PROVIDER: "openai",
+      MODEL_NAME: "gpt-4o-mini",
+      OPENAI_API_KEY: "sk-drain-test",
+      OPENAI_BASE_URL: `${llm.url}/v1`,
+    });
+    try {
+      const { client } = await connect(app.url, await login(app.url, "alice", "alice-pw"));
+      const call = client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+      await vi.waitFor(() => expect(llm.requests).toHaveLength(1), { timeout: 20_000 });
+      app.child.kill("SIGTERM");
+      // The app has taken the signal once it stops accepting connections.
+      await vi.waitFor(
+        async () => {
+          await expect(fetch(`${app.url}/health/live`)).rejects.toThrow();
+        },
+        { timeout: 10_000 },
+      );
+      release();
+      const result = await call;
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toBe(TEXT_REPLY.parts.join(""));
+      expect(await app.exited).toBe(0);
+    } finally {
+      release();
+      app.child.kill("SIGKILL");
+      await llm.close();
+    }
+  }, 60_000);
 
   it("refuses AUTH_MODE=none on a non-loopback address", async () => {
     const failure = spawnApp({ AUTH_MODE: "none", HOST: "0.0.0.0" });

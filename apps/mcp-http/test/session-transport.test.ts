@@ -263,6 +263,38 @@ describe("McpSessionTransport", () => {
     expect((await pending).status).toBe(404);
   });
 
+  it("drains before shutdown: a call in flight gets its answer, new requests and streams get 503", async () => {
+    const { transport, call, get } = await session({ streamAfterMs: 10_000 });
+    const pending = call(9, "slow");
+    await sleep(10);
+    let drained = false;
+    const draining = transport.drain(AbortSignal.timeout(5_000)).then(() => {
+      drained = true;
+    });
+    const refused = await call(10, "quick");
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/shutting down/);
+    expect((await get()).status).toBe(503);
+    expect(drained).toBe(false);
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(resultOf(parseSse(await answer.text()), 9)?.result.content[0].text).toBe("slow");
+    await draining;
+    expect(drained).toBe(true);
+  });
+
+  it("stops waiting for calls in flight when the drain deadline passes", async () => {
+    const { transport, call } = await session({ streamAfterMs: 10_000 });
+    const pending = call(11, "slow");
+    await sleep(10);
+    const deadline = new AbortController();
+    const draining = transport.drain(deadline.signal);
+    deadline.abort();
+    await draining;
+    await transport.close();
+    expect((await pending).status).toBe(404);
+  });
+
   it("refuses what the SDK transport refused, with the same status codes", async () => {
     const { post, get, transport } = await session();
     const ping = { jsonrpc: "2.0", id: 9, method: "ping" };

@@ -8,6 +8,7 @@ const envSchema = z
     MCP_TOKEN_ISSUER: z.url().optional(),
     MCP_TOKEN_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
+    DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   })
   .superRefine((env, ctx) => {
     if (env.MCP_TOKEN && !env.MCP_TOKEN_ISSUER) {
@@ -23,6 +24,8 @@ const envSchema = z
 export interface StdioConfig {
   token: { value: string; issuer: string; audience: string } | undefined;
   logLevel: z.output<typeof envSchema>["LOG_LEVEL"];
+  /** On SIGTERM, SIGINT or stdin closing: how long requests in flight may finish. */
+  drainTimeoutMs: number;
   /** Authorizer, chat model, checkpointer and tool roles (the same variables as the HTTP app). */
   services: Omit<McpServiceSettings, "logger">;
 }
@@ -39,7 +42,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   }
-  const { MCP_TOKEN, MCP_TOKEN_ISSUER, MCP_TOKEN_AUDIENCE, LOG_LEVEL } = parsed.data;
+  const { MCP_TOKEN, MCP_TOKEN_ISSUER, MCP_TOKEN_AUDIENCE, LOG_LEVEL, DRAIN_TIMEOUT_MS } = parsed.data;
   return {
     token:
       MCP_TOKEN && MCP_TOKEN_ISSUER
@@ -50,6 +53,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : undefined,
     logLevel: LOG_LEVEL,
+    drainTimeoutMs: DRAIN_TIMEOUT_MS,
     services: serviceSettingsFromConfig(env),
   };
 }

@@ -4,6 +4,7 @@ import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgra
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { pino } from "pino";
 import { loadConfig, type StdioConfig } from "./config.js";
+import { type Drain, trackRequests } from "./drain.js";
 
 /** The identity used when no MCP_TOKEN is given: the local developer, as on the HTTP app's default. */
 const LOCAL_DEV_PRINCIPAL: Principal = {
@@ -42,15 +43,32 @@ async function main() {
     },
   });
   const transport = new StdioServerTransport();
-  const shutdown = async () => {
-    await server.close();
-    await services.close();
-    process.exit(0);
+  let requests: Drain | undefined;
+  let closing = false;
+  // Requests in flight finish (new ones are refused) before the server closes, within the drain timeout.
+  const shutdown = (reason: string) => {
+    if (closing) return;
+    closing = true;
+    void (async () => {
+      logger.info(
+        { reason, inFlight: requests?.inFlight ?? 0 },
+        "shutting down: draining requests in flight",
+      );
+      if (requests && !(await requests.drain(config.drainTimeoutMs))) {
+        logger.warn({ inFlight: requests.inFlight }, "drain timeout: closing with requests unanswered");
+      }
+      await server.close();
+      await services.close();
+      process.exit(0);
+    })();
   };
-  transport.onclose = () => void shutdown();
-  process.once("SIGTERM", () => void shutdown());
-  process.once("SIGINT", () => void shutdown());
+  // Set before connect: the protocol chains its own close handling onto this one.
+  transport.onclose = () => shutdown("stdin closed");
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
   await server.connect(transport);
+  // After connect, which installs the protocol's message handler that this wraps.
+  requests = trackRequests(transport);
   logger.info({ user: principal.userId }, "mcp-langgraph stdio server ready");
 }
 

@@ -1,11 +1,20 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { startFgaDevServer } from "@mcp-langgraph/authz";
 import { AGENT_TOOL_NAMES } from "@mcp-langgraph/mcp-server";
+import { requireService } from "@mcp-langgraph/tooling/integration";
 import { runCommand, resultText as textOf } from "@mcp-langgraph/tooling/testing";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+// The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
+import { startLoopbackServer } from "../../../packages/llm-factory/test/support/loopback-server.ts";
+import { TEXT_REPLY } from "../../../packages/llm-factory/test/support/scripted.ts";
+import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
+import { connect as connectHttp, login } from "../../mcp-http/test/helpers.ts";
+import { type SpawnedApp, spawnApp } from "../../mcp-http/test/spawn.ts";
+
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const stdioMain = fileURLToPath(new URL("../dist/main.mjs", import.meta.url));
 const httpMain = fileURLToPath(new URL("../../mcp-http/dist/main.mjs", import.meta.url));
@@ -25,51 +34,34 @@ async function connectStdio(env: Record<string, string> = {}) {
   return client;
 }
 
+const replyOf = (result: unknown) =>
+  (result as { structuredContent: { reply: string } }).structuredContent.reply;
+const threadOf = (result: unknown) =>
+  (result as { structuredContent: { thread_id: string } }).structuredContent.thread_id;
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** An HTTP app whose local issuer signs the tokens the stdio binary must verify. */
-let issuer: { url: string; stop: () => Promise<void>; token: string };
+let issuer: { app: SpawnedApp; url: string; token: string };
 
 beforeAll(async () => {
   for (const script of [stdioMain, httpMain]) {
     if (!existsSync(script)) throw new Error(`${script} is missing: run \`pnpm build\` first`);
   }
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [httpMain], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      PORT: String(port),
-      LOCAL_USERS: "alice:alice-pw:user",
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (stderr.includes("listening on")) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`issuer exited ${code}: ${stderr}`)));
-  });
-  const login = await fetch(`${url}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username: "alice", password: "alice-pw" }),
-  });
-  const { access_token } = (await login.json()) as { access_token: string };
-  issuer = {
-    url,
-    token: access_token,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
+  const app = await spawnApp({ LOCAL_USERS: "alice:alice-pw:user" });
+  issuer = { app, url: app.url, token: await login(app.url, "alice", "alice-pw") };
 }, 60_000);
 
 afterAll(async () => {
-  await issuer?.stop();
+  issuer?.app.child.kill("SIGTERM");
+  await issuer?.app.exited;
 });
 
 describe("mcp-langgraph-stdio", () => {
@@ -83,18 +75,35 @@ describe("mcp-langgraph-stdio", () => {
         arguments: { message: "what is 12 / 4 - 1?" },
       });
       expect(result.isError).toBeFalsy();
-      expect(textOf(result)).toContain("2");
+      expect(textOf(result)).toBe(replyOf(result));
+      // The computed result, where the echoed question ("what is 12 / 4 - 1?") cannot stand in for it.
+      expect(/ is (-?[\d.]+)\. /.exec(replyOf(result))?.[1]).toBe("2");
     } finally {
       await client.close();
     }
   }, 30_000);
 
-  it("acts as the user of a verified MCP_TOKEN", async () => {
-    const client = await connectStdio({ MCP_TOKEN: issuer.token, MCP_TOKEN_ISSUER: issuer.url });
+  it("reports an unknown tool as JSON-RPC -32602, bad arguments as isError results, and keeps serving", async () => {
+    const client = await connectStdio();
     try {
-      const result = await client.callTool({ name: "agent_chat", arguments: { message: "hello there" } });
-      expect(result.isError).toBeFalsy();
-      expect(textOf(result).toLowerCase()).toContain("offline");
+      await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toMatchObject({
+        code: -32602,
+        message: expect.stringContaining("Tool no_such_tool not found"),
+      });
+      const invalid = await client.callTool({ name: "agent_chat", arguments: { message: 42 } });
+      expect(invalid.isError).toBe(true);
+      expect(textOf(invalid)).toMatch(
+        /^Input validation error: Invalid arguments for tool agent_chat: message: /,
+      );
+      const badThread = await client.callTool({
+        name: "conversation_get",
+        arguments: { thread_id: "../../etc/passwd" },
+      });
+      expect(badThread.isError).toBe(true);
+      expect(textOf(badThread)).toMatch(/thread_id must be 1-128 characters/);
+      expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(
+        [...AGENT_TOOL_NAMES].sort(),
+      );
     } finally {
       await client.close();
     }
@@ -135,6 +144,48 @@ describe("mcp-langgraph-stdio", () => {
     }
   }, 30_000);
 
+  it("drains on SIGTERM: a call in flight completes with its answer, new calls are refused, then it exits", async () => {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // The model holds its reply until the test has sent SIGTERM.
+    const llm = await startLoopbackServer(async (request, response) => {
+      await released;
+      openAIWire.reply(request, response, TEXT_REPLY);
+    });
+    const client = await connectStdio({
+      LLM_PROVIDER: "openai",
+      MODEL_NAME: "gpt-4o-mini",
+      OPENAI_API_KEY: "sk-stdio-test",
+      OPENAI_BASE_URL: `${llm.url}/v1`,
+      LOG_LEVEL: "info",
+    });
+    const transport = client.transport as StdioClientTransport;
+    let stderr = "";
+    transport.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const pid = transport.pid ?? 0;
+    try {
+      const call = client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+      await vi.waitFor(() => expect(llm.requests).toHaveLength(1), { timeout: 20_000 });
+      process.kill(pid, "SIGTERM");
+      await vi.waitFor(() => expect(stderr).toContain("draining requests in flight"), { timeout: 10_000 });
+      await expect(client.listTools()).rejects.toThrow(/shutting down/);
+      expect(isAlive(pid)).toBe(true);
+      release();
+      const result = await call;
+      expect(result.isError).toBeFalsy();
+      expect(textOf(result)).toBe(TEXT_REPLY.parts.join(""));
+      await vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 10_000 });
+    } finally {
+      release();
+      await client.close();
+      await llm.close();
+    }
+  }, 60_000);
+
   it("refuses to start with a token that does not verify, and says why on stderr", async () => {
     const forged = `${issuer.token.slice(0, issuer.token.lastIndexOf(".") + 1)}${"A".repeat(86)}`;
     const result = await runCommand(process.execPath, [stdioMain], {
@@ -168,3 +219,83 @@ describe("mcp-langgraph-stdio", () => {
     expect((JSON.parse(call.stdout) as { content: { text: string }[] }).content[0]?.text).toContain("42");
   }, 60_000);
 });
+
+const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL });
+
+describe.skipIf(!postgresUp)(
+  "MCP_TOKEN's user acts over stdio (OpenFGA API on the project's own dev server, Postgres checkpoints)",
+  () => {
+    it("acts as the user of a verified MCP_TOKEN: what alice starts over stdio is alice's on the HTTP app, not bob's", async () => {
+      const fga = await startFgaDevServer();
+      const created = await fetch(`${fga.url}/stores`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "stdio-principal-test" }),
+      });
+      const { id: storeId } = (await created.json()) as { id: string };
+      // Both apps share ownership (OpenFGA store) and conversations (Postgres): one user, two paths.
+      const shared = {
+        AUTHZ_BACKEND: "openfga",
+        OPENFGA_API_URL: fga.url,
+        OPENFGA_STORE_ID: storeId,
+        CHECKPOINTER_BACKEND: "postgres",
+        DATABASE_URL,
+      };
+      const app = await spawnApp({ ...shared, LOCAL_USERS: "alice:alice-pw:user,bob:bob-pw:user" });
+      try {
+        const aliceToken = await login(app.url, "alice", "alice-pw");
+        const bobToken = await login(app.url, "bob", "bob-pw");
+        const marker = `marker-${crypto.randomUUID()}`;
+
+        const asAlice = await connectStdio({ ...shared, MCP_TOKEN: aliceToken, MCP_TOKEN_ISSUER: app.url });
+        let threadId: string;
+        try {
+          const reply = await asAlice.callTool({
+            name: "agent_chat",
+            arguments: { message: `note ${marker}` },
+          });
+          expect(reply.isError).toBeFalsy();
+          threadId = threadOf(reply);
+        } finally {
+          await asAlice.close();
+        }
+
+        const asBob = await connectStdio({ ...shared, MCP_TOKEN: bobToken, MCP_TOKEN_ISSUER: app.url });
+        try {
+          const denied = await asBob.callTool({
+            name: "conversation_get",
+            arguments: { thread_id: threadId },
+          });
+          expect(denied.isError).toBe(true);
+          expect(textOf(denied)).not.toContain(marker);
+        } finally {
+          await asBob.close();
+        }
+
+        const alice = await connectHttp(app.url, aliceToken);
+        const bob = await connectHttp(app.url, bobToken);
+        try {
+          const history = await alice.client.callTool({
+            name: "conversation_get",
+            arguments: { thread_id: threadId },
+          });
+          expect(history.isError).toBeFalsy();
+          expect(textOf(history)).toContain(marker);
+          const stolen = await bob.client.callTool({
+            name: "conversation_get",
+            arguments: { thread_id: threadId },
+          });
+          expect(stolen.isError).toBe(true);
+          expect(textOf(stolen)).not.toContain(marker);
+        } finally {
+          await alice.client.close();
+          await bob.client.close();
+        }
+      } finally {
+        app.child.kill("SIGTERM");
+        await app.exited;
+        await fga.close();
+      }
+    }, 90_000);
+  },
+);

@@ -15,6 +15,7 @@ afterAll(async () => {
   await server.close();
 });
 
-describeAuthorizerContract("OpenFGA API via @openfga/sdk (loopback dev server)", (model) =>
-  createAuthorizer({ backend: "openfga", apiUrl: server.url, model, token: "contract-token" }),
+describeAuthorizerContract(
+  "OpenFGA API via @openfga/sdk, served by the project's own dev server (not a real OpenFGA; shapes pinned by openfga-api-contract.test.ts)",
+  (model) => createAuthorizer({ backend: "openfga", apiUrl: server.url, model, token: "contract-token" }),
 );

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FgaDevServer, startFgaDevServer } from "../src/index.ts";
 
-describe("OpenFGA dev server: bad requests get OpenFGA-shaped errors and change nothing", () => {
+describe("the project's OpenFGA dev server: bad requests get OpenFGA-shaped errors and change nothing", () => {
   let server: FgaDevServer;
   let storeId: string;
 

@@ -240,3 +240,32 @@ condition limits(max: map<int>, kind: string) {
     expect(codeOf(check("user:tags", {}))).toBe(2000);
   });
 });
+
+describe("embedded engine: null comparisons cel-go's checker rejects", () => {
+  // cel-go lets only nullable types (timestamp, duration, object types, any) meet `null`;
+  // OpenFGA compiles conditions when the model is written, so these models are invalid
+  // there. The accepted types' vectors are in vectors/project/null-comparisons.yaml.
+  const model = (type: string, expression: string) => `model
+  schema 1.1
+type user
+type document
+  relations
+    define viewer: [user with c]
+condition c(x: ${type}) {
+  ${expression}
+}
+`;
+  for (const type of ["bool", "string", "int", "uint", "double", "list<string>", "map<timestamp>"]) {
+    it(`rejects a model comparing a ${type} parameter with null`, () => {
+      for (const expression of ["x == null", "null != x"]) {
+        expect(codeOf(() => new Engine(model(type, expression)))).toBe("AUTHZ_INVALID_MODEL");
+      }
+    });
+  }
+
+  it("rejects a condition that is not boolean or does not type-check, as OpenFGA does", () => {
+    expect(codeOf(() => new Engine(model("string", "x + 'suffix'")))).toBe("AUTHZ_INVALID_MODEL");
+    expect(codeOf(() => new Engine(model("string", "x > 3")))).toBe("AUTHZ_INVALID_MODEL");
+    expect(new Engine(model("timestamp", "x != null")).model.conditions.size).toBe(1);
+  });
+});

@@ -25,7 +25,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe("fail closed (OpenFGA backend)", () => {
+describe("fail closed (OpenFGA backend against the project's own dev server)", () => {
   let devServer: FgaDevServer;
   let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
   let authz: Authorizer;
@@ -110,7 +110,7 @@ describe("fail closed (OpenFGA backend)", () => {
   });
 });
 
-describe("fail closed under load", () => {
+describe("fail closed under load (OpenFGA backend against the project's own dev server)", () => {
   it("refuses calls beyond the bulkhead's queue with AUTHZ_UNAVAILABLE", async () => {
     const devServer = await startFgaDevServer();
     const proxy = await startFaultProxy(devServer.url);

@@ -45,10 +45,23 @@ export class IpAddress {
   }
 }
 
+/**
+ * The parameter types cel-go lets a condition compare with `null` (its checker's "legacy
+ * nullable" kinds: timestamp, duration, and object types such as OpenFGA's IPAddress; `any`
+ * is `dyn` here and needs nothing). cel-js has no such overloads, so `x != null` failed
+ * with "no such overload". A present value of these types is never null (the converters
+ * below reject a null context value, as OpenFGA's do), so `==` is false and `!=` true;
+ * registering `T == null` also gives `null == T` and both `!=` forms.
+ */
+const NULLABLE_TYPES = ["google.protobuf.Timestamp", "google.protobuf.Duration", "ipaddress"];
+
 const baseEnvironment = () =>
-  new Environment({ homogeneousAggregateLiterals: false })
-    .registerType("ipaddress", IpAddress)
-    .registerFunction("ipaddress.in_cidr(string): bool", (ip: IpAddress, cidr: string) => ip.inCidr(cidr));
+  NULLABLE_TYPES.reduce(
+    (environment, type) => environment.registerOperator(`${type} == null`, () => false),
+    new Environment({ homogeneousAggregateLiterals: false })
+      .registerType("ipaddress", IpAddress)
+      .registerFunction("ipaddress.in_cidr(string): bool", (ip: IpAddress, cidr: string) => ip.inCidr(cidr)),
+  );
 
 function celTypeName(type: ParameterType): string {
   const generic = type.generic_types?.[0];
@@ -134,17 +147,20 @@ export function compileCondition(definition: ConditionDefinition): CompiledCondi
   const parameters = Object.entries(definition.parameters ?? {});
   let environment = baseEnvironment();
   for (const [name, type] of parameters) environment = environment.registerVariable(name, celTypeName(type));
+  const invalid = (message: string, cause?: unknown) =>
+    new AuthzError("AUTHZ_INVALID_MODEL", `condition '${definition.name}': ${message}`, { cause });
   let program: (context: Record<string, unknown>) => unknown;
   try {
-    program = environment.parse(definition.expression) as unknown as typeof program;
+    const parsed = environment.parse(definition.expression);
+    // OpenFGA type-checks a condition when the model is written and requires a bool result, so a
+    // type error (e.g. `name == null` for a string `name`, which cel-go rejects) makes the model
+    // invalid instead of failing every check that reaches the condition.
+    const checked = parsed.check();
+    if (!checked.valid) throw checked.error;
+    if (checked.type !== "bool") throw new TypeError(`expression has type ${checked.type}, expected bool`);
+    program = parsed as unknown as typeof program;
   } catch (error) {
-    throw new AuthzError(
-      "AUTHZ_INVALID_MODEL",
-      `condition '${definition.name}': ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
+    throw invalid((error as Error).message, error);
   }
   const failure = (message: string, cause?: unknown) =>
     new AuthzError("AUTHZ_VALIDATION", `condition '${definition.name}': ${message}`, {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import type { AuthorizationModelJson } from "../../src/engine/model.ts";
 import type { Tuple } from "../../src/index.ts";
 
 /** OpenFGA's test vectors live in the workspace's shared folder, beside the repository (never copied in). */
@@ -24,7 +25,8 @@ export interface ListObjectsAssertion {
 
 export interface Stage {
   name?: string;
-  model: string;
+  /** DSL text (OpenFGA's vectors); the project's own may give the JSON form for what the DSL cannot say (`any`). */
+  model: string | AuthorizationModelJson;
   tuples?: Tuple[] | null;
   checkAssertions?: CheckAssertion[] | null;
   listObjectsAssertions?: ListObjectsAssertion[] | null;
@@ -37,7 +39,11 @@ export interface VectorTest {
 
 export const vectorsAvailable = (file: string) => existsSync(new URL(file, `file://${VECTORS_DIR}`));
 
+/** Reads a vector file in OpenFGA's format: OpenFGA's own, or one of the project's (vectors/project/). */
+export function loadVectorFile(url: URL): VectorTest[] {
+  return (parse(readFileSync(url, "utf8")) as { tests: VectorTest[] }).tests;
+}
+
 export function loadVectors(file: string): VectorTest[] {
-  const text = readFileSync(new URL(file, `file://${VECTORS_DIR}`), "utf8");
-  return (parse(text) as { tests: VectorTest[] }).tests;
+  return loadVectorFile(new URL(file, `file://${VECTORS_DIR}`));
 }

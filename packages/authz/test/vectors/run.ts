@@ -1,3 +1,4 @@
+import { compileModelJson } from "../../src/engine/model.ts";
 import { isAuthzError } from "../../src/index.ts";
 import { Engine } from "../../src/internal.ts";
 import type { CheckAssertion, ListObjectsAssertion, VectorTest } from "./load.ts";
@@ -47,8 +48,9 @@ export function runVectorTest(file: string, test: VectorTest): AssertionResult[]
   let engine: Engine | undefined;
   test.stages.forEach((stage, stageIndex) => {
     const prefix = `${file} › ${test.name} › stage ${stageIndex}`;
-    if (engine) engine.setModel(stage.model);
-    else engine = new Engine(stage.model);
+    const model = typeof stage.model === "string" ? stage.model : compileModelJson(stage.model);
+    if (engine) engine.setModel(model);
+    else engine = new Engine(model);
     const current = engine;
     if (stage.tuples?.length) current.write(stage.tuples);
     (stage.checkAssertions ?? []).forEach((assertion, index) => {
