@@ -74,17 +74,19 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
       close: async () => {},
     };
   }
-  const keys = auth.apiKeys ? await createApiKeys(config) : undefined;
   const base =
     auth.provider === "oidc"
       ? createOidcIdentity(config, await connectOidc(config))
       : await createLocalIdentity(config, sessions);
+  const keys = auth.apiKeys ? await createApiKeys(config) : undefined;
   if (!keys) return base;
   return {
     ...base,
     apiKeys: keys.manager,
     // API keys are recognised by their prefix; everything else is a token for the configured provider.
-    authenticate: (authorization, signal) => {
+    // async, so a missing or malformed header rejects like every other bad credential (a synchronous
+    // throw escaped the callers' .catch and answered 500).
+    authenticate: async (authorization, signal) => {
       const credential = bearerToken(authorization);
       return keys.manager.looksLikeKey(credential)
         ? keys.manager.resolve(credential, { signal })
@@ -127,6 +129,7 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
     audience: auth.audience,
     users: localUsers(auth.localUsers),
     tokenTtlSeconds: auth.tokenTtlSeconds,
+    passwordHashing: auth.loginHashing,
     ...(auth.signingKey ? { privateKeyJwk: auth.signingKey } : {}),
   });
   return {
