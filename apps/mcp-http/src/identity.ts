@@ -78,7 +78,12 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
     auth.provider === "oidc"
       ? createOidcIdentity(config, await connectOidc(config))
       : await createLocalIdentity(config, sessions);
-  const keys = auth.apiKeys ? await createApiKeys(config) : undefined;
+  // With the local issuer the user list is the source of truth: a removed user's keys stop working.
+  // An OIDC issuer's users cannot be listed here; its keys end by revocation or expiry.
+  const localProvider = base.localProvider;
+  const keys = auth.apiKeys
+    ? await createApiKeys(config, localProvider ? (username) => localProvider.hasUser(username) : undefined)
+    : undefined;
   if (!keys) return base;
   return {
     ...base,
@@ -98,10 +103,14 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
   };
 }
 
-async function createApiKeys(config: AppConfig): Promise<{ manager: ApiKeyManager; close(): Promise<void> }> {
+async function createApiKeys(
+  config: AppConfig,
+  ownerExists: ((username: string) => boolean) | undefined,
+): Promise<{ manager: ApiKeyManager; close(): Promise<void> }> {
   const limits = {
     maxKeysPerUser: config.auth.apiKeys?.maxPerUser,
     defaultTtlSeconds: config.auth.apiKeys?.ttlSeconds,
+    ...(ownerExists ? { ownerExists } : {}),
   };
   if (config.sessions.backend !== "redis") {
     return {
@@ -145,6 +154,10 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
           })
         : null;
       if (!session) throw new AuthError("TOKEN_INVALID", "login session ended");
+      // The session must be the token subject's own: a token naming another user's session id
+      // (e.g. minted elsewhere with the shared signing key) must not borrow that session's life.
+      if (session.userId !== principal.userId || session.username !== principal.username)
+        throw new AuthError("TOKEN_INVALID", "login session belongs to another user");
       return principal;
     },
     async login(username, password, signal) {
