@@ -13,8 +13,8 @@ export interface ConnectionGuardOptions {
  * sends anything would stay open forever (a tester held ~21,000 of them and
  * ran the process out of file descriptors). Each new socket gets a timer that
  * closes it unless it has sent something; after that Node's own timers apply.
- * Past `maxConnections`, Node closes new sockets at once (per process: with
- * WORKERS=n the cap applies to each worker).
+ * Past `maxConnections`, Node closes new sockets at once (the cap is per
+ * process: several processes behind a balancer each hold their own).
  */
 export function guardConnections(server: Server, options: ConnectionGuardOptions): void {
   server.maxConnections = options.maxConnections;
