@@ -6,7 +6,7 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { bodyLimit } from "./body-limit.js";
 import type { AppConfig } from "./config.js";
-import { failureHeaders, httpFailureOf } from "./http-errors.js";
+import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "./http-errors.js";
 import type { Identity } from "./identity.js";
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError, jsonRpcErrorResponse } from "./jsonrpc.js";
 import type { McpSessionRegistry } from "./mcp-sessions.js";
@@ -246,14 +246,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
         } catch (error) {
           // Relations that may be stale (a revoked group) must not be used: refuse until they are in sync.
           logger.warn({ err: error instanceof Error ? error.message : String(error) }, "role sync failed");
-          return jsonRpcErrorResponse(
-            503,
-            JSONRPC_SERVER_ERROR,
-            "Authorization data is unavailable; retry later",
-            {
-              "retry-after": "5",
-            },
+          const failure = unavailable(
+            "Authorization data is unavailable; retry later.",
+            RETRY_BACKEND_SECONDS,
           );
+          return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
         }
       }
     } catch (error) {

@@ -12,10 +12,10 @@ export interface HttpFailure {
 }
 
 /** An overloaded bulkhead frees up within a second or so; a backend that is down takes longer to come back. */
-const RETRY_OVERLOADED_SECONDS = 1;
-const RETRY_BACKEND_SECONDS = 5;
+export const RETRY_OVERLOADED_SECONDS = 1;
+export const RETRY_BACKEND_SECONDS = 5;
 
-const unavailable = (message: string, retryAfterSeconds: number): HttpFailure => ({
+export const unavailable = (message: string, retryAfterSeconds: number): HttpFailure => ({
   status: 503,
   error: "temporarily_unavailable",
   message,
