@@ -92,7 +92,7 @@ describe("connection limits", () => {
     }
   });
 
-  it("cuts a request whose body is still arriving after HTTP_REQUEST_TIMEOUT_MS with 408", async () => {
+  it("cuts requests still arriving after HTTP_REQUEST_TIMEOUT_MS / HTTP_HEADERS_TIMEOUT_MS with 408", async () => {
     const server = await startTestServer({
       HTTP_KEEP_ALIVE_TIMEOUT_MS: "500",
       HTTP_HEADERS_TIMEOUT_MS: "600",
@@ -103,8 +103,13 @@ describe("connection limits", () => {
       slow.socket.write(
         "POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
       );
+      // And one whose headers never end is cut by the headers timeout.
+      const headers = await open(server.url);
+      headers.socket.write("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n");
       expect(await closedWithin(slow, 8_000)).toBe(true);
       expect(responses(slow.received())).toEqual(["HTTP/1.1 408"]);
+      expect(await closedWithin(headers, 8_000)).toBe(true);
+      expect(responses(headers.received())).toEqual(["HTTP/1.1 408"]);
     } finally {
       await server.close();
     }
