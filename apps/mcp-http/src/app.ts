@@ -1,4 +1,4 @@
-import { isAuthError, type Principal } from "@mcp-langgraph/auth-provider";
+import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
@@ -6,8 +6,9 @@ import { cors } from "hono/cors";
 import { z } from "zod";
 import { bodyLimit } from "./body-limit.js";
 import type { AppConfig } from "./config.js";
+import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "./http-errors.js";
 import type { Identity } from "./identity.js";
-import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError } from "./jsonrpc.js";
+import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError, jsonRpcErrorResponse } from "./jsonrpc.js";
 import type { McpSessionRegistry } from "./mcp-sessions.js";
 import type { RoleSync } from "./role-sync.js";
 import { hostAndOriginGuard } from "./security.js";
@@ -39,12 +40,51 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   const app = new Hono<Env>();
   const resourceMetadataUrl = `${config.publicUrl}/.well-known/oauth-protected-resource`;
 
-  app.onError((error, c) => {
-    logger.error(
-      { err: { name: error.name, message: error.message }, path: c.req.path },
-      "unhandled request error",
+  function unauthorized(hadCredential: boolean): Response {
+    const challenge = hadCredential
+      ? `Bearer error="invalid_token", error_description="The access token is invalid or expired", resource_metadata="${resourceMetadataUrl}"`
+      : `Bearer resource_metadata="${resourceMetadataUrl}"`;
+    return new Response(
+      JSON.stringify(jsonRpcError(JSONRPC_SERVER_ERROR, "Unauthorized: a valid bearer token is required")),
+      {
+        status: 401,
+        headers: { "content-type": "application/json", "www-authenticate": challenge },
+      },
     );
-    return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Internal server error"), 500);
+  }
+
+  /** The caller, or undefined for a missing or bad credential; a backend that cannot answer throws (503). */
+  async function callerOf(authorization: string | undefined, signal: AbortSignal) {
+    try {
+      return await identity.authenticate(authorization, signal);
+    } catch (error) {
+      if (httpFailureOf(error)?.status === 503) throw error;
+      return undefined;
+    }
+  }
+
+  // Typed failures from the packages become their status here (http-errors.ts); anything else is a
+  // bug: logged, answered 500 without details.
+  app.onError((error, c) => {
+    const failure = httpFailureOf(error);
+    if (failure === undefined) {
+      logger.error(
+        { err: { name: error.name, message: error.message }, path: c.req.path },
+        "unhandled request error",
+      );
+      return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Internal server error"), 500);
+    }
+    if (failure.status === 503) {
+      logger.warn({ code: (error as { code?: unknown }).code, path: c.req.path }, failure.message);
+    }
+    if (failure.error === "invalid_token") return unauthorized(c.req.header("authorization") !== undefined);
+    const body = c.req.path.startsWith("/auth/")
+      ? { error: failure.error, message: failure.message }
+      : jsonRpcError(JSONRPC_SERVER_ERROR, failure.message);
+    return new Response(JSON.stringify(body), {
+      status: failure.status,
+      headers: { "content-type": "application/json", ...failureHeaders(failure) },
+    });
   });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
 
@@ -69,8 +109,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   }
   app.use(
     "*",
-    bodyLimit(config.maxBodyBytes, (c) =>
-      c.json(jsonRpcError(JSONRPC_SERVER_ERROR, `Request body exceeds ${config.maxBodyBytes} bytes`), 413),
+    bodyLimit(config.maxBodyBytes, () =>
+      jsonRpcErrorResponse(413, JSONRPC_SERVER_ERROR, `Request body exceeds ${config.maxBodyBytes} bytes`),
     ),
   );
 
@@ -88,19 +128,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       bearer_methods_supported: ["header"],
     }),
   );
-
-  const unauthorized = (hadCredential: boolean) => {
-    const challenge = hadCredential
-      ? `Bearer error="invalid_token", error_description="The access token is invalid or expired", resource_metadata="${resourceMetadataUrl}"`
-      : `Bearer resource_metadata="${resourceMetadataUrl}"`;
-    return new Response(
-      JSON.stringify(jsonRpcError(JSONRPC_SERVER_ERROR, "Unauthorized: a valid bearer token is required")),
-      {
-        status: 401,
-        headers: { "content-type": "application/json", "www-authenticate": challenge },
-      },
-    );
-  };
 
   const localProvider = identity.localProvider;
   if (localProvider) {
@@ -128,23 +155,17 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
           400,
         );
       }
-      try {
-        const tokens = await login(
-          parsed.data.username,
-          parsed.data.password,
-          AbortSignal.timeout(AUTH_TIMEOUT_MS),
-        );
-        return c.json({
-          access_token: tokens.accessToken,
-          token_type: tokens.tokenType,
-          expires_in: tokens.expiresIn,
-        });
-      } catch (error) {
-        if (isAuthError(error) && error.code === "INVALID_CREDENTIALS") {
-          return c.json({ error: "invalid_grant", message: "Invalid username or password." }, 401);
-        }
-        throw error;
-      }
+      // Failures (wrong password 401, hashing pool or session store down 503) map in onError.
+      const tokens = await login(
+        parsed.data.username,
+        parsed.data.password,
+        AbortSignal.timeout(AUTH_TIMEOUT_MS),
+      );
+      return c.json({
+        access_token: tokens.accessToken,
+        token_type: tokens.tokenType,
+        expires_in: tokens.expiresIn,
+      });
     });
   }
 
@@ -156,9 +177,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     });
     /** Key management needs a login token: a key cannot mint or list keys (a leaked key stays contained). */
     const tokenPrincipal = async (authorization: string | undefined) => {
-      const principal = await identity
-        .authenticate(authorization, AbortSignal.timeout(AUTH_TIMEOUT_MS))
-        .catch(() => undefined);
+      const principal = await callerOf(authorization, AbortSignal.timeout(AUTH_TIMEOUT_MS));
       return principal && principal.claims.api_key_id === undefined ? principal : undefined;
     };
     const describeKey = (info: { id: string; name: string; createdAt: Date; expiresAt?: Date }) => ({
@@ -174,22 +193,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       const parsed = apiKeySchema.safeParse(await c.req.json().catch(() => ({})));
       if (!parsed.success)
         return c.json({ error: "invalid_request", message: "Expected {name?, ttl_days?}." }, 400);
-      try {
-        const created = await apiKeys.create(
-          { username: principal.username, roles: principal.roles },
-          {
-            ...(parsed.data.name ? { name: parsed.data.name } : {}),
-            ...(parsed.data.ttl_days ? { ttlSeconds: parsed.data.ttl_days * 86_400 } : {}),
-            signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
-          },
-        );
-        return c.json({ api_key: created.key, ...describeKey(created.info) }, 201);
-      } catch (error) {
-        if (isAuthError(error) && error.code === "API_KEY_LIMIT") {
-          return c.json({ error: "limit_reached", message: "You hold the maximum number of API keys." }, 409);
-        }
-        throw error;
-      }
+      // A name the manager refuses (400) or a full key ring (409) maps in onError.
+      const created = await apiKeys.create(
+        { username: principal.username, roles: principal.roles },
+        {
+          ...(parsed.data.name ? { name: parsed.data.name } : {}),
+          ...(parsed.data.ttl_days ? { ttlSeconds: parsed.data.ttl_days * 86_400 } : {}),
+          signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
+        },
+      );
+      return c.json({ api_key: created.key, ...describeKey(created.info) }, 201);
     });
 
     app.get("/auth/api-keys", async (c) => {
@@ -202,22 +215,17 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
     app.delete("/auth/api-keys/:id", async (c) => {
       const principal = await tokenPrincipal(c.req.header("authorization"));
       if (!principal) return unauthorized(c.req.header("authorization") !== undefined);
-      try {
-        await apiKeys.revoke(principal.username, c.req.param("id"), {
-          signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
-        });
-        return c.body(null, 204);
-      } catch (error) {
-        if (isAuthError(error) && error.code === "NOT_FOUND") return c.json({ error: "not_found" }, 404);
-        throw error;
-      }
+      await apiKeys.revoke(principal.username, c.req.param("id"), {
+        signal: AbortSignal.timeout(AUTH_TIMEOUT_MS),
+      });
+      return c.body(null, 204);
     });
   }
 
   app.post("/auth/logout", async (c) => {
     const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
     const authorization = c.req.header("authorization");
-    const principal = await identity.authenticate(authorization, signal).catch(() => undefined);
+    const principal = await callerOf(authorization, signal);
     if (!principal) return unauthorized(authorization !== undefined);
     await identity.logout(principal, signal);
     return c.body(null, 204);
@@ -238,17 +246,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
         } catch (error) {
           // Relations that may be stale (a revoked group) must not be used: refuse until they are in sync.
           logger.warn({ err: error instanceof Error ? error.message : String(error) }, "role sync failed");
-          return c.json(
-            jsonRpcError(JSONRPC_SERVER_ERROR, "Authorization data is unavailable; retry later"),
-            503,
+          const failure = unavailable(
+            "Authorization data is unavailable; retry later.",
+            RETRY_BACKEND_SECONDS,
           );
+          return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
         }
       }
     } catch (error) {
-      if (isAuthError(error) && error.code === "AUTH_UNAVAILABLE") {
-        logger.warn({ code: error.code }, "authentication backend unavailable");
-        return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Authentication is unavailable; retry later"), 503);
-      }
+      // A backend that cannot answer is a 503 (onError); any other failure to authenticate is a 401.
+      if (httpFailureOf(error)?.status === 503) throw error;
       return unauthorized(authorization !== undefined);
     }
     await next();

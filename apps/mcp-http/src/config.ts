@@ -36,6 +36,10 @@ const envSchema = z
     DRAIN_TIMEOUT_MS: positiveInt(10_000),
     LISTEN_BACKLOG: positiveInt(4096),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
+    HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+    HTTP_REQUEST_TIMEOUT_MS: positiveInt(120_000),
+    HTTP_IDLE_CONNECTION_TIMEOUT_MS: positiveInt(10_000),
+    HTTP_MAX_CONNECTIONS: positiveInt(10_000),
     LOOP_SLICE_MS: z.coerce.number().int().min(0).max(1_000).default(10),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 
@@ -46,6 +50,8 @@ const envSchema = z
     TOKEN_AUDIENCE: z.string().optional(),
     TOKEN_TTL_SECONDS: positiveInt(3600),
     LOCAL_SIGNING_KEY: z.string().min(1).optional(),
+    LOGIN_HASH_CONCURRENCY: positiveInt(2),
+    LOGIN_HASH_MAX_QUEUE: z.coerce.number().int().min(0).default(64),
     ROLE_MAPPING_FILE: z.string().min(1).optional(),
     API_KEYS: z.enum(["on", "off"]).default("off"),
     API_KEY_MAX_PER_USER: positiveInt(10),
@@ -71,6 +77,23 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
       ctx.addIssue({ code: "custom", path: ["OIDC_ISSUER"], message: "required when AUTH_PROVIDER=oidc" });
+    }
+    // Node measures the headers timeout of a kept-alive connection from its previous request: at or
+    // below the keep-alive timeout it would cut connections that are merely idle between requests.
+    const headersTimeout = env.HTTP_HEADERS_TIMEOUT_MS ?? env.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000;
+    if (headersTimeout <= env.HTTP_KEEP_ALIVE_TIMEOUT_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["HTTP_HEADERS_TIMEOUT_MS"],
+        message: `must be above HTTP_KEEP_ALIVE_TIMEOUT_MS (${env.HTTP_KEEP_ALIVE_TIMEOUT_MS})`,
+      });
+    }
+    if (env.HTTP_REQUEST_TIMEOUT_MS < headersTimeout) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["HTTP_REQUEST_TIMEOUT_MS"],
+        message: `must be at least the headers timeout (${headersTimeout} ms)`,
+      });
     }
     if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
       ctx.addIssue({
@@ -98,6 +121,14 @@ export interface AppConfig {
   listenBacklog: number;
   /** How long an idle keep-alive connection stays open (longer than clients' and proxies' own). */
   keepAliveTimeoutMs: number;
+  /** Time a client has to send a request's headers; always above the keep-alive timeout. */
+  headersTimeoutMs: number;
+  /** Time a client has to send a whole request (headers and body); responses are not bounded by it. */
+  requestTimeoutMs: number;
+  /** A new connection that sends no byte within this is closed (Node's own timers start at the first byte). */
+  idleConnectionTimeoutMs: number;
+  /** Open connections per process; sockets past it are closed as soon as they are accepted. */
+  maxConnections: number;
   /** CPU work per event-loop turn before MCP requests and agent turns yield to I/O; 0 = no slicing. */
   loopSliceMs: number;
   logLevel: AppEnv["LOG_LEVEL"];
@@ -108,6 +139,8 @@ export interface AppConfig {
     issuer: string;
     audience: string;
     tokenTtlSeconds: number;
+    /** Password hashes verified at once, and logins allowed to wait for one (beyond: 503 with Retry-After). */
+    loginHashing: { concurrency: number; maxQueue: number };
     /** Private JWK shared by every instance behind one issuer; generated per process when unset. */
     signingKey: JsonWebKey | undefined;
     /** JSON/YAML rules turning claims into relations, synced to the authorizer per user. */
@@ -152,6 +185,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     listenBacklog: e.LISTEN_BACKLOG,
     keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? e.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000,
+    requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+    idleConnectionTimeoutMs: e.HTTP_IDLE_CONNECTION_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
     loopSliceMs: e.LOOP_SLICE_MS,
     logLevel: e.LOG_LEVEL,
     auth: {
@@ -161,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: (e.AUTH_PROVIDER === "oidc" ? e.OIDC_ISSUER : e.TOKEN_ISSUER) ?? publicUrl,
       audience: (e.AUTH_PROVIDER === "oidc" ? e.OIDC_AUDIENCE : e.TOKEN_AUDIENCE) ?? `${publicUrl}/mcp`,
       tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
+      loginHashing: { concurrency: e.LOGIN_HASH_CONCURRENCY, maxQueue: e.LOGIN_HASH_MAX_QUEUE },
       signingKey: e.LOCAL_SIGNING_KEY ? parseSigningKey(e.LOCAL_SIGNING_KEY) : undefined,
       roleMappingFile: e.ROLE_MAPPING_FILE,
       apiKeys:

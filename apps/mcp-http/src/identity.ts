@@ -74,17 +74,24 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
       close: async () => {},
     };
   }
-  const keys = auth.apiKeys ? await createApiKeys(config) : undefined;
   const base =
     auth.provider === "oidc"
       ? createOidcIdentity(config, await connectOidc(config))
       : await createLocalIdentity(config, sessions);
+  // With the local issuer the user list is the source of truth: a removed user's keys stop working.
+  // An OIDC issuer's users cannot be listed here; its keys end by revocation or expiry.
+  const localProvider = base.localProvider;
+  const keys = auth.apiKeys
+    ? await createApiKeys(config, localProvider ? (username) => localProvider.hasUser(username) : undefined)
+    : undefined;
   if (!keys) return base;
   return {
     ...base,
     apiKeys: keys.manager,
     // API keys are recognised by their prefix; everything else is a token for the configured provider.
-    authenticate: (authorization, signal) => {
+    // async, so a missing or malformed header rejects like every other bad credential (a synchronous
+    // throw escaped the callers' .catch and answered 500).
+    authenticate: async (authorization, signal) => {
       const credential = bearerToken(authorization);
       return keys.manager.looksLikeKey(credential)
         ? keys.manager.resolve(credential, { signal })
@@ -96,10 +103,14 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
   };
 }
 
-async function createApiKeys(config: AppConfig): Promise<{ manager: ApiKeyManager; close(): Promise<void> }> {
+async function createApiKeys(
+  config: AppConfig,
+  ownerExists: ((username: string) => boolean) | undefined,
+): Promise<{ manager: ApiKeyManager; close(): Promise<void> }> {
   const limits = {
     maxKeysPerUser: config.auth.apiKeys?.maxPerUser,
     defaultTtlSeconds: config.auth.apiKeys?.ttlSeconds,
+    ...(ownerExists ? { ownerExists } : {}),
   };
   if (config.sessions.backend !== "redis") {
     return {
@@ -127,6 +138,7 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
     audience: auth.audience,
     users: localUsers(auth.localUsers),
     tokenTtlSeconds: auth.tokenTtlSeconds,
+    passwordHashing: auth.loginHashing,
     ...(auth.signingKey ? { privateKeyJwk: auth.signingKey } : {}),
   });
   return {
@@ -142,6 +154,10 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
           })
         : null;
       if (!session) throw new AuthError("TOKEN_INVALID", "login session ended");
+      // The session must be the token subject's own: a token naming another user's session id
+      // (e.g. minted elsewhere with the shared signing key) must not borrow that session's life.
+      if (session.userId !== principal.userId || session.username !== principal.username)
+        throw new AuthError("TOKEN_INVALID", "login session belongs to another user");
       return principal;
     },
     async login(username, password, signal) {

@@ -7,6 +7,7 @@ import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgra
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
+import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry } from "./mcp-sessions.js";
 import { createRoleSync } from "./role-sync.js";
@@ -62,12 +63,27 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   };
 
   const app = createHttpApp({ config, logger, identity, syncRoles, mcpSessions, readiness, loopSlicer });
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  // Node closes idle keep-alive sockets after 5 s; a client reusing one at that instant gets a
-  // reset (seen as "other side closed" under load). Outlive the clients' and balancers' timeouts,
-  // and keep the header deadline above it as Node requires.
-  server.keepAliveTimeout = config.keepAliveTimeoutMs;
-  server.headersTimeout = config.keepAliveTimeoutMs + 1_000;
+  const server = createAdaptorServer({
+    fetch: app.fetch,
+    serverOptions: {
+      // Node closes idle keep-alive sockets after 5 s; a client reusing one at that instant gets a
+      // reset (seen as "other side closed" under load). Outlive the clients' and balancers' timeouts,
+      // and keep the header deadline above it as Node requires (config.ts checks both).
+      keepAliveTimeout: config.keepAliveTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node checks the two timeouts above on this interval (default 30 s); a tenth of the shorter
+      // one keeps the overshoot small without a timer per socket.
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 10),
+      ),
+    },
+  }) as Server;
+  guardConnections(server, {
+    idleConnectionTimeoutMs: config.idleConnectionTimeoutMs,
+    maxConnections: config.maxConnections,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -26,3 +26,52 @@ describe("loadConfig: connection and event-loop limits", () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe("loadConfig: HTTP timeouts, idle connections, connection cap and login hashing", () => {
+  it("defaults to what an operator expects: headers just above keep-alive, bounded requests and connections", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      headersTimeoutMs: 66_000,
+      requestTimeoutMs: 120_000,
+      idleConnectionTimeoutMs: 10_000,
+      maxConnections: 10_000,
+    });
+    expect(config.auth.loginHashing).toEqual({ concurrency: 2, maxQueue: 64 });
+  });
+
+  it("keeps the headers timeout above a configured keep-alive timeout", () => {
+    expect(
+      loadConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: "90000", HTTP_REQUEST_TIMEOUT_MS: "120000" }).headersTimeoutMs,
+    ).toBe(91_000);
+  });
+
+  it("takes each from the environment", () => {
+    const config = loadConfig({
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: "1000",
+      HTTP_HEADERS_TIMEOUT_MS: "2000",
+      HTTP_REQUEST_TIMEOUT_MS: "3000",
+      HTTP_IDLE_CONNECTION_TIMEOUT_MS: "500",
+      HTTP_MAX_CONNECTIONS: "64",
+      LOGIN_HASH_CONCURRENCY: "4",
+      LOGIN_HASH_MAX_QUEUE: "0",
+    });
+    expect(config).toMatchObject({
+      headersTimeoutMs: 2_000,
+      requestTimeoutMs: 3_000,
+      idleConnectionTimeoutMs: 500,
+      maxConnections: 64,
+    });
+    expect(config.auth.loginHashing).toEqual({ concurrency: 4, maxQueue: 0 });
+  });
+
+  it.each([
+    [{ HTTP_HEADERS_TIMEOUT_MS: "65000" }, "HTTP_HEADERS_TIMEOUT_MS"],
+    [{ HTTP_REQUEST_TIMEOUT_MS: "60000" }, "HTTP_REQUEST_TIMEOUT_MS"],
+    [{ HTTP_IDLE_CONNECTION_TIMEOUT_MS: "0" }, "HTTP_IDLE_CONNECTION_TIMEOUT_MS"],
+    [{ HTTP_MAX_CONNECTIONS: "many" }, "HTTP_MAX_CONNECTIONS"],
+    [{ LOGIN_HASH_CONCURRENCY: "0" }, "LOGIN_HASH_CONCURRENCY"],
+    [{ LOGIN_HASH_MAX_QUEUE: "-1" }, "LOGIN_HASH_MAX_QUEUE"],
+  ])("stops start-up on %j naming %s", (env, name) => {
+    expect(() => loadConfig(env)).toThrow(name);
+  });
+});

@@ -74,6 +74,12 @@ export interface ApiKeyManagerOptions {
   /** Default lifetime; default 90 days; null for keys that never expire. */
   defaultTtlSeconds?: number | null;
   now?: () => number;
+  /**
+   * Whether a key's owner still exists (e.g. is still a configured user). A key
+   * outlives changes to the user list; with this set, a removed user's keys
+   * stop working at once (API_KEY_INVALID, reason "owner_removed").
+   */
+  ownerExists?: (username: string, opts: CallOptions) => boolean | Promise<boolean>;
 }
 
 export interface ApiKeyManager {
@@ -94,7 +100,7 @@ const NAME = /^[\x20-\x7e]{1,64}$/;
 
 /** API keys: `<prefix>_<id>_<secret>`, 256 random bits, only a SHA-256 stored. */
 export function createApiKeyManager(options: ApiKeyManagerOptions): ApiKeyManager {
-  const { store, prefix = "mcpk", maxKeysPerUser = 10, now = Date.now } = options;
+  const { store, prefix = "mcpk", maxKeysPerUser = 10, now = Date.now, ownerExists } = options;
   const defaultTtlSeconds = options.defaultTtlSeconds === undefined ? 90 * 86_400 : options.defaultTtlSeconds;
   if (!/^[A-Za-z0-9]{2,16}$/.test(prefix)) {
     throw new AuthError("AUTH_CONFIG", "API key prefix must be 2-16 letters or digits");
@@ -156,6 +162,11 @@ export function createApiKeyManager(options: ApiKeyManagerOptions): ApiKeyManage
       if (record === undefined || !sameDigest(record.hash, digest(key))) {
         throw new AuthError("API_KEY_INVALID", "API key is unknown, revoked or expired", {
           details: { reason: "unknown" },
+        });
+      }
+      if (ownerExists !== undefined && !(await ownerExists(record.owner, opts))) {
+        throw new AuthError("API_KEY_INVALID", "the API key's owner no longer exists", {
+          details: { reason: "owner_removed" },
         });
       }
       return Object.freeze({

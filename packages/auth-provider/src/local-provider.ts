@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createLocalJWKSet, SignJWT } from "jose";
 import { principalFromClaims } from "./claims.js";
-import { AuthError } from "./errors.js";
+import { AuthError, tokenInvalid } from "./errors.js";
 import {
   DEFAULT_CLOCK_TOLERANCE_SECONDS,
   DEFAULT_MAX_TOKEN_BYTES,
@@ -43,6 +43,8 @@ export interface LocalProvider extends AuthProvider {
   ): Promise<TokenSet>;
   /** Public keys only, for GET /.well-known/jwks.json. */
   jwks(): { keys: JsonWebKey[] };
+  /** Whether `username` is a configured user: the user list is the source of truth for who may still act. */
+  hasUser(username: string): boolean;
 }
 
 export interface LocalProviderOptions {
@@ -160,9 +162,18 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
     return principal;
   }
 
-  function verifyToken(token: string, { signal }: CallOptions = {}): Promise<Principal> {
-    if (cache === undefined) return verifyUncached(token, signal);
-    return cache.through(token, signal, () => verifyUncached(token, signal));
+  async function verifyToken(token: string, { signal }: CallOptions = {}): Promise<Principal> {
+    const principal = await (cache === undefined
+      ? verifyUncached(token, signal)
+      : cache.through(token, signal, () => verifyUncached(token, signal)));
+    // A token outlives a change to the user list (instances share the signing key, tokens live up to
+    // tokenTtlSeconds): one whose subject is no longer configured must stop working at once.
+    const known =
+      principal.kind === "service_principal"
+        ? clientVault.has(principal.username)
+        : vault.has(principal.username);
+    if (!known) throw tokenInvalid("unknown_subject", "the token's subject is not a configured user");
+    return principal;
   }
 
   return {
@@ -181,6 +192,7 @@ export async function createLocalProvider(options: LocalProviderOptions): Promis
       return sign(client, "service_principal", opts.scopes === undefined ? {} : { scopes: opts.scopes });
     },
     jwks: () => ({ keys: [{ ...key.publicJwk } as JsonWebKey] }),
+    hasUser: (username) => typeof username === "string" && vault.has(username),
   };
 }
 

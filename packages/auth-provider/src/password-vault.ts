@@ -45,6 +45,11 @@ export class PasswordVault<Entry> {
     return vault;
   }
 
+  /** Whether a name is configured (no hashing: for re-checking a name taken from a token or key). */
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
   /** Resolves the entry when the secret matches; one INVALID_CREDENTIALS error for every failure. */
   async verify(name: string, secret: string, { signal }: CallOptions = {}): Promise<Entry> {
     if (typeof name !== "string" || typeof secret !== "string") {

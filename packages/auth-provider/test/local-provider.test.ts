@@ -57,6 +57,23 @@ describe("local provider", () => {
     expect(second.jwks().keys[0]).not.toHaveProperty("d");
   });
 
+  it("refuses tokens of a user removed from the user list, though signed with the shared key (regression)", async () => {
+    const key = await makeKey("ES256");
+    const before = await provider({ algorithm: "ES256", privateKeyJwk: key.privateJwk });
+    const after = await provider({ algorithm: "ES256", privateKeyJwk: key.privateJwk, users: [users[0]!] });
+    const bobToken = (await before.issueToken({ username: "bob", roles: [] })).accessToken;
+    const aliceToken = (await before.issueToken({ username: "alice", roles: [] })).accessToken;
+    expect((await before.verifyToken(bobToken)).username).toBe("bob");
+    const error = await expectAuthError(after.verifyToken(bobToken), "TOKEN_INVALID");
+    expect(error.reason).toBe("unknown_subject");
+    expect((await after.verifyToken(aliceToken)).username).toBe("alice");
+    expect([after.hasUser("alice"), after.hasUser("bob"), before.hasUser("bob")]).toEqual([
+      true,
+      false,
+      true,
+    ]);
+  });
+
   it("fails a wrong password and an unknown user with the same error", async () => {
     const local = await provider();
     const wrong = await expectAuthError(local.verifyCredentials("alice", "nope"), "INVALID_CREDENTIALS");
