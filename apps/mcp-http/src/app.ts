@@ -33,6 +33,11 @@ const loginSchema = z.object({
 });
 
 const AUTH_TIMEOUT_MS = 5_000;
+/**
+ * A backend outage (session store, authorizer) answers 503 with this hint: the stores reconnect
+ * by themselves, so a client may retry soon; a hint, not a limit.
+ */
+const BACKEND_RETRY_AFTER = { "retry-after": "1" };
 
 export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   const { config, logger, identity, mcpSessions } = deps;
@@ -241,13 +246,18 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
           return c.json(
             jsonRpcError(JSONRPC_SERVER_ERROR, "Authorization data is unavailable; retry later"),
             503,
+            BACKEND_RETRY_AFTER,
           );
         }
       }
     } catch (error) {
       if (isAuthError(error) && error.code === "AUTH_UNAVAILABLE") {
         logger.warn({ code: error.code }, "authentication backend unavailable");
-        return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Authentication is unavailable; retry later"), 503);
+        return c.json(
+          jsonRpcError(JSONRPC_SERVER_ERROR, "Authentication is unavailable; retry later"),
+          503,
+          BACKEND_RETRY_AFTER,
+        );
       }
       return unauthorized(authorization !== undefined);
     }
