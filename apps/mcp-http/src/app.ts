@@ -34,6 +34,10 @@ const loginSchema = z.object({
 });
 
 const AUTH_TIMEOUT_MS = 5_000;
+/**
+ * A backend outage (session store, authorizer) answers 503 with this hint: the stores reconnect
+ * by themselves, so a client may retry soon; a hint, not a limit.
+ */
 
 export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
   const { config, logger, identity, mcpSessions } = deps;

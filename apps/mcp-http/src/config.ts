@@ -1,6 +1,9 @@
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import { type McpServiceSettings, serviceSettingsFromConfig } from "@mcp-langgraph/mcp-server";
 import { z } from "zod";
+import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from "./event-store.js";
+import type { McpSessionLimits } from "./mcp-sessions.js";
+import { DEFAULT_MAX_ERROR_MESSAGE_CHARS, DEFAULT_MAX_PENDING_SERVER_REQUESTS } from "./outbound-bounds.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 export const isLoopbackHost = (host: string) => LOOPBACK_HOSTS.has(host.toLowerCase());
@@ -72,6 +75,10 @@ const envSchema = z
 
     MCP_SESSION_IDLE_SECONDS: positiveInt(1800),
     MCP_MAX_SESSIONS_PER_USER: positiveInt(16),
+    MCP_EVENT_STORE_MAX_EVENTS: positiveInt(DEFAULT_EVENT_STORE_MAX_EVENTS),
+    MCP_EVENT_STORE_MAX_BYTES: positiveInt(DEFAULT_EVENT_STORE_MAX_BYTES),
+    MCP_ERROR_MESSAGE_MAX_CHARS: positiveInt(DEFAULT_MAX_ERROR_MESSAGE_CHARS),
+    MCP_MAX_PENDING_SERVER_REQUESTS: positiveInt(DEFAULT_MAX_PENDING_SERVER_REQUESTS),
     MCP_CONFORMANCE_FIXTURES: flag,
   })
   .superRefine((env, ctx) => {
@@ -153,7 +160,13 @@ export interface AppConfig {
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
   sessionTtlSeconds: number;
   sessionMaxPerUser: number;
-  mcp: { idleSeconds: number; maxSessionsPerUser: number; conformanceFixtures: boolean };
+  mcp: {
+    idleSeconds: number;
+    maxSessionsPerUser: number;
+    conformanceFixtures: boolean;
+    /** Per-session bounds on memory a client can make the server hold (see README, "Memory bounds"). */
+    limits: McpSessionLimits;
+  };
   /** Authorizer, chat model, checkpointer and tool roles (variables shared with the stdio app). */
   services: Omit<McpServiceSettings, "logger">;
 }
@@ -225,6 +238,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       idleSeconds: e.MCP_SESSION_IDLE_SECONDS,
       maxSessionsPerUser: e.MCP_MAX_SESSIONS_PER_USER,
       conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES,
+      limits: {
+        eventStoreMaxEvents: e.MCP_EVENT_STORE_MAX_EVENTS,
+        eventStoreMaxBytes: e.MCP_EVENT_STORE_MAX_BYTES,
+        maxErrorMessageChars: e.MCP_ERROR_MESSAGE_MAX_CHARS,
+        maxPendingServerRequests: e.MCP_MAX_PENDING_SERVER_REQUESTS,
+      },
     },
   };
 }

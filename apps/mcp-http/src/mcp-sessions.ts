@@ -7,15 +7,34 @@ import { McpSessionTransport } from "./session-transport.js";
 
 interface McpSession {
   transport: McpSessionTransport;
+  events: BoundedEventStore;
   server: McpServer;
   ownerId: string;
   lastSeen: number;
+}
+
+/** Per-session bounds on what a client can make this process hold. */
+export interface McpSessionLimits {
+  eventStoreMaxEvents: number;
+  eventStoreMaxBytes: number;
+  maxErrorMessageChars: number;
+  maxPendingServerRequests: number;
+}
+
+/** What one live session holds, for tests and diagnostics. */
+export interface McpSessionUsage {
+  ownerId: string;
+  events: number;
+  eventBytes: number;
+  pendingServerRequests: number;
 }
 
 export interface McpSessionRegistryOptions {
   createServer: () => McpServer;
   idleMs: number;
   maxSessionsPerUser: number;
+  /** Defaults: the event store's and transport's own. */
+  limits?: Partial<McpSessionLimits>;
   logger: Logger;
   now?: () => number;
 }
@@ -44,6 +63,16 @@ export class McpSessionRegistry {
     return this.#sessions.size;
   }
 
+  /** What each live session holds right now. */
+  usage(): McpSessionUsage[] {
+    return [...this.#sessions.values()].map((session) => ({
+      ownerId: session.ownerId,
+      events: session.events.size,
+      eventBytes: session.events.retainedBytes,
+      pendingServerRequests: session.transport.pendingServerRequests,
+    }));
+  }
+
   lookup(sessionId: string, principal: Principal): SessionLookup {
     const session = this.#sessions.get(sessionId);
     if (!session || session.ownerId !== principal.userId) return { kind: "not-found" };
@@ -55,14 +84,24 @@ export class McpSessionRegistry {
   async open(principal: Principal): Promise<McpSessionTransport> {
     await this.#evictBeyondLimit(principal.userId);
     const server = this.#options.createServer();
+    const limits = this.#options.limits ?? {};
+    const events = new BoundedEventStore({
+      ...(limits.eventStoreMaxEvents ? { maxEvents: limits.eventStoreMaxEvents } : {}),
+      ...(limits.eventStoreMaxBytes ? { maxBytes: limits.eventStoreMaxBytes } : {}),
+    });
     const transport = new McpSessionTransport({
       sessionIdGenerator: () => randomBytes(32).toString("base64url"),
       // Resumable streams (Last-Event-ID). No `retry:` hint: with one, clients whose POST stream
       // ended reconnected on a fixed schedule and a burst of 100 clients queued up seconds-long tails.
-      eventStore: new BoundedEventStore(),
+      eventStore: events,
+      ...(limits.maxErrorMessageChars ? { maxErrorMessageChars: limits.maxErrorMessageChars } : {}),
+      ...(limits.maxPendingServerRequests
+        ? { maxPendingServerRequests: limits.maxPendingServerRequests }
+        : {}),
       onsessioninitialized: (sessionId) => {
         this.#sessions.set(sessionId, {
           transport,
+          events,
           server,
           ownerId: principal.userId,
           lastSeen: this.#now(),

@@ -9,11 +9,13 @@ import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
-import { McpSessionRegistry } from "./mcp-sessions.js";
+import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createRoleSync } from "./role-sync.js";
 
 export interface RunningHttpServer {
   url: string;
+  /** What each live MCP session holds (event store, pending requests to the client). */
+  mcpSessionUsage(): McpSessionUsage[];
   /** Stops accepting connections, closes MCP sessions and backends; waits at most the drain timeout. */
   close(): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       }),
     idleMs: config.mcp.idleSeconds * 1000,
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
+    limits: config.mcp.limits,
     logger,
   });
 
@@ -115,5 +118,5 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     })();
     return closing;
   };
-  return { url, close };
+  return { url, close, mcpSessionUsage: () => mcpSessions.usage() };
 }

@@ -21,6 +21,12 @@ import {
   jsonRpcErrorResponse,
 } from "./jsonrpc.js";
 import {
+  boundErrorMessage,
+  DEFAULT_MAX_ERROR_MESSAGE_CHARS,
+  DEFAULT_MAX_PENDING_SERVER_REQUESTS,
+  PendingServerRequests,
+} from "./outbound-bounds.js";
+import {
   DEFAULT_SSE_KEEP_ALIVE_MS,
   messageFrame,
   primingFrame,
@@ -45,6 +51,10 @@ export interface SessionTransportOptions {
    * idle proxy. Default 1,000 ms.
    */
   streamAfterMs?: number;
+  /** Error answers' messages are cut to this many characters (they may echo input). Default 1,024. */
+  maxErrorMessageChars?: number;
+  /** Server-to-client requests (sampling, elicitation) awaiting the client's answer at once. Default 16. */
+  maxPendingServerRequests?: number;
 }
 
 export interface HandleRequestOptions {
@@ -95,6 +105,8 @@ export class McpSessionTransport implements Transport {
   readonly #events: BoundedEventStore;
   readonly #keepAliveMs: number;
   readonly #streamAfterMs: number;
+  readonly #maxErrorMessageChars: number;
+  readonly #pending: PendingServerRequests;
   #supportedVersions: string[] = SUPPORTED_PROTOCOL_VERSIONS;
   #started = false;
   #initialized = false;
@@ -116,6 +128,10 @@ export class McpSessionTransport implements Transport {
     this.#events = options.eventStore;
     this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS;
     this.#streamAfterMs = options.streamAfterMs ?? 1_000;
+    this.#maxErrorMessageChars = options.maxErrorMessageChars ?? DEFAULT_MAX_ERROR_MESSAGE_CHARS;
+    this.#pending = new PendingServerRequests(
+      options.maxPendingServerRequests ?? DEFAULT_MAX_PENDING_SERVER_REQUESTS,
+    );
   }
 
   async start(): Promise<void> {
@@ -148,8 +164,15 @@ export class McpSessionTransport implements Transport {
     }
   }
 
-  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+  /** Server-to-client requests awaiting the client's answer. */
+  get pendingServerRequests(): number {
+    return this.#pending.size;
+  }
+
+  async send(outgoing: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    const message = boundErrorMessage(outgoing, this.#maxErrorMessageChars);
     const response = isResponse(message);
+    if (!response) this.#trackOutbound(message);
     const requestId = response ? (message as { id: RequestId }).id : options?.relatedRequestId;
     if (requestId === undefined) {
       if (response) {
@@ -157,8 +180,9 @@ export class McpSessionTransport implements Transport {
           "Cannot send a response on a standalone SSE stream unless resuming a previous client request",
         );
       }
-      const eventId = this.#events.append(STANDALONE_STREAM, message);
-      this.#standalone?.writeMessage(message, eventId);
+      const data = JSON.stringify(message);
+      const eventId = this.#events.append(STANDALONE_STREAM, data);
+      this.#standalone?.writeMessage(data, eventId);
       return;
     }
     const exchange = this.#exchanges.get(requestId);
@@ -206,6 +230,7 @@ export class McpSessionTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#pending.clear();
     this.#standalone?.close();
     this.#standalone = undefined;
     for (const exchange of new Set(this.#exchanges.values())) {
@@ -285,6 +310,10 @@ export class McpSessionTransport implements Transport {
     }
     if (this.#closed) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
 
+    for (const message of messages) {
+      // The client's answer to one of our requests (result or error) ends its wait.
+      if (isResponse(message) && "id" in message) this.#pending.settle(message.id as RequestId);
+    }
     const requests = messages.filter(isRequest) as { id: RequestId }[];
     const authInfo = options.authInfo;
     if (requests.length === 0) {
@@ -371,7 +400,10 @@ export class McpSessionTransport implements Transport {
       if (this.#standalone === stream) this.#standalone = undefined;
       if (exchange?.stream === stream) exchange.stream = undefined;
     });
-    for (const event of this.#events.eventsAfter(lastEventId)) stream.writeMessage(event.message, event.id);
+    for (const event of this.#events.eventsAfter(lastEventId)) {
+      if (event.data === "") stream.writePriming(event.id);
+      else stream.writeMessage(event.data, event.id);
+    }
     if (streamId === STANDALONE_STREAM) this.#standalone = stream;
     else if (exchange) exchange.stream = stream;
     else stream.close(); // the exchange has finished: the replay was all there was to send
@@ -388,7 +420,7 @@ export class McpSessionTransport implements Transport {
     exchange.stream = stream;
     this.#streams.set(exchange.streamId, exchange);
     if (this.#supportsPriming(exchange.protocolVersion)) {
-      stream.writePriming(this.#events.append(exchange.streamId, {} as JSONRPCMessage));
+      stream.writePriming(this.#events.append(exchange.streamId, ""));
     }
     for (const held of exchange.responses.values()) this.#emit(exchange, held);
     exchange.respond?.(stream.response);
@@ -402,19 +434,33 @@ export class McpSessionTransport implements Transport {
    */
   #wholeStream(exchange: Exchange): Response {
     let body = this.#supportsPriming(exchange.protocolVersion)
-      ? primingFrame(this.#events.append(exchange.streamId, {} as JSONRPCMessage))
+      ? primingFrame(this.#events.append(exchange.streamId, ""))
       : "";
     for (const id of exchange.requestIds) {
-      const message = exchange.responses.get(id) as JSONRPCMessage;
-      body += messageFrame(message, this.#events.append(exchange.streamId, message));
+      const data = JSON.stringify(exchange.responses.get(id));
+      body += messageFrame(data, this.#events.append(exchange.streamId, data));
     }
     return new Response(body, { status: 200, headers: this.#answerHeaders });
   }
 
   /** Stores an event of an upgraded exchange and writes it when a stream is attached. */
   #emit(exchange: Exchange, message: JSONRPCMessage): void {
-    const eventId = this.#events.append(exchange.streamId, message);
-    exchange.stream?.writeMessage(message, eventId);
+    const data = JSON.stringify(message);
+    const eventId = this.#events.append(exchange.streamId, data);
+    exchange.stream?.writeMessage(data, eventId);
+  }
+
+  /**
+   * Bounds the server's requests awaiting the client (a full session makes `send` throw, which
+   * the SDK turns into that request's rejection) and forgets those it cancels.
+   */
+  #trackOutbound(message: JSONRPCMessage): void {
+    if (isRequest(message)) {
+      this.#pending.add((message as { id: RequestId }).id);
+    } else if ("method" in message && message.method === "notifications/cancelled") {
+      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (requestId !== undefined) this.#pending.settle(requestId);
+    }
   }
 
   #finish(exchange: Exchange): void {

@@ -1,5 +1,3 @@
-import type { JSONRPCMessage } from "@modelcontextprotocol/server";
-
 const encoder = new TextEncoder();
 
 /** The SDK's default: a comment line often enough that proxies keep an idle stream open. */
@@ -15,8 +13,9 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 /** The empty event with an id that lets a client resume before any message was sent (SEP-1699). */
 export const primingFrame = (eventId: string) => `id: ${eventId}\ndata: \n\n`;
 
-export const messageFrame = (message: JSONRPCMessage, eventId: string | undefined) =>
-  `event: message\n${eventId === undefined ? "" : `id: ${eventId}\n`}data: ${JSON.stringify(message)}\n\n`;
+/** A message event; `data` is the serialized JSON-RPC message (serialized once, also for the event store). */
+export const messageFrame = (data: string, eventId: string | undefined) =>
+  `event: message\n${eventId === undefined ? "" : `id: ${eventId}\n`}data: ${data}\n\n`;
 
 /**
  * One server-sent-events response body: the HTTP response to hand back, and
@@ -55,8 +54,8 @@ export class SseStream {
     this.#write(primingFrame(eventId));
   }
 
-  writeMessage(message: JSONRPCMessage, eventId: string | undefined): void {
-    this.#write(messageFrame(message, eventId));
+  writeMessage(data: string, eventId: string | undefined): void {
+    this.#write(messageFrame(data, eventId));
   }
 
   close(): void {

@@ -75,3 +75,38 @@ describe("loadConfig: HTTP timeouts, idle connections, connection cap and login 
     expect(() => loadConfig(env)).toThrow(name);
   });
 });
+
+describe("loadConfig: per-session memory bounds", () => {
+  it("defaults the event store, error echo and pending-request bounds", () => {
+    expect(loadConfig({}).mcp.limits).toEqual({
+      eventStoreMaxEvents: 512,
+      eventStoreMaxBytes: 4 * 1024 * 1024,
+      maxErrorMessageChars: 1024,
+      maxPendingServerRequests: 16,
+    });
+  });
+
+  it("takes each from the environment", () => {
+    const config = loadConfig({
+      MCP_EVENT_STORE_MAX_EVENTS: "64",
+      MCP_EVENT_STORE_MAX_BYTES: "65536",
+      MCP_ERROR_MESSAGE_MAX_CHARS: "200",
+      MCP_MAX_PENDING_SERVER_REQUESTS: "4",
+    });
+    expect(config.mcp.limits).toEqual({
+      eventStoreMaxEvents: 64,
+      eventStoreMaxBytes: 65_536,
+      maxErrorMessageChars: 200,
+      maxPendingServerRequests: 4,
+    });
+  });
+
+  it.each([
+    ["MCP_EVENT_STORE_MAX_EVENTS", "0"],
+    ["MCP_EVENT_STORE_MAX_BYTES", "4MB"],
+    ["MCP_ERROR_MESSAGE_MAX_CHARS", "-1"],
+    ["MCP_MAX_PENDING_SERVER_REQUESTS", "1.5"],
+  ])("stops start-up naming %s when it is %j", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -8,7 +8,7 @@ import type {
   PendingWrite,
 } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import { withDeadline } from "@mcp-langgraph/core";
+import { handlePgPoolErrors, withDeadline } from "@mcp-langgraph/core";
 import pg from "pg";
 import type { ClosableCheckpointer, PostgresCheckpointerConfig } from "./checkpointer.js";
 import { AgentError, isAgentError } from "./errors.js";
@@ -47,8 +47,9 @@ export async function createPostgresCheckpointer(
     application_name: "mcp-langgraph-agent",
   };
   const pool = new pg.Pool({ ...connection, max: settings.poolSize });
-  // An idle client losing its server connection emits "error" on the pool; unhandled it would crash the process.
-  pool.on("error", () => {});
+  // Postgres going away emits "error" on the pool (idle clients) and on clients checked out
+  // mid-query; unhandled, either kills the process. Callers see CHECKPOINTER_UNAVAILABLE instead.
+  handlePgPoolErrors(pool);
   const saver = new GuardedPostgresSaver(pool, schema);
   try {
     await withDeadline(() => setupUnderLock(connection, saver, schema), {

@@ -87,19 +87,19 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
     await Promise.all(savers.map((saver) => saver.close()));
   });
 
-  describe("while another session holds the checkpoint tables locked", () => {
-    let locker: pg.Client;
-    const lockTables = async () => {
-      locker = new pg.Client({ connectionString: DATABASE_URL });
-      await locker.connect();
-      await locker.query("BEGIN");
-      await locker.query(`LOCK TABLE "${schema}".checkpoints IN ACCESS EXCLUSIVE MODE`);
-    };
-    const unlockTables = async () => {
-      await locker.query("ROLLBACK");
-      await locker.end();
-    };
+  let locker: pg.Client;
+  const lockTables = async (mode = "ACCESS EXCLUSIVE") => {
+    locker = new pg.Client({ connectionString: DATABASE_URL });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query(`LOCK TABLE "${schema}".checkpoints IN ${mode} MODE`);
+  };
+  const unlockTables = async () => {
+    await locker.query("ROLLBACK");
+    await locker.end();
+  };
 
+  describe("while another session holds the checkpoint tables locked", () => {
     it("a read gives up at the agent's read deadline with AGENT_TIMEOUT", async () => {
       const saver = await createCheckpointer(config);
       const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver, readTimeoutMs: 300 });
@@ -125,6 +125,27 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
     });
   });
 
+  it("regression: Postgres dropping a connection checked out mid-query crashed the process (unhandled 'error'); now the call fails typed and the next one reconnects", async () => {
+    const saver = await createCheckpointer({ ...config, poolSize: 2 });
+    const thread = (id: string) => ({ configurable: { thread_id: id, checkpoint_ns: "" } });
+    // SHARE lets reads through and blocks writes: put() checks a client out of the pool, opens a
+    // transaction and waits on the lock there.
+    await lockTables("SHARE");
+    try {
+      const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
+      const blocked = codeOf(agent.chat({ threadId: "killed-mid-query", message: "hello" }));
+      const killed = await terminateWaitersOn(schema);
+      expect(killed).toBeGreaterThan(0);
+      expect(await blocked).toBe("CHECKPOINTER_UNAVAILABLE");
+    } finally {
+      await unlockTables();
+    }
+    // A client's "error" is emitted after its query is rejected: give it a turn to surface.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await saver.getTuple(thread("killed-mid-query"))).toBeUndefined();
+    await saver.close();
+  });
+
   it("works with a pool of one connection (setup locks on its own connection)", async () => {
     const saver = await createCheckpointer({ ...config, poolSize: 1, setupTimeoutMs: 5_000 });
     const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
@@ -146,3 +167,27 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
     );
   });
 });
+
+/**
+ * Terminates the backends waiting for a lock on a table of `schema` (ours only: the database is
+ * shared with other suites), as a server shutdown would, and returns how many it ended.
+ */
+async function terminateWaitersOn(schema: string): Promise<number> {
+  const admin = new pg.Client({ connectionString: DATABASE_URL });
+  await admin.connect();
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const { rows } = await admin.query(
+        `SELECT pg_terminate_backend(l.pid) AS ended FROM pg_locks l
+           JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND NOT l.granted`,
+        [schema],
+      );
+      if (rows.length > 0) return rows.length;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return 0;
+  } finally {
+    await admin.end();
+  }
+}

@@ -30,4 +30,5 @@ export {
   type LoopSlicerOptions,
   type SlicePriority,
 } from "./loop-slicer.js";
+export { handlePgPoolErrors, type PgClientEvents, type PgPoolEvents } from "./pg-pool-errors.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";

@@ -42,6 +42,12 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
         return fail(error.code, error.message);
       case "AGENT_CANCELLED":
         return fail("CANCELLED", "The request was cancelled.");
+      case "CHECKPOINTER_UNAVAILABLE":
+        // An outage (Postgres stopped or restarting): the pool reconnects by itself, so a retry can succeed.
+        report(tool, error);
+        return fail(error.code, "Conversation storage is unavailable right now; please retry later.", {
+          retryable: true,
+        });
     }
   }
   if (isLlmError(error)) {

@@ -1,3 +1,4 @@
+import { createCheckpointer } from "@mcp-langgraph/agent-graph";
 import { createChatModel, LlmError } from "@mcp-langgraph/llm-factory";
 import { afterEach, describe, expect, it } from "vitest";
 // The llm-factory's loopback servers play a provider that never answers, so the error under test is
@@ -83,5 +84,28 @@ describe("toolError for model timeouts", () => {
     const message = "The language model is unavailable right now; please retry later.";
     expect(text).toBe(message);
     expect(result.structuredContent).toEqual({ error: { code: "LLM_AUTH", message } });
+  });
+});
+
+describe("toolError for a checkpoint store outage", () => {
+  it("regression: CHECKPOINTER_UNAVAILABLE was reported as an unexpected INTERNAL failure; it is a retryable outage", async () => {
+    // A real store failure: a Postgres checkpointer that cannot reach its server.
+    const error = await failureOf(
+      createCheckpointer({
+        backend: "postgres",
+        connectionString: "postgres://postgres:hunter2@127.0.0.1:1/test",
+        connectTimeoutMs: 200,
+      }),
+    );
+
+    const { result, text, reported } = toolErrorOf(error);
+    const message = "Conversation storage is unavailable right now; please retry later.";
+    expect(result.isError).toBe(true);
+    expect(text).toBe(message);
+    expect(result.structuredContent).toEqual({
+      error: { code: "CHECKPOINTER_UNAVAILABLE", message, retryable: true },
+    });
+    expect(text).not.toContain("hunter2");
+    expect(reported).toEqual([error]);
   });
 });
