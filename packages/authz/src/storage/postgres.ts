@@ -1,4 +1,4 @@
-import { raceAbort, withDeadline } from "@mcp-langgraph/core";
+import { handlePgPoolErrors, raceAbort, withDeadline } from "@mcp-langgraph/core";
 import pg from "pg";
 import { plainTuple, sameCondition } from "../engine/engine.ts";
 import type { TupleStore } from "../engine/store.ts";
@@ -138,10 +138,8 @@ export class PostgresTupleStorage implements TupleStorage {
       application_name: "mcp-langgraph-authz",
     };
     this.#pool = new pg.Pool({ ...this.#connection, max: settings.poolSize });
-    // An unhandled "error" event from the pool or a client would end the process; a failed
-    // query already rejects its caller, so these only need to exist.
-    this.#pool.on("error", ignore);
-    this.#pool.on("connect", (client) => client.on("error", ignore));
+    // An unhandled "error" event from the pool or a client would end the process.
+    handlePgPoolErrors(this.#pool);
   }
 
   get following(): boolean {
