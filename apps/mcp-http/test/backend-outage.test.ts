@@ -134,14 +134,12 @@ describe.skipIf(!canRun)("regression: Postgres stopped during agent traffic kill
       );
 
       const failures = traffic.outcomes.filter((o) => o.kind !== "ok");
-      // Every failure is the typed, retryable outage error; no crash, no hang, no generic INTERNAL.
+      // Every failure is a typed, retryable outage error (conversation storage, or the ownership
+      // tuples that live on the same Postgres); no crash, no hang, no generic INTERNAL.
       expect(failures.length).toBeGreaterThan(0);
       for (const failure of failures) {
-        expect(failure).toMatchObject({
-          kind: "tool-error",
-          code: "CHECKPOINTER_UNAVAILABLE",
-          retryable: true,
-        });
+        expect(failure).toMatchObject({ kind: "tool-error", retryable: true });
+        expect(["CHECKPOINTER_UNAVAILABLE", "AUTHZ_UNAVAILABLE"]).toContain(failure.code);
       }
     } finally {
       await traffic.stop();

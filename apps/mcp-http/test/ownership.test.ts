@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createAuthorizer, loadProjectModel } from "@mcp-langgraph/authz";
+import { conversationKey } from "@mcp-langgraph/mcp-server";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
@@ -14,15 +15,18 @@ function tupleTable() {
   const table = `authz_app_test_${randomBytes(6).toString("hex")}`;
   return {
     table,
-    /** The owner tuples of a conversation, read straight from the table the apps share. */
-    async owners(threadId: string): Promise<string[]> {
+    /** The owner tuples of `userId`'s conversation `threadId`, read straight from the table the apps share. */
+    async owners(userId: string, threadId: string): Promise<string[]> {
       const authorizer = await createAuthorizer({
         backend: "embedded",
         model: await loadProjectModel(),
         storage: { backend: "postgres", connectionString: DATABASE_URL, table, poolSize: 1 },
       });
       try {
-        const tuples = await authorizer.readTuples({ relation: "owner", object: `conversation:${threadId}` });
+        const tuples = await authorizer.readTuples({
+          relation: "owner",
+          object: `conversation:${conversationKey(userId, threadId)}`,
+        });
         return tuples.map((tuple) => tuple.user);
       } finally {
         await authorizer.close();
@@ -92,7 +96,7 @@ describe.skipIf(!postgresUp)("embedded authorization with Postgres checkpoints (
     } finally {
       await after.close();
     }
-    expect(await tables.owners(threadId)).toEqual(["user:alice"]);
+    expect(await tables.owners("user:alice", threadId)).toEqual(["user:alice"]);
   });
 
   it("lets exactly one of two app processes create a new thread id claimed on both at once", async () => {
@@ -113,7 +117,7 @@ describe.skipIf(!postgresUp)("embedded authorization with Postgres checkpoints (
         );
         const created = results.map((result) => (result.structuredContent as { created?: boolean })?.created);
         expect(created.filter((flag) => flag === true)).toHaveLength(1);
-        expect(await tables.owners(threadId)).toEqual(["user:alice"]);
+        expect(await tables.owners("user:alice", threadId)).toEqual(["user:alice"]);
       }
       await Promise.all(sessions.map((session) => session.client.close()));
     } finally {

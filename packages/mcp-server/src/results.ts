@@ -1,4 +1,5 @@
 import { isAgentError } from "@mcp-langgraph/agent-graph";
+import { isAuthzError } from "@mcp-langgraph/authz";
 import { isAbortError } from "@mcp-langgraph/core";
 import { isLlmError, type LlmError } from "@mcp-langgraph/llm-factory";
 import type { CallToolResult } from "@modelcontextprotocol/server";
@@ -21,8 +22,10 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
     structuredContent: { error: { code, message, ...extra } },
   });
   if (isMcpServerError(error)) {
-    if (error.code === "AUTHZ_UNAVAILABLE") report(tool, error);
-    return fail(error.code, error.message);
+    if (error.code !== "AUTHZ_UNAVAILABLE") return fail(error.code, error.message);
+    report(tool, error);
+    // An authorizer outage (its server or tuple store down, a deadline) passes; a rejected request does not.
+    return fail(error.code, error.message, isAuthzOutage(error.cause) ? { retryable: true } : {});
   }
   if (isAgentError(error)) {
     switch (error.code) {
@@ -76,3 +79,5 @@ function modelTimeoutText({ details }: LlmError): string {
       : ` (${attempts} attempt${attempts === 1 ? "" : "s"}${models > 1 ? ` across ${models} models` : ""})`;
   return `The language model${models > 1 ? "s" : ""} timed out${after}${counts}; please retry later.`;
 }
+
+const isAuthzOutage = (cause: unknown) => !isAuthzError(cause) || cause.code === "AUTHZ_UNAVAILABLE";

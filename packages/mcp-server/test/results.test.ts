@@ -1,4 +1,5 @@
 import { createCheckpointer } from "@mcp-langgraph/agent-graph";
+import { AuthzError } from "@mcp-langgraph/authz";
 import { createChatModel, LlmError } from "@mcp-langgraph/llm-factory";
 import { afterEach, describe, expect, it } from "vitest";
 // The llm-factory's loopback servers play a provider that never answers, so the error under test is
@@ -6,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type LoopbackServer, startLoopbackServer } from "../../llm-factory/test/support/loopback-server.ts";
 import { scripted } from "../../llm-factory/test/support/scripted.ts";
 import { anthropicWire, openAIWire } from "../../llm-factory/test/support/wire-formats.ts";
+import { McpServerError } from "../src/errors.ts";
 import { toolError } from "../src/results.ts";
 
 const servers: LoopbackServer[] = [];
@@ -107,5 +109,35 @@ describe("toolError for a checkpoint store outage", () => {
     });
     expect(text).not.toContain("hunter2");
     expect(reported).toEqual([error]);
+  });
+});
+
+describe("toolError for an authorizer that cannot decide", () => {
+  const denialOf = (cause: AuthzError) =>
+    new McpServerError(
+      "AUTHZ_UNAVAILABLE",
+      "Authorization is unavailable right now; the request was denied.",
+      {
+        cause,
+      },
+    );
+
+  it("marks an outage (the tuple store or OpenFGA down) retryable: the authorizer recovers by itself", () => {
+    const { result, reported } = toolErrorOf(denialOf(new AuthzError("AUTHZ_UNAVAILABLE", "store down")));
+    expect(result.structuredContent).toEqual({
+      error: {
+        code: "AUTHZ_UNAVAILABLE",
+        message: "Authorization is unavailable right now; the request was denied.",
+        retryable: true,
+      },
+    });
+    expect(reported).toHaveLength(1);
+  });
+
+  it("does not mark a rejected authorization request retryable: the same request fails again", () => {
+    const { result } = toolErrorOf(denialOf(new AuthzError("AUTHZ_VALIDATION", "bad object")));
+    expect((result.structuredContent as { error: Record<string, unknown> }).error).not.toHaveProperty(
+      "retryable",
+    );
   });
 });
