@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@mcp-langgraph/tooling/testing";
 
 /**
  * Whether suites that spawn their own Redis can run: like `requireService`, a missing
@@ -20,16 +20,6 @@ export function requireRedisBinaries(): boolean {
   }
   console.warn(`[skip] ${message}; skipping the suites that spawn their own Redis`);
   return false;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
 }
 
 /**
