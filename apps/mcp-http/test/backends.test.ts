@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { connect as connectTcp } from "node:net";
-import { startFgaDevServer } from "@mcp-langgraph/authz";
+import { startFgaDevServer } from "@mcp-langgraph/authz/dev-server";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { freePort } from "@mcp-langgraph/tooling/testing";
 import { describe, expect, it } from "vitest";

@@ -5,6 +5,7 @@ export {
   type CreateMcpServerOptions,
   createMcpServer,
   DEFAULT_SERVER_INFO,
+  type McpRegistrar,
   type McpServices,
 } from "./server.js";
 export {

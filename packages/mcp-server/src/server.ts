@@ -7,7 +7,6 @@ import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/l
 import { type CreateMessageRequestParams, McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
-import { registerConformanceFixtures } from "./conformance-fixtures.js";
 import { registerConversationResources } from "./conversation-resources.js";
 import { cacheToolList } from "./tool-list-cache.js";
 
@@ -27,11 +26,18 @@ export interface CreateMcpServerOptions {
    */
   principalOf: (ctx: ServerContext) => Principal;
   serverInfo?: { name: string; version: string };
-  /** Registers the conformance suite's fixtures. Never on by default. */
-  conformanceFixtures?: boolean;
+  /**
+   * More tools, resources or prompts, registered after the built-in ones (e.g. the conformance
+   * suite's fixtures from `@mcp-langgraph/mcp-server/conformance`, which the main entry does not
+   * carry so that no production bundle ships them). Each runs once per created server.
+   */
+  registrars?: readonly McpRegistrar[];
   maxMessageChars?: number;
   maxSearchResults?: number;
 }
+
+/** Adds tools, resources or prompts to a server `createMcpServer` is building. */
+export type McpRegistrar = (server: McpServer) => void;
 
 export const DEFAULT_SERVER_INFO = { name: "mcp-langgraph", version: "0.1.0" } as const;
 
@@ -41,7 +47,7 @@ export const DEFAULT_SERVER_INFO = { name: "mcp-langgraph", version: "0.1.0" } a
  * connect what this returns, so no tool is defined twice.
  */
 export function createMcpServer(options: CreateMcpServerOptions): McpServer {
-  const { services, principalOf, conformanceFixtures = false } = options;
+  const { services, principalOf, registrars = [] } = options;
   const logger = services.logger ?? noopLogger;
   const server = new McpServer(options.serverInfo ?? DEFAULT_SERVER_INFO, {
     capabilities: {
@@ -70,7 +76,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf });
   trackResourceSubscriptions(server);
-  if (conformanceFixtures) registerConformanceFixtures(server);
+  for (const register of registrars) register(server);
   cacheToolList(server);
   return server;
 }

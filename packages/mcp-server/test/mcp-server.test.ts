@@ -4,7 +4,14 @@ import { requireService } from "@mcp-langgraph/tooling/integration";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMcpServer, createMcpServices, type RunningMcpServices, roleTuples } from "../src/index.ts";
+import { registerConformanceFixtures } from "../src/conformance-fixtures.ts";
+import {
+  createMcpServer,
+  createMcpServices,
+  type McpRegistrar,
+  type RunningMcpServices,
+  roleTuples,
+} from "../src/index.ts";
 
 const principal = (name: string, roles: string[]): Principal => ({
   userId: `user:${name}`,
@@ -20,7 +27,7 @@ const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL 
 
 const open: { services: RunningMcpServices; clients: Client[] }[] = [];
 
-async function setup(options: { conformanceFixtures?: boolean; clientSampling?: "auto" | "off" } = {}) {
+async function setup(options: { registrars?: McpRegistrar[]; clientSampling?: "auto" | "off" } = {}) {
   const { clientSampling, ...serverOptions } = options;
   const services = await createMcpServices({
     authorizer: { backend: "embedded" },
@@ -101,7 +108,7 @@ describe("createMcpServer", () => {
   });
 
   it("registers the conformance fixtures only when asked", async () => {
-    const { connectAs } = await setup({ conformanceFixtures: true });
+    const { connectAs } = await setup({ registrars: [registerConformanceFixtures] });
     const client = await connectAs(principal("alice", ["user"]));
     const { tools } = await client.listTools();
     const fixture = tools.find((tool) => tool.name === "json_schema_2020_12_tool");
