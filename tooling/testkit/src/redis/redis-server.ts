@@ -36,7 +36,7 @@ export class OwnRedisServer {
   private constructor(port: number, extraArgs: string[]) {
     this.port = port;
     this.url = `redis://127.0.0.1:${port}`;
-    this.#dir = mkdtempSync(join(tmpdir(), "session-redis-"));
+    this.#dir = mkdtempSync(join(tmpdir(), "testkit-redis-"));
     this.#extraArgs = extraArgs;
   }
 
