@@ -4,6 +4,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import { loadRoleMappingFile, type Principal } from "@mcp-langgraph/auth-provider";
 import { createLoopSlicer, type Logger } from "@mcp-langgraph/core";
 import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
+import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
 import type { AppConfig } from "./config.js";
@@ -46,7 +47,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
           if (!principal) throw new McpServerError("FORBIDDEN", "The request is not authenticated.");
           return principal;
         },
-        conformanceFixtures: config.mcp.conformanceFixtures,
+        registrars: config.mcp.conformanceFixtures ? [registerConformanceFixtures] : [],
       }),
     idleMs: config.mcp.idleSeconds * 1000,
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,

@@ -1,13 +1,13 @@
 import type { ServerResponse } from "node:http";
-import type { Client } from "@modelcontextprotocol/client";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   type LoopbackServer,
+  openAIWire,
   type RecordedRequest,
   startLoopbackServer,
-} from "../../../packages/llm-factory/test/support/loopback-server.ts";
-import { TEXT_REPLY } from "../../../packages/llm-factory/test/support/scripted.ts";
-import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
+  TEXT_REPLY,
+} from "@mcp-langgraph/testkit/llm-loopback";
+import type { Client } from "@modelcontextprotocol/client";
+import { afterEach, describe, expect, it } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, login, startTestServer, textOf } from "./helpers.ts";
 

@@ -1,28 +1,12 @@
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { connect as connectTcp } from "node:net";
-import { startFgaDevServer } from "@mcp-langgraph/authz";
+import { startFgaDevServer } from "@mcp-langgraph/authz/dev-server";
+import { OwnRedisServer } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
-import { freePort } from "@mcp-langgraph/tooling/testing";
 import { describe, expect, it } from "vitest";
 import { connect, INITIALIZE, login, postMcp, startTestServer, textOf } from "./helpers.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connectTcp({ host: "127.0.0.1", port }, () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
 const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL });
@@ -55,31 +39,22 @@ describe.skipIf(!redisUp)("login sessions in Redis (SESSION_BACKEND=redis)", () 
 
 describe.skipIf(!redisUp)("a session store that goes down", () => {
   it("answers 503 (fail closed) while Redis is down, never accepting the token", async () => {
-    const port = await freePort();
-    const redis = spawn(
-      "redis-server",
-      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-      {
-        stdio: "ignore",
-      },
-    );
-    const redisExited = new Promise((resolve) => redis.once("exit", resolve));
+    // A redis-server of this test's own (the testkit's spawner): it is killed mid-test.
+    const redis = await OwnRedisServer.start();
     try {
-      await waitForPort(port);
-      const app = await startTestServer({ SESSION_BACKEND: "redis", REDIS_URL: `redis://127.0.0.1:${port}` });
+      const app = await startTestServer({ SESSION_BACKEND: "redis", REDIS_URL: redis.url });
       try {
         const token = await login(app.url, "alice", "alice-pw");
         const auth = { authorization: `Bearer ${token}` };
         expect((await postMcp(app.url, INITIALIZE, auth)).status).toBe(200);
-        redis.kill("SIGKILL");
-        await redisExited;
+        await redis.stop();
         const down = await postMcp(app.url, INITIALIZE, auth);
         expect(down.status).toBe(503);
       } finally {
         await app.close();
       }
     } finally {
-      redis.kill("SIGKILL");
+      await redis.dispose();
     }
   });
 });

@@ -1,5 +1,4 @@
 import { noopLogger } from "@mcp-langgraph/core";
-import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { loadConfig } from "../src/config.ts";
 import { type RunningHttpServer, startHttpServer } from "../src/server.ts";
 
@@ -16,30 +15,9 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return startHttpServer(config, noopLogger);
 }
 
-export async function login(baseUrl: string, username: string, password: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password }),
-  });
-  if (response.status !== 200) throw new Error(`login ${username} failed: ${response.status}`);
-  const body = (await response.json()) as { access_token: string };
-  return body.access_token;
-}
+export { connect, login } from "@mcp-langgraph/testkit/http-app";
 
 export { resultText as textOf } from "@mcp-langgraph/tooling/testing";
-
-export async function connect(
-  baseUrl: string,
-  token: string,
-): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
-  const client = new Client({ name: "mcp-http-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
-    requestInit: { headers: { authorization: `Bearer ${token}` } },
-  });
-  await client.connect(transport);
-  return { client, transport };
-}
 
 /** A raw JSON-RPC POST to /mcp with the given headers and body (string bodies are sent verbatim). */
 export function postMcp(

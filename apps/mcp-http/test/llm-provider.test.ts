@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 // The llm-factory's own loopback servers speak each vendor's wire format to the real @langchain clients.
 import {
   type LoopbackServer,
+  openAIWire,
+  scripted,
   startLoopbackServer,
-} from "../../../packages/llm-factory/test/support/loopback-server.ts";
-import { scripted } from "../../../packages/llm-factory/test/support/scripted.ts";
-import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
+} from "@mcp-langgraph/testkit/llm-loopback";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, login, startTestServer, textOf } from "./helpers.ts";
 

@@ -1,10 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // A real OpenID Provider (oidc-provider) standing in for Keycloak, from the auth-provider package's tests.
-import {
-  APP_CLIENT,
-  type OidcTestServer,
-  startOidcServer,
-} from "../../../packages/auth-provider/test/oidc-server.ts";
+import { APP_CLIENT, type OidcTestServer, startOidcServer } from "@mcp-langgraph/testkit/oidc";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, INITIALIZE, login, postMcp, startTestServer, textOf } from "./helpers.ts";
 

@@ -1,8 +1,6 @@
-import { describe, expect, it, vi } from "vitest";
 // The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
-import { startLoopbackServer } from "../../../packages/llm-factory/test/support/loopback-server.ts";
-import { TEXT_REPLY } from "../../../packages/llm-factory/test/support/scripted.ts";
-import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
+import { openAIWire, startLoopbackServer, TEXT_REPLY } from "@mcp-langgraph/testkit/llm-loopback";
+import { describe, expect, it, vi } from "vitest";
 import { connect, login, textOf } from "./helpers.ts";
 import { spawnApp } from "./spawn.ts";
 

@@ -1,49 +1,13 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { freePort } from "@mcp-langgraph/tooling/testing";
+import { type SpawnedApp, spawnHttpApp } from "@mcp-langgraph/testkit/http-app";
 
+export type { SpawnedApp };
 export const appRoot = fileURLToPath(new URL("..", import.meta.url));
 const mainScript = fileURLToPath(new URL("../dist/main.mjs", import.meta.url));
 
-export interface SpawnedApp {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts the built HTTP app (dist/main.mjs) as a real process and waits until it listens. */
+/** Starts this app's build (dist/main.mjs) as a real process and waits until it listens. */
 export async function spawnApp(env: Record<string, string>): Promise<SpawnedApp> {
   if (!existsSync(mainScript)) throw new Error(`${mainScript} is missing: run \`pnpm build\` first`);
-  const port = await freePort();
-  const child = spawn(process.execPath, [mainScript], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: String(port), LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout?.resume();
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  await Promise.race([
-    new Promise<void>((resolve) => {
-      const onData = () => {
-        if (stderr.includes("listening on")) {
-          child.stderr?.off("data", onData);
-          resolve();
-        }
-      };
-      child.stderr?.on("data", onData);
-    }),
-    exited.then((code) => {
-      throw new Error(`app exited with ${code} before listening:\n${stderr}`);
-    }),
-    new Promise((_, reject) =>
-      setTimeout(() => reject(new Error(`app did not start:\n${stderr}`)), 20_000).unref(),
-    ),
-  ]);
-  return { child, url, stderr: () => stderr, exited };
+  return spawnHttpApp(mainScript, env);
 }

@@ -1,23 +1,26 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { startFgaDevServer } from "@mcp-langgraph/authz";
+import { startFgaDevServer } from "@mcp-langgraph/authz/dev-server";
 import { AGENT_TOOL_NAMES } from "@mcp-langgraph/mcp-server";
+import {
+  connect as connectHttp,
+  login,
+  type SpawnedApp,
+  spawnHttpApp,
+} from "@mcp-langgraph/testkit/http-app";
+// The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
+import { openAIWire, startLoopbackServer, TEXT_REPLY } from "@mcp-langgraph/testkit/llm-loopback";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { runCommand, resultText as textOf } from "@mcp-langgraph/tooling/testing";
 import { Client } from "@modelcontextprotocol/client";
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-// The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
-import { startLoopbackServer } from "../../../packages/llm-factory/test/support/loopback-server.ts";
-import { TEXT_REPLY } from "../../../packages/llm-factory/test/support/scripted.ts";
-import { openAIWire } from "../../../packages/llm-factory/test/support/wire-formats.ts";
-import { connect as connectHttp, login } from "../../mcp-http/test/helpers.ts";
-import { type SpawnedApp, spawnApp } from "../../mcp-http/test/spawn.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const stdioMain = fileURLToPath(new URL("../dist/main.mjs", import.meta.url));
-const httpMain = fileURLToPath(new URL("../../mcp-http/dist/main.mjs", import.meta.url));
+/** The HTTP app (a dev dependency) issues the tokens the stdio binary verifies. */
+const httpMain = fileURLToPath(import.meta.resolve("@mcp-langgraph/mcp-http/dist/main.mjs"));
 const inspectorBin = fileURLToPath(new URL("../node_modules/.bin/mcp-inspector-cli", import.meta.url));
 // inspector-cli 1.0.3 fails when started from a package root; run it from this folder.
 const testDir = fileURLToPath(new URL(".", import.meta.url));
@@ -55,7 +58,7 @@ beforeAll(async () => {
   for (const script of [stdioMain, httpMain]) {
     if (!existsSync(script)) throw new Error(`${script} is missing: run \`pnpm build\` first`);
   }
-  const app = await spawnApp({ LOCAL_USERS: "alice:alice-pw:user" });
+  const app = await spawnHttpApp(httpMain, { LOCAL_USERS: "alice:alice-pw:user" });
   issuer = { app, url: app.url, token: await login(app.url, "alice", "alice-pw") };
 }, 60_000);
 
@@ -241,7 +244,10 @@ describe.skipIf(!postgresUp)(
         CHECKPOINTER_BACKEND: "postgres",
         DATABASE_URL,
       };
-      const app = await spawnApp({ ...shared, LOCAL_USERS: "alice:alice-pw:user,bob:bob-pw:user" });
+      const app = await spawnHttpApp(httpMain, {
+        ...shared,
+        LOCAL_USERS: "alice:alice-pw:user,bob:bob-pw:user",
+      });
       try {
         const aliceToken = await login(app.url, "alice", "alice-pw");
         const bobToken = await login(app.url, "bob", "bob-pw");

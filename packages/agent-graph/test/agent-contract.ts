@@ -3,10 +3,17 @@ import { tool } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { codeOf } from "@mcp-langgraph/testkit/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type Agent, type AgentEvent, type AgentOptions, calculatorTool, createAgent } from "../src/index.ts";
-import { codeOf } from "./error-code.ts";
+import {
+  type Agent,
+  type AgentEvent,
+  type AgentOptions,
+  calculatorTool,
+  createAgent,
+  isAgentError,
+} from "../src/index.ts";
 
 /** Opens the store under test; a second open() sees the same threads, as another process would. */
 export interface CheckpointerHarness {
@@ -138,8 +145,10 @@ export function describeAgentContract(
       it("reads honour an aborted signal with AGENT_CANCELLED", async () => {
         const agent = agentWith();
         const signal = AbortSignal.abort();
-        expect(await codeOf(agent.getConversation(newThreadId(), { signal }))).toBe("AGENT_CANCELLED");
-        expect(await codeOf(agent.searchConversations([newThreadId()], "x", { signal }))).toBe(
+        expect(await codeOf(agent.getConversation(newThreadId(), { signal }), isAgentError)).toBe(
+          "AGENT_CANCELLED",
+        );
+        expect(await codeOf(agent.searchConversations([newThreadId()], "x", { signal }), isAgentError)).toBe(
           "AGENT_CANCELLED",
         );
       });
@@ -195,17 +204,21 @@ export function describeAgentContract(
       });
 
       it("rejects bad arguments with AGENT_INPUT_INVALID", async () => {
-        expect(await codeOf(agent.searchConversations([mine], ""))).toBe("AGENT_INPUT_INVALID");
-        expect(await codeOf(agent.searchConversations([mine], "x".repeat(1_001)))).toBe(
+        expect(await codeOf(agent.searchConversations([mine], ""), isAgentError)).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(agent.searchConversations([mine], "x".repeat(1_001)), isAgentError)).toBe(
           "AGENT_INPUT_INVALID",
         );
-        expect(await codeOf(agent.searchConversations([mine], "a", { limit: 0 }))).toBe(
+        expect(await codeOf(agent.searchConversations([mine], "a", { limit: 0 }), isAgentError)).toBe(
           "AGENT_INPUT_INVALID",
         );
-        expect(await codeOf(agent.searchConversations([""], "a"))).toBe("AGENT_INPUT_INVALID");
-        expect(await codeOf(agent.searchConversations("nope" as never, "a"))).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(agent.searchConversations([""], "a"), isAgentError)).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(agent.searchConversations("nope" as never, "a"), isAgentError)).toBe(
+          "AGENT_INPUT_INVALID",
+        );
         const tooMany = Array.from({ length: 1_001 }, (_, i) => `t${i}`);
-        expect(await codeOf(agent.searchConversations(tooMany, "a"))).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(agent.searchConversations(tooMany, "a"), isAgentError)).toBe(
+          "AGENT_INPUT_INVALID",
+        );
       });
     });
 
@@ -226,7 +239,7 @@ export function describeAgentContract(
           agent.chat({ threadId: "a\nb", message: "hi" }),
           agent.chat({ threadId: "x".repeat(257), message: "hi" }),
         ]) {
-          expect(await codeOf(attempt)).toBe("AGENT_INPUT_INVALID");
+          expect(await codeOf(attempt, isAgentError)).toBe("AGENT_INPUT_INVALID");
         }
         expect(await agent.getConversation(threadId)).toEqual(before);
         expect(await agent.getConversation(fresh)).toBeNull();
@@ -237,7 +250,9 @@ export function describeAgentContract(
         const agent = agentWith({ maxHistoryMessages: 4 });
         await agent.chat({ threadId, message: "what is 6*7?" });
         const before = await agent.getConversation(threadId);
-        expect(await codeOf(agent.chat({ threadId, message: "again" }))).toBe("AGENT_HISTORY_LIMIT");
+        expect(await codeOf(agent.chat({ threadId, message: "again" }), isAgentError)).toBe(
+          "AGENT_HISTORY_LIMIT",
+        );
         expect(await agent.getConversation(threadId)).toEqual(before);
       });
 
@@ -246,7 +261,9 @@ export function describeAgentContract(
         const agent = agentWith({ maxHistoryChars: 30 });
         await agent.chat({ threadId, message: "x".repeat(40) });
         const before = await agent.getConversation(threadId);
-        expect(await codeOf(agent.chat({ threadId, message: "again" }))).toBe("AGENT_HISTORY_LIMIT");
+        expect(await codeOf(agent.chat({ threadId, message: "again" }), isAgentError)).toBe(
+          "AGENT_HISTORY_LIMIT",
+        );
         expect(await agent.getConversation(threadId)).toEqual(before);
       });
 
@@ -254,7 +271,7 @@ export function describeAgentContract(
         const threadId = newThreadId();
         const toolless = Object.assign(createOfflineChatModel(), { bindTools: undefined });
         const attempt = agentWith().chat({ threadId, message: "hi", model: toolless as never });
-        expect(await codeOf(attempt)).toBe("AGENT_MODEL_UNSUPPORTED");
+        expect(await codeOf(attempt, isAgentError)).toBe("AGENT_MODEL_UNSUPPORTED");
         expect(await agentWith().getConversation(threadId)).toBeNull();
       });
     });
@@ -285,7 +302,7 @@ export function describeAgentContract(
             // draining
           }
         })();
-        expect(await codeOf(attempt)).toBe("AGENT_INPUT_INVALID");
+        expect(await codeOf(attempt, isAgentError)).toBe("AGENT_INPUT_INVALID");
       });
 
       it("cancels the turn when the consumer stops iterating", async () => {
@@ -309,9 +326,9 @@ export function describeAgentContract(
     describe("limits and cancellation", () => {
       it("stops at maxSteps with AGENT_STEP_LIMIT, and the next turn closes the unanswered call", async () => {
         const threadId = newThreadId();
-        expect(await codeOf(agentWith({ maxSteps: 1 }).chat({ threadId, message: "what is 6*7?" }))).toBe(
-          "AGENT_STEP_LIMIT",
-        );
+        expect(
+          await codeOf(agentWith({ maxSteps: 1 }).chat({ threadId, message: "what is 6*7?" }), isAgentError),
+        ).toBe("AGENT_STEP_LIMIT");
         const next = await agentWith().chat({ threadId, message: "hello" });
         expect(next.messages.map((message) => message.role)).toEqual([
           ...["user", "assistant", "tool"],
@@ -326,7 +343,7 @@ export function describeAgentContract(
       it("does nothing for a signal that is already aborted", async () => {
         const threadId = newThreadId();
         const attempt = agentWith().chat({ threadId, message: "what is 6*7?", signal: AbortSignal.abort() });
-        expect(await codeOf(attempt)).toBe("AGENT_CANCELLED");
+        expect(await codeOf(attempt, isAgentError)).toBe("AGENT_CANCELLED");
         expect(await agentWith().getConversation(threadId)).toBeNull();
       });
 
@@ -336,7 +353,7 @@ export function describeAgentContract(
         const { model, counter } = countingModel();
         const agent = agentWith({ model, tools: [blockingCalculator(() => controller.abort())] });
         const attempt = agent.chat({ threadId, message: "what is 6*7?", signal: controller.signal });
-        expect(await codeOf(attempt)).toBe("AGENT_CANCELLED");
+        expect(await codeOf(attempt, isAgentError)).toBe("AGENT_CANCELLED");
         expect(counter.calls).toBe(1);
 
         const next = await agentWith().chat({ threadId, message: "what is 2+2?" });
@@ -351,9 +368,9 @@ export function describeAgentContract(
 
       it("ends a turn that outlives turnTimeoutMs with AGENT_TIMEOUT", async () => {
         const agent = agentWith({ turnTimeoutMs: 200, tools: [blockingCalculator(() => {})] });
-        expect(await codeOf(agent.chat({ threadId: newThreadId(), message: "what is 6*7?" }))).toBe(
-          "AGENT_TIMEOUT",
-        );
+        expect(
+          await codeOf(agent.chat({ threadId: newThreadId(), message: "what is 6*7?" }), isAgentError),
+        ).toBe("AGENT_TIMEOUT");
       });
 
       it("uses a per-call model for that turn only", async () => {

@@ -1,10 +1,10 @@
 import { tool } from "@langchain/core/tools";
 import { CodedError, sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { codeOf } from "@mcp-langgraph/testkit/errors";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type AgentEvent, createAgent, isAgentError } from "../src/index.ts";
-import { codeOf } from "./error-code.ts";
 import { GatedModel } from "./gated-model.ts";
 
 function syncCodeOf(action: () => unknown): string | undefined {
@@ -86,11 +86,13 @@ describe("turn admission", () => {
     const running = agent.chat({ threadId: "busy-a", message: "what is 1+1?", signal: controller.signal });
     await started;
     const queued = agent.chat({ threadId: "busy-b", message: "hello", signal: controller.signal });
-    expect(await codeOf(agent.chat({ threadId: "busy-c", message: "hello" }))).toBe("AGENT_BUSY");
+    expect(await codeOf(agent.chat({ threadId: "busy-c", message: "hello" }), isAgentError)).toBe(
+      "AGENT_BUSY",
+    );
     expect(await agent.getConversation("busy-c")).toBeNull();
     controller.abort();
-    expect(await codeOf(running)).toBe("AGENT_CANCELLED");
-    expect(await codeOf(queued)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(running, isAgentError)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(queued, isAgentError)).toBe("AGENT_CANCELLED");
   });
 
   it("refuses a user past maxTurnsPerUser with a retryable AGENT_BUSY while another user gets in", async () => {
@@ -130,7 +132,7 @@ describe("turn admission", () => {
     const polite = await agent.chat({ threadId: "polite", message: "hello", userId: "user:polite" });
     expect(polite.reply).not.toBe("");
     controller.abort();
-    expect(await codeOf(running)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(running, isAgentError)).toBe("AGENT_CANCELLED");
   });
 
   it("runs onAdmitted before the turn touches its thread, and a throw there ends the turn", async () => {
@@ -174,9 +176,9 @@ describe("turn admission", () => {
     const second = new AbortController();
     const waiting = agent.chat({ threadId: "locked", message: "second turn", signal: second.signal });
     second.abort();
-    expect(await codeOf(waiting)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(waiting, isAgentError)).toBe("AGENT_CANCELLED");
     first.abort();
-    expect(await codeOf(running)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(running, isAgentError)).toBe("AGENT_CANCELLED");
     const contents = (await agent.getConversation("locked"))?.map((message) => message.content);
     expect(contents).not.toContain("second turn");
   });

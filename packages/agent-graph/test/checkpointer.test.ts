@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { MemorySaver } from "@langchain/langgraph";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { codeOf } from "@mcp-langgraph/testkit/errors";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
-import { createAgent, createCheckpointer } from "../src/index.ts";
-import { codeOf } from "./error-code.ts";
+import { createAgent, createCheckpointer, isAgentError } from "../src/index.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -27,7 +27,9 @@ describe("createCheckpointer configuration", () => {
     [{ backend: "postgres", connectionString: DATABASE_URL, poolSize: 0 }],
     [{ backend: "postgres", connectionString: DATABASE_URL, queryTimeoutMs: 1.5 }],
   ])("rejects %j with CHECKPOINTER_CONFIG_INVALID", async (config) => {
-    expect(await codeOf(createCheckpointer(config as never))).toBe("CHECKPOINTER_CONFIG_INVALID");
+    expect(await codeOf(createCheckpointer(config as never), isAgentError)).toBe(
+      "CHECKPOINTER_CONFIG_INVALID",
+    );
   });
 
   it("fails with CHECKPOINTER_UNAVAILABLE when Postgres cannot be reached", async () => {
@@ -37,7 +39,7 @@ describe("createCheckpointer configuration", () => {
       connectionString: unreachable,
       connectTimeoutMs: 500,
     });
-    expect(await codeOf(attempt)).toBe("CHECKPOINTER_UNAVAILABLE");
+    expect(await codeOf(attempt, isAgentError)).toBe("CHECKPOINTER_UNAVAILABLE");
   });
 
   it("never puts connection details in the error message", async () => {
@@ -105,7 +107,7 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
       const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver, readTimeoutMs: 300 });
       await lockTables();
       try {
-        expect(await codeOf(agent.getConversation("locked-read"))).toBe("AGENT_TIMEOUT");
+        expect(await codeOf(agent.getConversation("locked-read"), isAgentError)).toBe("AGENT_TIMEOUT");
       } finally {
         await unlockTables();
         await saver.close();
@@ -117,7 +119,7 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
       await lockTables();
       try {
         const read = saver.getTuple({ configurable: { thread_id: "locked-query", checkpoint_ns: "" } });
-        expect(await codeOf(read)).toBe("CHECKPOINTER_UNAVAILABLE");
+        expect(await codeOf(read, isAgentError)).toBe("CHECKPOINTER_UNAVAILABLE");
       } finally {
         await unlockTables();
         await saver.close();
@@ -133,7 +135,7 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
     await lockTables("SHARE");
     try {
       const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
-      const blocked = codeOf(agent.chat({ threadId: "killed-mid-query", message: "hello" }));
+      const blocked = codeOf(agent.chat({ threadId: "killed-mid-query", message: "hello" }), isAgentError);
       const killed = await terminateWaitersOn(schema);
       expect(killed).toBeGreaterThan(0);
       expect(await blocked).toBe("CHECKPOINTER_UNAVAILABLE");
@@ -158,11 +160,11 @@ describe.skipIf(!available)("Postgres checkpointer against a real server", () =>
     const agent = createAgent({ model: createOfflineChatModel(), checkpointer: saver });
     await agent.chat({ threadId: "closed-pool", message: "hello" });
     await saver.close();
-    expect(await codeOf(agent.getConversation("closed-pool"))).toBe("CHECKPOINTER_UNAVAILABLE");
-    expect(await codeOf(agent.chat({ threadId: "closed-pool", message: "hello" }))).toBe(
+    expect(await codeOf(agent.getConversation("closed-pool"), isAgentError)).toBe("CHECKPOINTER_UNAVAILABLE");
+    expect(await codeOf(agent.chat({ threadId: "closed-pool", message: "hello" }), isAgentError)).toBe(
       "CHECKPOINTER_UNAVAILABLE",
     );
-    expect(await codeOf(agent.searchConversations(["closed-pool"], "hello"))).toBe(
+    expect(await codeOf(agent.searchConversations(["closed-pool"], "hello"), isAgentError)).toBe(
       "CHECKPOINTER_UNAVAILABLE",
     );
   });

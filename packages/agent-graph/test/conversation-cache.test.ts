@@ -6,6 +6,7 @@ import { tool } from "@langchain/core/tools";
 import { BaseCheckpointSaver, MemorySaver } from "@langchain/langgraph";
 import { sleep } from "@mcp-langgraph/core";
 import { createOfflineChatModel } from "@mcp-langgraph/llm-factory";
+import { codeOf } from "@mcp-langgraph/testkit/errors";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -14,7 +15,6 @@ import {
   LruConversationCache,
 } from "../src/conversation-cache.ts";
 import { type AgentOptions, type Conversation, createAgent, isAgentError } from "../src/index.ts";
-import { codeOf } from "./error-code.ts";
 
 const message = (content: string) => Object.freeze({ role: "user" as const, content });
 const conversationOf = (...contents: string[]): Conversation => Object.freeze(contents.map(message));
@@ -271,7 +271,9 @@ describe("an agent with a conversation cache", () => {
     const { agent, truth } = setup();
     await agent.chat({ threadId: "t", message: "hello" });
     expect(await agent.getConversation("t")).toHaveLength(2);
-    expect(await codeOf(agent.chat({ threadId: "t", message: "what is 6*7?", model }))).toBe("AGENT_FAILED");
+    expect(await codeOf(agent.chat({ threadId: "t", message: "what is 6*7?", model }), isAgentError)).toBe(
+      "AGENT_FAILED",
+    );
     const after = await agent.getConversation("t");
     // The question, the model's tool call and the tool's result were saved before the model failed.
     expect(after?.map((entry) => entry.role)).toEqual(["user", "assistant", "user", "assistant", "tool"]);
@@ -293,7 +295,7 @@ describe("an agent with a conversation cache", () => {
     expect(during).toEqual(await truth.getConversation("t"));
 
     controller.abort();
-    expect(await codeOf(turn)).toBe("AGENT_CANCELLED");
+    expect(await codeOf(turn, isAgentError)).toBe("AGENT_CANCELLED");
     expect(await agent.getConversation("t")).toEqual(await truth.getConversation("t"));
     // A turn admitted on the thread (then stopped by its onAdmitted) means the cancelled one let go.
     const stopped = agent.chat({

@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { OwnRedisServer } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,61 +43,25 @@ describe.skipIf(!available)("Redis API key store", () => {
 });
 
 describe("Redis API key store during an outage", () => {
-  let server: ChildProcess | undefined;
-  let port = 0;
+  // A redis-server of this suite's own (the testkit's spawner), so killing it never touches the shared one.
+  let server: OwnRedisServer;
 
   beforeAll(async () => {
-    port = await freePort();
-    const child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], {
-      stdio: "ignore",
-    });
-    server = child;
-    await new Promise<void>((resolve, reject) => {
-      child.once("spawn", resolve);
-      child.once("error", (error) =>
-        reject(new Error(`cannot start redis-server for the outage test: ${error.message}`)),
-      );
-    });
-    await waitForPort(port);
+    server = await OwnRedisServer.start();
   });
-  afterAll(() => {
-    server?.kill("SIGKILL");
+  afterAll(async () => {
+    await server.dispose();
   });
 
   it("fails with AUTH_UNAVAILABLE, bounded by the deadline, once Redis is gone", async () => {
-    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: 100 } });
+    const client = createClient({ url: server.url, socket: { reconnectStrategy: 100 } });
     client.on("error", () => {});
     await client.connect();
     const keys = createApiKeyManager({ store: createRedisApiKeyStore({ client, timeoutMs: 300 }) });
     const { key } = await keys.create({ username: "alice", roles: [] });
-    server?.kill("SIGKILL");
-    await new Promise((resolve) => server?.once("exit", resolve));
+    await server.stop();
     await expectAuthError(keys.resolve(key), "AUTH_UNAVAILABLE");
     await expectAuthError(keys.create({ username: "alice", roles: [] }), "AUTH_UNAVAILABLE");
     client.destroy();
   });
 });
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port: chosen } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return chosen;
-}
-
-async function waitForPort(target: number): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    if (
-      await requireService({
-        name: "spawned Redis",
-        url: `redis://127.0.0.1:${target}`,
-        timeoutMs: 200,
-      }).catch(() => false)
-    ) {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error("spawned redis-server did not start");
-}

@@ -7,12 +7,12 @@
 import { createHmac } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { APP_CLIENT, makeRsaJwk, type OidcTestServer, startOidcServer } from "@mcp-langgraph/testkit/oidc";
 import { importJWK, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOidcProvider, type OidcProvider } from "../src/index.ts";
 import type { CryptoKey } from "../src/types.ts";
 import { b64, expectAuthError, nowSeconds, sign } from "./helpers.ts";
-import { APP_CLIENT, makeRsaJwk, type OidcTestServer, startOidcServer } from "./oidc-server.ts";
 
 let idp: OidcTestServer;
 let oidc: OidcProvider;

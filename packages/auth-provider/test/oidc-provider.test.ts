@@ -1,5 +1,12 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  APP_CLIENT,
+  makeRsaJwk,
+  type OidcTestServer,
+  SERVICE_CLIENT,
+  startOidcServer,
+} from "@mcp-langgraph/testkit/oidc";
 import type { JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -9,13 +16,6 @@ import {
   parseRoleMapping,
 } from "../src/index.ts";
 import { expectAuthError } from "./helpers.ts";
-import {
-  APP_CLIENT,
-  makeRsaJwk,
-  type OidcTestServer,
-  SERVICE_CLIENT,
-  startOidcServer,
-} from "./oidc-server.ts";
 
 let idp: OidcTestServer;
 let spareKeys: JWK[];

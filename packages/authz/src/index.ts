@@ -1,5 +1,4 @@
 export { type AuthorizerConfig, type AuthorizerOptions, createAuthorizer } from "./create-authorizer.ts";
-export { type FgaDevServer, type FgaDevServerOptions, startFgaDevServer } from "./dev-server/server.ts";
 export { EmbeddedAuthorizer } from "./embedded.ts";
 export {
   AuthzError,

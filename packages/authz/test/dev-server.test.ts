@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FgaDevServer, startFgaDevServer } from "../src/index.ts";
+import { type FgaDevServer, startFgaDevServer } from "../src/dev-server/index.ts";
 
 describe("the project's OpenFGA dev server: bad requests get OpenFGA-shaped errors and change nothing", () => {
   let server: FgaDevServer;

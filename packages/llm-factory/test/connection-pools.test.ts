@@ -1,11 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import {
+  bedrockWire,
+  type LoopbackServer,
+  openAIWire,
+  scripted,
+  startLoopbackServer,
+  TEXT_REPLY,
+} from "@mcp-langgraph/testkit/llm-loopback";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type ChatModelOptions, closeChatModel, createChatModel } from "../src/index.ts";
-import { bedrockWire } from "./support/bedrock-wire.ts";
-import { type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
-import { scripted, TEXT_REPLY } from "./support/scripted.ts";
-import { openAIWire } from "./support/wire-formats.ts";
 
 // Calls per burst. Each answer takes long enough that a burst's calls overlap,
 // so every call of a burst holds a connection of its own.

@@ -1,5 +1,6 @@
 import { AIMessage, type AIMessageChunk, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
+import { agentLoop } from "@mcp-langgraph/testkit/llm-loopback";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -9,7 +10,6 @@ import {
   OFFLINE_NOTICE,
   streamText,
 } from "../src/index.ts";
-import { agentLoop } from "./support/agent-loop.ts";
 
 // The tests pin the model's behaviour, not a calculator: known expressions map to known results.
 const KNOWN_RESULTS: Record<string, string> = { "(2+3)*4": "20", "12 / 4 - 1": "2" };

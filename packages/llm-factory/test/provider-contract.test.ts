@@ -1,6 +1,14 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { AIMessageChunk } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
+import { rejectionOf } from "@mcp-langgraph/testkit/errors";
+import {
+  type Action,
+  ALL_WIRES,
+  type LoopbackServer,
+  scripted,
+  startLoopbackServer,
+} from "@mcp-langgraph/testkit/llm-loopback";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -11,9 +19,6 @@ import {
   type LlmError,
   type UsageReport,
 } from "../src/index.ts";
-import { ALL_WIRES } from "./support/all-wires.ts";
-import { type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
-import { type Action, scripted } from "./support/scripted.ts";
 
 const calculator = tool(async ({ expression }) => expression, {
   name: "calculator",
@@ -21,14 +26,7 @@ const calculator = tool(async ({ expression }) => expression, {
   schema: z.object({ expression: z.string() }),
 });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = rejectionOf;
 
 async function collect(stream: AsyncIterable<AIMessageChunk>): Promise<AIMessageChunk[]> {
   const chunks: AIMessageChunk[] = [];

@@ -1,12 +1,23 @@
 import { HumanMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
+import { rejectionOf } from "@mcp-langgraph/testkit/errors";
+import {
+  type Action,
+  agentLoop,
+  anthropicWire,
+  azureWire,
+  geminiWire,
+  type LoopbackHandler,
+  type LoopbackServer,
+  openAIWire,
+  scripted,
+  startLoopbackServer,
+  TEXT_REPLY,
+  type WireFormat,
+} from "@mcp-langgraph/testkit/llm-loopback";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createChatModel, createProviderGuards, isLlmError, type LlmError } from "../src/index.ts";
-import { agentLoop } from "./support/agent-loop.ts";
-import { type LoopbackHandler, type LoopbackServer, startLoopbackServer } from "./support/loopback-server.ts";
-import { type Action, scripted, TEXT_REPLY } from "./support/scripted.ts";
-import { anthropicWire, azureWire, geminiWire, openAIWire, type WireFormat } from "./support/wire-formats.ts";
 
 const servers: LoopbackServer[] = [];
 afterEach(async () => {
@@ -34,14 +45,7 @@ function slowOpenAI(delayMs: number) {
   return { state, handler };
 }
 
-async function failure(promise: Promise<unknown>): Promise<LlmError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LlmError;
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = (promise: Promise<unknown>) => rejectionOf<LlmError>(promise);
 
 const fast = { retryBaseDelayMs: 5, timeoutMs: 5_000 };
 

@@ -1,5 +1,6 @@
 import { AIMessage, HumanMessage, SystemMessage, ToolMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
+import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it } from "vitest";
@@ -53,14 +54,7 @@ async function connectSamplingClient(handler: SamplingHandler) {
   return { sample, seen };
 }
 
-async function failure(promise: Promise<unknown>): Promise<LlmError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as LlmError;
-  }
-  throw new Error("expected the call to fail");
-}
+const failure = (promise: Promise<unknown>) => rejectionOf<LlmError>(promise);
 
 describe("MCP sampling model", () => {
   it("answers through the client's model, with the system prompt and token budget", async () => {

@@ -1,7 +1,7 @@
 import { sleep } from "@mcp-langgraph/core";
 import { fromJsonSchema, type McpServer, ResourceTemplate } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import type { CompletionRouter } from "./completions.js";
+import type { McpRegistrarContext } from "./server.js";
 
 /**
  * The fixture tools, resources and prompts the official MCP conformance suite
@@ -16,13 +16,11 @@ const SILENT_WAV = "UklGRjQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YRAAAAAA
 const text = (value: string) => ({ type: "text" as const, text: value });
 
 /** The fixture resources that never change: anyone may subscribe to them (the suite does). */
-export const FIXTURE_RESOURCE_URIS: ReadonlySet<string> = new Set([
-  "test://static-text",
-  "test://static-binary",
-  "test://watched-resource",
-]);
+const FIXTURE_RESOURCE_URIS = ["test://static-text", "test://static-binary", "test://watched-resource"];
 
-export function registerConformanceFixtures(server: McpServer, completions: CompletionRouter): void {
+export function registerConformanceFixtures(server: McpServer, context: McpRegistrarContext): void {
+  const { completions, subscribableUris } = context;
+  for (const uri of FIXTURE_RESOURCE_URIS) subscribableUris.add(uri);
   registerFixtureTools(server);
   registerFixtureResources(server);
   registerFixturePrompts(server);

@@ -5,11 +5,14 @@ export {
   type ConversationChangeListener,
   createInProcessChangeBus,
 } from "./change-bus.js";
+export type { CompletionRouter } from "./completions.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
 export {
   type CreateMcpServerOptions,
   createMcpServer,
   DEFAULT_SERVER_INFO,
+  type McpRegistrar,
+  type McpRegistrarContext,
   type McpServices,
 } from "./server.js";
 export {

@@ -9,7 +9,6 @@ import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
 import type { ConversationChangeBus } from "./change-bus.js";
 import { CompletionRouter } from "./completions.js";
-import { FIXTURE_RESOURCE_URIS, registerConformanceFixtures } from "./conformance-fixtures.js";
 import { registerConversationResources } from "./conversation-resources.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
@@ -38,11 +37,26 @@ export interface CreateMcpServerOptions {
    */
   principalOf: (ctx: ServerContext) => Principal;
   serverInfo?: { name: string; version: string };
-  /** Registers the conformance suite's fixtures. Never on by default. */
-  conformanceFixtures?: boolean;
+  /**
+   * More tools, resources or prompts, registered after the built-in ones (e.g. the conformance
+   * suite's fixtures from `@mcp-langgraph/mcp-server/conformance`, which the main entry does not
+   * carry so that no production bundle ships them). Each runs once per created server.
+   */
+  registrars?: readonly McpRegistrar[];
   maxMessageChars?: number;
   maxSearchResults?: number;
 }
+
+/** What a registrar may extend besides the server: the session's completions and subscribable URIs. */
+export interface McpRegistrarContext {
+  /** The session's one `completion/complete` handler; a registrar adds its prompts' or templates' sources. */
+  completions: CompletionRouter;
+  /** Static resources anyone may subscribe to (conversations need read permission instead). */
+  subscribableUris: Set<string>;
+}
+
+/** Adds tools, resources or prompts to a server `createMcpServer` is building. */
+export type McpRegistrar = (server: McpServer, context: McpRegistrarContext) => void;
 
 export const DEFAULT_SERVER_INFO = { name: "mcp-langgraph", version: "0.1.0" } as const;
 
@@ -52,7 +66,7 @@ export const DEFAULT_SERVER_INFO = { name: "mcp-langgraph", version: "0.1.0" } a
  * connect what this returns, so no tool is defined twice.
  */
 export function createMcpServer(options: CreateMcpServerOptions): McpServer {
-  const { services, principalOf, conformanceFixtures = false } = options;
+  const { services, principalOf, registrars = [] } = options;
   const logger = services.logger ?? noopLogger;
   const server = new McpServer(options.serverInfo ?? DEFAULT_SERVER_INFO, {
     capabilities: {
@@ -84,15 +98,16 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     maxSearchResults: options.maxSearchResults ?? 50,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
+  const subscribableUris = new Set<string>();
+  for (const register of registrars) register(server, { completions, subscribableUris });
   trackResourceSubscriptions(server, {
     access,
     principalOf,
     changes,
     maxSubscriptions: services.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
-    ...(conformanceFixtures ? { publicUris: FIXTURE_RESOURCE_URIS } : {}),
+    publicUris: subscribableUris,
     logger,
   });
-  if (conformanceFixtures) registerConformanceFixtures(server, completions);
   completions.install(server);
   cacheToolList(server);
   return server;

@@ -5,10 +5,12 @@ import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport } from "@modelcontextprotocol/server";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import { registerConformanceFixtures } from "../src/conformance-fixtures.ts";
 import {
   conversationKey,
   createMcpServer,
   createMcpServices,
+  type McpRegistrar,
   type RunningMcpServices,
   roleTuples,
 } from "../src/index.ts";
@@ -29,7 +31,7 @@ const open: { services: RunningMcpServices; clients: Client[] }[] = [];
 
 async function setup(
   options: {
-    conformanceFixtures?: boolean;
+    registrars?: McpRegistrar[];
     clientSampling?: "auto" | "off";
     maxSubscriptionsPerSession?: number;
   } = {},
@@ -115,7 +117,7 @@ describe("createMcpServer", () => {
   });
 
   it("registers the conformance fixtures only when asked", async () => {
-    const { connectAs } = await setup({ conformanceFixtures: true });
+    const { connectAs } = await setup({ registrars: [registerConformanceFixtures] });
     const client = await connectAs(principal("alice", ["user"]));
     const { tools } = await client.listTools();
     const fixture = tools.find((tool) => tool.name === "json_schema_2020_12_tool");

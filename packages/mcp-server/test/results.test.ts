@@ -1,12 +1,17 @@
 import { createCheckpointer } from "@mcp-langgraph/agent-graph";
 import { AuthzError } from "@mcp-langgraph/authz";
 import { createChatModel, LlmError } from "@mcp-langgraph/llm-factory";
-import { afterEach, describe, expect, it } from "vitest";
+import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 // The llm-factory's loopback servers play a provider that never answers, so the error under test is
 // the one a real model call ends with, not a hand-made imitation of it.
-import { type LoopbackServer, startLoopbackServer } from "../../llm-factory/test/support/loopback-server.ts";
-import { scripted } from "../../llm-factory/test/support/scripted.ts";
-import { anthropicWire, openAIWire } from "../../llm-factory/test/support/wire-formats.ts";
+import {
+  anthropicWire,
+  type LoopbackServer,
+  openAIWire,
+  scripted,
+  startLoopbackServer,
+} from "@mcp-langgraph/testkit/llm-loopback";
+import { afterEach, describe, expect, it } from "vitest";
 import { McpServerError } from "../src/errors.ts";
 import { toolError } from "../src/results.ts";
 
@@ -21,14 +26,7 @@ async function hangingServer() {
   return server;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
-}
+const failureOf = rejectionOf;
 
 function toolErrorOf(error: unknown) {
   const reported: unknown[] = [];

@@ -1,7 +1,7 @@
+import { OwnRedisCluster, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionStore, type SessionStore, type SessionStoreOptions } from "../src/index.ts";
 import { runSessionStoreContract } from "./contract.ts";
-import { OwnRedisCluster, requireRedisBinaries } from "./redis-server.ts";
 
 // A real three-primary Redis Cluster that this suite spawns: a script touching keys of two
 // slots would fail here with CROSSSLOT or a redirection, so the contract passing proves the

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
+import { OwnRedisServer, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSessionStore, isSessionError, type SessionStore } from "../src/index.ts";
-import { OwnRedisServer, requireRedisBinaries } from "./redis-server.ts";
 
 const alice = { userId: "user-alice", username: "alice", roles: ["user"] };
 

@@ -1,3 +1,4 @@
+import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Authorizer, isAuthzError, type Tuple } from "../../src/index.ts";
 
@@ -32,14 +33,7 @@ condition office_hours(hour: int, opens: int) {
 }
 `;
 
-async function errorOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
-}
+const errorOf = rejectionOf;
 
 /**
  * The behaviour every Authorizer implementation must share, run against each

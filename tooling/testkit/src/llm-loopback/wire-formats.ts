@@ -1,6 +1,28 @@
 import type { ServerResponse } from "node:http";
-import type { ChatModelOptions, ProviderName } from "../../src/index.ts";
 import { type RecordedRequest, sendJson, startEventStream } from "./loopback-server.ts";
+
+/**
+ * The providers a loopback server can play; a subset of llm-factory's `ProviderName`, spelled out
+ * here because the testkit must not depend on the packages whose tests use it (no workspace cycle).
+ */
+export type LoopbackProvider =
+  | "openai"
+  | "anthropic"
+  | "google"
+  | "ollama"
+  | "azure"
+  | "bedrock"
+  | "openai-compatible";
+
+/** The part of llm-factory's `LoopbackModelOptions` a wire format fills in; assignable to it. */
+export interface LoopbackModelOptions {
+  provider: LoopbackProvider;
+  model: string;
+  apiKey?: string;
+  baseUrl?: string;
+  azure?: { endpoint?: string; deploymentName?: string; apiVersion?: string };
+  bedrock?: { region?: string; accessKeyId?: string; secretAccessKey?: string };
+}
 
 export interface Reply {
   /** The answer, as the pieces a stream sends. */
@@ -12,7 +34,7 @@ export interface Reply {
 
 /** How one vendor's HTTP API looks on the wire, enough for the real @langchain client. */
 export interface WireFormat {
-  provider: ProviderName;
+  provider: LoopbackProvider;
   /** The vendor's SDK speaks HTTP/2 (AWS). */
   http2?: boolean;
   /** Whether the vendor can stream through this loopback server. */
@@ -23,7 +45,7 @@ export interface WireFormat {
   pooled: boolean;
   model: string;
   /** Options pointing the factory at a loopback server. */
-  options(baseUrl: string): ChatModelOptions;
+  options(baseUrl: string): LoopbackModelOptions;
   /** The header that carries the key, to check keys are not leaked across providers. */
   keyOf(request: RecordedRequest): string | undefined;
   isStreaming(request: RecordedRequest): boolean;
@@ -52,9 +74,9 @@ const openAIChunk = (delta: Record<string, unknown>, finish: string | null = nul
 });
 
 function openAIFormat(
-  provider: ProviderName,
+  provider: LoopbackProvider,
   model: string,
-  options: (url: string) => ChatModelOptions,
+  options: (url: string) => LoopbackModelOptions,
 ): WireFormat {
   return {
     provider,

@@ -1,3 +1,4 @@
+/// <reference path="./oidc-provider.d.ts" />
 /**
  * A real OpenID Provider (the `oidc-provider` package) on loopback, standing in
  * for Keycloak: JWT access tokens via resource indicators, Keycloak-shaped

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "@mcp-langgraph/tooling/testing";
 
 /**
  * Whether suites that spawn their own Redis can run: like `requireService`, a missing
@@ -22,16 +22,6 @@ export function requireRedisBinaries(): boolean {
   return false;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
 /**
  * A private redis-server on a free loopback port that a test may stop, start,
  * pause and resume: outage tests never touch the shared Redis on 6379.
@@ -46,7 +36,7 @@ export class OwnRedisServer {
   private constructor(port: number, extraArgs: string[]) {
     this.port = port;
     this.url = `redis://127.0.0.1:${port}`;
-    this.#dir = mkdtempSync(join(tmpdir(), "session-redis-"));
+    this.#dir = mkdtempSync(join(tmpdir(), "testkit-redis-"));
     this.#extraArgs = extraArgs;
   }
 

@@ -1,0 +1,71 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+// Regression (issue 13): LOCAL_SIGNING_KEY and SESSION_KEY_PREFIX were read but not documented.
+// The README's configuration tables and the config modules must name the same variables.
+
+const repo = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), "utf8");
+
+/** Keys of the zod object schemas (and the config record interface) in a config module's source. */
+function variablesIn(source: string): string[] {
+  return [...source.matchAll(/^\s+([A-Z][A-Z0-9_]+)\??:/gm)].map((match) => match[1] as string);
+}
+
+/** The LangSmith switches settings.ts reads through agent-graph's LANGSMITH_TRACING_VARIABLES list. */
+function tracingVariables(source: string): string[] {
+  const list = /LANGSMITH_TRACING_VARIABLES = \[([^\]]*)\]/.exec(source)?.[1] ?? "";
+  return [...list.matchAll(/"([A-Z][A-Z0-9_]+)"/g)].map((match) => match[1] as string);
+}
+
+/** Variables named in the first column of each table under `### <heading>` in README's Configuration. */
+function documented(heading: string): string[] {
+  const readme = repo("README.md");
+  const configuration = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Layout"));
+  const start = configuration.indexOf(`### ${heading}`);
+  expect(start, heading).toBeGreaterThanOrEqual(0);
+  const section = configuration.slice(start).split(/\n### /)[0] ?? "";
+  return section
+    .split("\n")
+    .filter((line) => line.startsWith("| `"))
+    .flatMap((line) =>
+      [...(line.split("|")[1] ?? "").matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] as string),
+    );
+}
+
+const duplicates = (names: string[]) => names.filter((name, index) => names.indexOf(name) !== index);
+const sorted = (names: Iterable<string>) => [...new Set(names)].sort();
+
+const httpApp = variablesIn(repo("apps/mcp-http/src/config.ts"));
+const stdioApp = variablesIn(repo("apps/mcp-stdio/src/config.ts"));
+const services = [
+  ...variablesIn(repo("packages/mcp-server/src/settings.ts")),
+  ...variablesIn(repo("packages/llm-factory/src/config.ts")),
+  ...tracingVariables(repo("packages/agent-graph/src/run-context.ts")),
+];
+
+describe("README configuration tables", () => {
+  it("the config modules were read (the extraction is not vacuous)", () => {
+    expect(httpApp).toEqual(expect.arrayContaining(["PORT", "LOCAL_SIGNING_KEY", "SESSION_KEY_PREFIX"]));
+    expect(stdioApp).toEqual(expect.arrayContaining(["MCP_TOKEN"]));
+    expect(services).toEqual(
+      expect.arrayContaining(["TOOL_ROLES", "OPENAI_API_KEY", "AGENT_TURN_TIMEOUT_MS"]),
+    );
+  });
+
+  it("document every variable the HTTP app reads, and no other", () => {
+    expect(sorted(documented("HTTP app"))).toEqual(sorted(httpApp));
+  });
+
+  it("document every variable the services read (both apps), and no other", () => {
+    expect(sorted(documented("Services"))).toEqual(sorted(services));
+  });
+
+  it("document every variable the stdio binary reads, and no other", () => {
+    expect(sorted(documented("stdio binary"))).toEqual(sorted(stdioApp));
+  });
+
+  it("list each variable once per app", () => {
+    expect(duplicates([...documented("HTTP app"), ...documented("Services")])).toEqual([]);
+    expect(duplicates([...documented("stdio binary"), ...documented("Services")])).toEqual([]);
+  });
+});

@@ -1,0 +1,1 @@
+export { codeOf, rejectionOf } from "./error-code.ts";

@@ -1,0 +1,2 @@
+export { connect, login } from "./client.ts";
+export { type SpawnedApp, spawnHttpApp } from "./spawn.ts";

@@ -1,0 +1,26 @@
+export { agentLoop } from "./agent-loop.ts";
+export { ALL_WIRES } from "./all-wires.ts";
+export { bedrockWire } from "./bedrock-wire.ts";
+export {
+  type LoopbackHandler,
+  type LoopbackOptions,
+  type LoopbackServer,
+  type RecordedRequest,
+  sendJson,
+  startEventStream,
+  startLoopbackServer,
+} from "./loopback-server.ts";
+export { type Action, scripted, TEXT_REPLY, TOOL_REPLY } from "./scripted.ts";
+export {
+  anthropicWire,
+  azureWire,
+  geminiWire,
+  type LoopbackModelOptions,
+  type LoopbackProvider,
+  nextResponse,
+  ollamaWire,
+  openAICompatibleWire,
+  openAIWire,
+  type Reply,
+  type WireFormat,
+} from "./wire-formats.ts";

@@ -1,0 +1,1 @@
+export { OwnPostgresServer, requirePostgresBinaries } from "./postgres-server.ts";
