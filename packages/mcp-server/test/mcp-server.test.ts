@@ -141,6 +141,27 @@ describe("createMcpServer", () => {
     expect(textOf(allowed)).toContain("4");
   });
 
+  it("regression: refuses a message over the agent's one limit, naming it, and claims nothing", async () => {
+    const { services, connectAs } = await setup();
+    const alice = await connectAs(principal("alice", ["user"]));
+    const limit = services.agent.maxMessageChars;
+    const tooLong = await alice.callTool({
+      name: "agent_chat",
+      arguments: { message: "x".repeat(limit + 1), thread_id: "long" },
+    });
+    expect(tooLong.isError).toBe(true);
+    expect(textOf(tooLong)).toContain(String(limit));
+    const object = `conversation:${conversationKey("user:alice", "long")}`;
+    expect(await services.authorizer.readTuples({ object })).toEqual([]);
+    expect(await services.agent.getConversation(conversationKey("user:alice", "long"))).toBeNull();
+    // The id is still free: the first accepted message creates it.
+    const accepted = await alice.callTool({
+      name: "agent_chat",
+      arguments: { message: "hi", thread_id: "long" },
+    });
+    expect(accepted.structuredContent).toMatchObject({ thread_id: "long", created: true });
+  });
+
   it("lets only the owner read, continue, list and summarise a conversation", async () => {
     const { connectAs } = await setup();
     const alice = await connectAs(principal("alice", ["user"]));
