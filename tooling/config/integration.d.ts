@@ -3,3 +3,4 @@ export declare function requireService(service: {
   url: string;
   timeoutMs?: number;
 }): Promise<boolean>;
+export declare function missingInCi(message: string, suites: string): false;

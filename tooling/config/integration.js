@@ -21,10 +21,21 @@ export async function requireService({ name, url, timeoutMs = 1500 }) {
     socket.once("error", () => done(false));
   });
   if (reachable) return true;
-  const message = `${name} is not reachable at ${url}`;
+  return missingInCi(`${name} is not reachable at ${url}`, `the ${name} integration suite`);
+}
+
+/**
+ * What a suite does when something it needs is missing: in CI (CI=true) throw, never skip
+ * silently; on a developer machine warn and return false so the suite is skipped.
+ *
+ * @param {string} message what is missing
+ * @param {string} suites which suites are skipped because of it
+ * @returns {false}
+ */
+export function missingInCi(message, suites) {
   if (process.env.CI === "true" || process.env.CI === "1") {
     throw new Error(`${message}; CI requires it (integration suites never skip in CI)`);
   }
-  console.warn(`[skip] ${message}; skipping the ${name} integration suite (set CI=true to make this fail)`);
+  console.warn(`[skip] ${message}; skipping ${suites} (set CI=true to make this fail)`);
   return false;
 }

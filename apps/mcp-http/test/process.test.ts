@@ -1,5 +1,5 @@
 // The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
-import { openAIWire, startLoopbackServer, TEXT_REPLY } from "@mcp-langgraph/testkit/llm-loopback";
+import { startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
 import { describe, expect, it, vi } from "vitest";
 import { connect, login, textOf } from "./helpers.ts";
 import { spawnApp } from "./spawn.ts";
@@ -21,22 +21,9 @@ describe("the built HTTP app as a process", () => {
   });
 
   it("drains on SIGTERM: a call in flight completes with its answer before the process exits", async () => {
-    let release = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
     // The model holds its reply until the test has sent SIGTERM.
-    const llm = await startLoopbackServer(async (request, response) => {
-      await released;
-      openAIWire.reply(request, response, TEXT_REPLY);
-    });
-    const app = await spawnApp({
-      LOCAL_USERS: "alice:alice-pw:user",
-      LLM_PROVIDER: "openai",
-      MODEL_NAME: "gpt-4o-mini",
-      OPENAI_API_KEY: "sk-drain-test",
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-    });
+    const { llm, release, env, reply } = await startHeldModel();
+    const app = await spawnApp({ LOCAL_USERS: "alice:alice-pw:user", ...env });
     try {
       const { client } = await connect(app.url, await login(app.url, "alice", "alice-pw"));
       const call = client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
@@ -52,7 +39,7 @@ describe("the built HTTP app as a process", () => {
       release();
       const result = await call;
       expect(result.isError).toBeFalsy();
-      expect(textOf(result)).toBe(TEXT_REPLY.parts.join(""));
+      expect(textOf(result)).toBe(reply);
       expect(await app.exited).toBe(0);
     } finally {
       release();

@@ -9,7 +9,8 @@ import {
   spawnHttpApp,
 } from "@mcp-langgraph/testkit/http-app";
 // The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
-import { openAIWire, startLoopbackServer, TEXT_REPLY } from "@mcp-langgraph/testkit/llm-loopback";
+import { startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
+import { expectBadCallsRefused } from "@mcp-langgraph/testkit/mcp";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { runCommand, resultText as textOf } from "@mcp-langgraph/tooling/testing";
 import { Client } from "@modelcontextprotocol/client";
@@ -89,21 +90,7 @@ describe("mcp-langgraph-stdio", () => {
   it("reports an unknown tool as JSON-RPC -32602, bad arguments as isError results, and keeps serving", async () => {
     const client = await connectStdio();
     try {
-      await expect(client.callTool({ name: "no_such_tool", arguments: {} })).rejects.toMatchObject({
-        code: -32602,
-        message: expect.stringContaining("Tool no_such_tool not found"),
-      });
-      const invalid = await client.callTool({ name: "agent_chat", arguments: { message: 42 } });
-      expect(invalid.isError).toBe(true);
-      expect(textOf(invalid)).toMatch(
-        /^Input validation error: Invalid arguments for tool agent_chat: message: /,
-      );
-      const badThread = await client.callTool({
-        name: "conversation_get",
-        arguments: { thread_id: "../../etc/passwd" },
-      });
-      expect(badThread.isError).toBe(true);
-      expect(textOf(badThread)).toMatch(/thread_id must be 1-128 characters/);
+      await expectBadCallsRefused(client);
       expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(
         [...AGENT_TOOL_NAMES].sort(),
       );
@@ -148,22 +135,9 @@ describe("mcp-langgraph-stdio", () => {
   }, 30_000);
 
   it("drains on SIGTERM: a call in flight completes with its answer, new calls are refused, then it exits", async () => {
-    let release = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
     // The model holds its reply until the test has sent SIGTERM.
-    const llm = await startLoopbackServer(async (request, response) => {
-      await released;
-      openAIWire.reply(request, response, TEXT_REPLY);
-    });
-    const client = await connectStdio({
-      LLM_PROVIDER: "openai",
-      MODEL_NAME: "gpt-4o-mini",
-      OPENAI_API_KEY: "sk-stdio-test",
-      OPENAI_BASE_URL: `${llm.url}/v1`,
-      LOG_LEVEL: "info",
-    });
+    const { llm, release, env, reply } = await startHeldModel();
+    const client = await connectStdio({ ...env, LOG_LEVEL: "info" });
     const transport = client.transport as StdioClientTransport;
     let stderr = "";
     transport.stderr?.on("data", (chunk: Buffer) => {
@@ -180,7 +154,7 @@ describe("mcp-langgraph-stdio", () => {
       release();
       const result = await call;
       expect(result.isError).toBeFalsy();
-      expect(textOf(result)).toBe(TEXT_REPLY.parts.join(""));
+      expect(textOf(result)).toBe(reply);
       await vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 10_000 });
     } finally {
       release();

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
@@ -8,18 +9,25 @@ import { startTcpProxy } from "./support/tcp-proxy.ts";
 
 const available = await requireService({ name: "Postgres", url: DATABASE_URL });
 
-async function errorOf(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail");
-}
+const errorOf = rejectionOf;
 
 describe.skipIf(!available)("Postgres tuple storage shared by several processes", () => {
   const tables = postgresTuples();
   afterAll(() => tables.drop());
+
+  /** An authorizer whose Postgres connections all pass a TCP proxy the test can cut or hang. */
+  async function behindProxy(timeouts: { connectTimeoutMs: number; queryTimeoutMs: number }) {
+    const target = new URL(DATABASE_URL);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const via = new URL(DATABASE_URL);
+    via.port = String(proxy.port);
+    const authz = await createAuthorizer({
+      backend: "embedded",
+      model: CONTRACT_MODEL,
+      storage: { backend: "postgres", connectionString: via.toString(), table: tables.table, ...timeouts },
+    });
+    return { proxy, authz };
+  }
 
   it("lets exactly one of two processes win each claim, round after round", async () => {
     // Two authorizers with pools of their own stand for two processes.
@@ -100,21 +108,7 @@ describe.skipIf(!available)("Postgres tuple storage shared by several processes"
   });
 
   it("denies (AUTHZ_UNAVAILABLE) while Postgres is cut off, survives its dropped connections, and recovers", async () => {
-    const target = new URL(DATABASE_URL);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const via = new URL(DATABASE_URL);
-    via.port = String(proxy.port);
-    const authz = await createAuthorizer({
-      backend: "embedded",
-      model: CONTRACT_MODEL,
-      storage: {
-        backend: "postgres",
-        connectionString: via.toString(),
-        table: tables.table,
-        connectTimeoutMs: 500,
-        queryTimeoutMs: 1_000,
-      },
-    });
+    const { proxy, authz } = await behindProxy({ connectTimeoutMs: 500, queryTimeoutMs: 1_000 });
     try {
       const tuple = { user: "user:gil", relation: "owner", object: `document:${randomUUID()}` };
       await authz.writeTuples([tuple]);
@@ -136,21 +130,7 @@ describe.skipIf(!available)("Postgres tuple storage shared by several processes"
   });
 
   it("ends a call to a hung Postgres at its deadline, or at once when the caller aborts", async () => {
-    const target = new URL(DATABASE_URL);
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const via = new URL(DATABASE_URL);
-    via.port = String(proxy.port);
-    const authz = await createAuthorizer({
-      backend: "embedded",
-      model: CONTRACT_MODEL,
-      storage: {
-        backend: "postgres",
-        connectionString: via.toString(),
-        table: tables.table,
-        connectTimeoutMs: 500,
-        queryTimeoutMs: 800,
-      },
-    });
+    const { proxy, authz } = await behindProxy({ connectTimeoutMs: 500, queryTimeoutMs: 800 });
     try {
       proxy.hang();
       const tuple = { user: "user:hal", relation: "owner", object: `document:${randomUUID()}` };

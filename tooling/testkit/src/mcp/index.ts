@@ -1,0 +1,1 @@
+export { expectBadCallsRefused } from "./refusals.ts";
