@@ -23,10 +23,16 @@ async function gatedModel(expected = Number.POSITIVE_INFINITY) {
   const gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  // With a cap below `expected` the count never arrives: answer anyway so the test fails on the count.
-  if (Number.isFinite(expected)) setTimeout(open, 10_000).unref();
+  // With a cap below `expected` the count never arrives: once no new request has arrived for 10 s,
+  // answer anyway so the test fails on the count. Counted from the last arrival, not from the start,
+  // so a slow machine (app start-up, 48 calls trickling in) cannot open the gate early.
+  let quiet: NodeJS.Timeout | undefined;
   const arrivals: (() => void)[] = [];
   const server = await startLoopbackServer(async (request: RecordedRequest, response: ServerResponse) => {
+    if (Number.isFinite(expected)) {
+      clearTimeout(quiet);
+      quiet = setTimeout(open, 10_000).unref();
+    }
     inFlight++;
     peak = Math.max(peak, inFlight);
     for (const arrived of arrivals.splice(0)) arrived();
