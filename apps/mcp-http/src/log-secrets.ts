@@ -25,6 +25,8 @@ export const SECRET_FIELD_NAMES = [
   "signingKey",
   "privateKeyJwk",
   "connectionString",
+  // `name:password:roles,…`: a password shorter than the scrubber's minimum would show in a config dump.
+  "localUsers",
   // Bound to its user, so not a credential alone; still nobody else's business.
   "mcp-session-id",
 ] as const;

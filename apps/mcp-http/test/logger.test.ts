@@ -116,6 +116,10 @@ describe("the app logger", () => {
     expect(secrets).toContain("long-enough-pw");
     expect(secrets).not.toContain("short");
     expect(secrets.every((secret) => secret.length >= MIN_SCRUBBED_SECRET_CHARS)).toBe(true);
+    // The short one still never shows in a configuration dump: the whole user list is redacted by name.
+    const { config: dumped, logger, text } = capture({ LOCAL_USERS: "bob:pw42:user" });
+    logger.debug({ config: dumped }, "configuration");
+    expect(text()).not.toContain("pw42");
     expect(secretScrubber(['quote"d-secret'])('{"msg":"has quote\\"d-secret"}')).toBe(
       '{"msg":"has [Redacted]"}',
     );

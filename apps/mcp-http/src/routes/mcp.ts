@@ -68,8 +68,7 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
       clientId: principal.clientId ?? principal.username,
       scopes: principal.scopes,
       expiresAt: Math.floor(principal.expiresAt.getTime() / 1000),
-      // The request id lets the tools' log lines be joined to this request's access line.
-      extra: { principal, requestId: c.get("requestId") },
+      extra: { principal },
     };
     const sessionId = c.req.header("mcp-session-id");
 
