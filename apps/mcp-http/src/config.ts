@@ -45,6 +45,7 @@ const envSchema = z
     HTTP_MAX_CONNECTIONS: positiveInt(10_000),
     LOOP_SLICE_MS: z.coerce.number().int().min(0).max(1_000).default(10),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    REQUEST_ID_MAX_LENGTH: z.coerce.number().int().min(8).max(1_024).default(128),
 
     AUTH_MODE: z.enum(["required", "none"]).default("required"),
     AUTH_PROVIDER: z.enum(["local", "oidc"]).default("local"),
@@ -139,6 +140,8 @@ export interface AppConfig {
   /** CPU work per event-loop turn before MCP requests and agent turns yield to I/O; 0 = no slicing. */
   loopSliceMs: number;
   logLevel: AppEnv["LOG_LEVEL"];
+  /** A caller's `x-request-id` longer than this (or with other than `A-Za-z0-9._:-`) is replaced by a fresh id. */
+  requestIdMaxLength: number;
   auth: {
     mode: "required" | "none";
     provider: "local" | "oidc";
@@ -204,6 +207,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxConnections: e.HTTP_MAX_CONNECTIONS,
     loopSliceMs: e.LOOP_SLICE_MS,
     logLevel: e.LOG_LEVEL,
+    requestIdMaxLength: e.REQUEST_ID_MAX_LENGTH,
     auth: {
       mode: e.AUTH_MODE,
       provider: e.AUTH_PROVIDER,

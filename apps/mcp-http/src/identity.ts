@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import {
   type ApiKeyManager,
   AuthError,
+  type AuthProvider,
   createApiKeyManager,
+  createBearerVerifier,
   createLocalProvider,
   createMemoryApiKeyStore,
   createOidcProvider,
@@ -34,6 +36,9 @@ export interface Identity {
   apiKeys: ApiKeyManager | undefined;
   close(): Promise<void>;
 }
+
+/** An identity provider's part: its token check, before API keys join it. */
+type ProviderIdentity = Omit<Identity, "authenticate"> & { tokens: AuthProvider };
 
 const LOOPBACK_PRINCIPAL: Principal = {
   userId: "user:local",
@@ -84,21 +89,18 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
   const keys = auth.apiKeys
     ? await createApiKeys(config, localProvider ? (username) => localProvider.hasUser(username) : undefined)
     : undefined;
-  if (!keys) return base;
+  // API keys are recognised by their prefix; everything else is a token for the configured provider.
+  const verifier = createBearerVerifier({ tokens: base.tokens, ...(keys ? { apiKeys: keys.manager } : {}) });
+  const { tokens: _tokens, ...rest } = base;
   return {
-    ...base,
-    apiKeys: keys.manager,
-    // API keys are recognised by their prefix; everything else is a token for the configured provider.
+    ...rest,
+    apiKeys: keys?.manager,
     // async, so a missing or malformed header rejects like every other bad credential (a synchronous
     // throw escaped the callers' .catch and answered 500).
-    authenticate: async (authorization, signal) => {
-      const credential = bearerToken(authorization);
-      return keys.manager.looksLikeKey(credential)
-        ? keys.manager.resolve(credential, { signal })
-        : base.authenticate(authorization, signal);
-    },
+    authenticate: async (authorization, signal) =>
+      verifier.verifyToken(bearerToken(authorization), { signal }),
     close: async () => {
-      await Promise.allSettled([base.close(), keys.close()]);
+      await Promise.allSettled([base.close(), keys?.close()]);
     },
   };
 }
@@ -130,7 +132,7 @@ async function createApiKeys(
   return { manager: createApiKeyManager({ store, ...limits }), close: () => client.quit().then(() => {}) };
 }
 
-async function createLocalIdentity(config: AppConfig, sessions: SessionStore): Promise<Identity> {
+async function createLocalIdentity(config: AppConfig, sessions: SessionStore): Promise<ProviderIdentity> {
   const { auth } = config;
 
   const provider = await createLocalProvider({
@@ -142,23 +144,26 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
     ...(auth.signingKey ? { privateKeyJwk: auth.signingKey } : {}),
   });
   return {
-    async authenticate(authorization, signal) {
-      const principal = await provider.verifyToken(bearerToken(authorization), { signal });
-      // Local tokens name their login session: logout or expiry ends them on the next request.
-      // A session store that cannot answer fails closed (503), never as a valid session.
-      const session = principal.sessionId
-        ? await sessions.get(principal.sessionId, { signal }).catch((error: unknown) => {
-            if (isSessionError(error))
-              throw new AuthError("AUTH_UNAVAILABLE", "session store unavailable", { cause: error });
-            throw error;
-          })
-        : null;
-      if (!session) throw new AuthError("TOKEN_INVALID", "login session ended");
-      // The session must be the token subject's own: a token naming another user's session id
-      // (e.g. minted elsewhere with the shared signing key) must not borrow that session's life.
-      if (session.userId !== principal.userId || session.username !== principal.username)
-        throw new AuthError("TOKEN_INVALID", "login session belongs to another user");
-      return principal;
+    tokens: {
+      async verifyToken(token, opts) {
+        const signal = opts?.signal;
+        const principal = await provider.verifyToken(token, opts);
+        // Local tokens name their login session: logout or expiry ends them on the next request.
+        // A session store that cannot answer fails closed (503), never as a valid session.
+        const session = principal.sessionId
+          ? await sessions.get(principal.sessionId, signal ? { signal } : {}).catch((error: unknown) => {
+              if (isSessionError(error))
+                throw new AuthError("AUTH_UNAVAILABLE", "session store unavailable", { cause: error });
+              throw error;
+            })
+          : null;
+        if (!session) throw new AuthError("TOKEN_INVALID", "login session ended");
+        // The session must be the token subject's own: a token naming another user's session id
+        // (e.g. minted elsewhere with the shared signing key) must not borrow that session's life.
+        if (session.userId !== principal.userId || session.username !== principal.username)
+          throw new AuthError("TOKEN_INVALID", "login session belongs to another user");
+        return principal;
+      },
     },
     async login(username, password, signal) {
       const identity = await provider.verifyCredentials(username, password, { signal });
@@ -192,11 +197,11 @@ function connectOidc(config: AppConfig): Promise<OidcProvider> {
   );
 }
 
-function createOidcIdentity(config: AppConfig, provider: OidcProvider): Identity {
+function createOidcIdentity(config: AppConfig, provider: OidcProvider): ProviderIdentity {
   const canLogin = Boolean(config.auth.oidc?.clientId);
   return {
     // The issuer owns sessions and revocation; tokens are checked on signature, issuer, audience and time.
-    authenticate: (authorization, signal) => provider.verifyToken(bearerToken(authorization), { signal }),
+    tokens: provider,
     login: canLogin
       ? (username, password, signal) => provider.authenticate(username, password, { signal })
       : undefined,

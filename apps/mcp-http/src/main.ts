@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { isMcpServerError } from "@mcp-langgraph/mcp-server";
-import { pino } from "pino";
 import { ConfigError, loadConfig } from "./config.js";
+import { createAppLogger } from "./logger.js";
 import { startHttpServer } from "./server.js";
 
 async function main() {
@@ -15,7 +15,9 @@ async function main() {
     }
     throw error;
   }
-  const logger = pino({ level: config.logLevel, base: { service: "mcp-langgraph-http" } });
+  const logger = createAppLogger(config);
+  // Secret fields are redacted and the configured secrets scrubbed by the logger (ADR 0091).
+  logger.debug({ config }, "configuration");
   const running = await startHttpServer(config, logger);
   process.stderr.write(`mcp-langgraph listening on ${running.url}/mcp\n`);
 
@@ -24,7 +26,7 @@ async function main() {
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        logger.error({ err: String(error) }, "shutdown failed");
+        logger.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );

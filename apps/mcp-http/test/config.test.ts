@@ -110,3 +110,18 @@ describe("loadConfig: per-session memory bounds", () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe("loadConfig: request ids", () => {
+  it("keeps callers' ids up to 128 characters by default, and takes REQUEST_ID_MAX_LENGTH", () => {
+    expect(loadConfig({}).requestIdMaxLength).toBe(128);
+    expect(loadConfig({ REQUEST_ID_MAX_LENGTH: "64" }).requestIdMaxLength).toBe(64);
+  });
+
+  it.each([
+    ["REQUEST_ID_MAX_LENGTH", "4"],
+    ["REQUEST_ID_MAX_LENGTH", "4096"],
+    ["REQUEST_ID_MAX_LENGTH", "long"],
+  ])("stops start-up naming %s when it is %j", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

@@ -147,7 +147,8 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
   if (!settings.langsmithTracing) useLightweightRunContext();
   assertDurableOwnership(settings);
   const model = await loadProjectModel();
-  const authorizer = await createAuthorizer({ ...settings.authorizer, model });
+  // The packages' own warnings ("authz unavailable: denying", model retries and fallbacks) go to the app's log.
+  const authorizer = await createAuthorizer({ ...settings.authorizer, model }, { logger });
   const closeAll: (() => Promise<void>)[] = [() => authorizer.close()];
   try {
     await syncToolGrants(
@@ -155,7 +156,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       settings.toolRoles ?? DEFAULT_TOOL_ROLES,
       settings.authorizer.backend === "embedded",
     );
-    const chatModel = await createChatModel(settings.model);
+    const chatModel = await createChatModel({ logger, ...settings.model });
     closeAll.push(() => closeChatModel(chatModel));
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());

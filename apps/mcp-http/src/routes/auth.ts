@@ -1,0 +1,43 @@
+import type { Hono, MiddlewareHandler } from "hono";
+import { z } from "zod";
+import type { AppEnv, HttpAppDeps } from "./deps.js";
+import { AUTH_TIMEOUT_MS } from "./unauthorized.js";
+
+const loginSchema = z.object({
+  username: z.string().min(1).max(128),
+  password: z.string().min(1).max(1024),
+});
+
+export interface AuthRouteDeps extends Pick<HttpAppDeps, "identity"> {
+  /** Authenticates the caller of `/auth/logout` (a login token or an API key). */
+  authenticated: MiddlewareHandler<AppEnv>;
+}
+
+/** `POST /auth/login` (when the identity provider takes passwords) and `POST /auth/logout`. */
+export function registerAuthRoutes(app: Hono<AppEnv>, { identity, authenticated }: AuthRouteDeps): void {
+  const login = identity.login;
+  if (login) {
+    app.post("/auth/login", async (c) => {
+      const parsed = loginSchema.safeParse(await c.req.json().catch(() => undefined));
+      if (!parsed.success) {
+        return c.json(
+          { error: "invalid_request", message: "Expected a JSON body {username, password}." },
+          400,
+        );
+      }
+      const { username, password } = parsed.data;
+      // Failures (wrong password 401, hashing pool or session store down 503) map in onError.
+      const tokens = await login(username, password, AbortSignal.timeout(AUTH_TIMEOUT_MS));
+      return c.json({
+        access_token: tokens.accessToken,
+        token_type: tokens.tokenType,
+        expires_in: tokens.expiresIn,
+      });
+    });
+  }
+
+  app.post("/auth/logout", authenticated, async (c) => {
+    await identity.logout(c.get("principal"), AbortSignal.timeout(AUTH_TIMEOUT_MS));
+    return c.body(null, 204);
+  });
+}

@@ -1,0 +1,29 @@
+import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
+import type { AppConfig } from "../config.js";
+import type { Identity } from "../identity.js";
+import type { McpSessionRegistry } from "../mcp-sessions.js";
+import type { RoleSync } from "../role-sync.js";
+
+export interface HttpAppDeps {
+  config: AppConfig;
+  logger: Logger;
+  identity: Identity;
+  /** Brings the caller's claim-derived relations up to date before their request is authorized. */
+  syncRoles: RoleSync | undefined;
+  mcpSessions: McpSessionRegistry;
+  readiness: () => Promise<Record<string, boolean>>;
+  /** When set, MCP requests wait for their share of the event loop, so health probes never queue behind them. */
+  loopSlicer?: LoopSlicer | undefined;
+}
+
+/** What the middleware leaves on the request context for the routes. */
+export type AppEnv = {
+  Variables: {
+    principal: Principal;
+    /** The request's id (`x-request-id`), on every log line of the request. */
+    requestId: string;
+    /** The app logger bound to this request's id. */
+    log: Logger;
+  };
+};

@@ -1,0 +1,103 @@
+import { isInitializeRequest } from "@modelcontextprotocol/server";
+import type { Hono, MiddlewareHandler } from "hono";
+import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "../http-errors.js";
+import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError, jsonRpcErrorResponse } from "../jsonrpc.js";
+import { sharedDeadline } from "../shared-deadline.js";
+import type { AppEnv, HttpAppDeps } from "./deps.js";
+import { AUTH_TIMEOUT_MS, refusalOf } from "./unauthorized.js";
+
+type McpRouteDeps = Pick<HttpAppDeps, "identity" | "syncRoles" | "mcpSessions" | "loopSlicer"> & {
+  unauthorized: (hadCredential: boolean) => Response;
+};
+
+/**
+ * Authentication of `/mcp`: any bearer credential (login token or API key), then the caller's
+ * claim-derived relations brought up to date. Kept apart from the REST routes' middleware because
+ * it is the hot path: a shared deadline signal and a turn of the loop slicer first.
+ */
+function mcpAuthentication({
+  identity,
+  syncRoles,
+  loopSlicer,
+  unauthorized,
+}: McpRouteDeps): MiddlewareHandler<AppEnv> {
+  const authDeadline = sharedDeadline(AUTH_TIMEOUT_MS);
+  return async (c, next) => {
+    await loopSlicer?.turn("admit");
+    const authorization = c.req.header("authorization");
+    try {
+      // Bounded in time only: a client that disconnects meanwhile costs at most this one lookup.
+      const signal = authDeadline();
+      const principal = await identity.authenticate(authorization, signal);
+      c.set("principal", principal);
+      if (syncRoles) {
+        try {
+          await syncRoles(principal, signal);
+        } catch (error) {
+          // Relations that may be stale (a revoked group) must not be used: refuse until they are in sync.
+          c.get("log").warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            "role sync failed",
+          );
+          const failure = unavailable(
+            "Authorization data is unavailable; retry later.",
+            RETRY_BACKEND_SECONDS,
+          );
+          return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
+        }
+      }
+    } catch (error) {
+      // A backend that cannot answer is a 503 (onError); any other failure to authenticate is a 401.
+      if (httpFailureOf(error)?.status === 503) throw error;
+      c.get("log").debug(refusalOf(error), "credential refused");
+      return unauthorized(authorization !== undefined);
+    }
+    await next();
+  };
+}
+
+/** `/mcp` (Streamable HTTP): opens MCP sessions bound to their user and hands requests to them. */
+export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
+  const { mcpSessions } = deps;
+  app.use("/mcp", mcpAuthentication(deps));
+
+  app.on(["POST", "GET", "DELETE"], "/mcp", async (c) => {
+    const principal = c.get("principal");
+    const authInfo = {
+      token: "",
+      clientId: principal.clientId ?? principal.username,
+      scopes: principal.scopes,
+      expiresAt: Math.floor(principal.expiresAt.getTime() / 1000),
+      extra: { principal },
+    };
+    const sessionId = c.req.header("mcp-session-id");
+
+    let parsedBody: unknown;
+    if (c.req.method === "POST") {
+      const text = await c.req.text();
+      try {
+        parsedBody = JSON.parse(text);
+      } catch {
+        return c.json(jsonRpcError(JSONRPC_PARSE_ERROR, "Parse error: the body is not valid JSON"), 400);
+      }
+    }
+
+    if (sessionId !== undefined) {
+      const found = mcpSessions.lookup(sessionId, principal);
+      if (found.kind === "not-found")
+        return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Session not found"), 404);
+      return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+    }
+    if (c.req.method !== "POST" || !isInitializeRequest(parsedBody)) {
+      return c.json(
+        jsonRpcError(
+          JSONRPC_SERVER_ERROR,
+          "Bad Request: no valid session id; start with an initialize request",
+        ),
+        400,
+      );
+    }
+    const transport = await mcpSessions.open(principal);
+    return transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+  });
+}
