@@ -1,5 +1,12 @@
-import { type McpServiceSettings, serviceSettingsFromConfig } from "@mcp-langgraph/mcp-server";
+import {
+  type McpServiceSettings,
+  SERVICE_SECRET_VARIABLES,
+  serviceSettingsFromConfig,
+} from "@mcp-langgraph/mcp-server";
 import { z } from "zod";
+
+/** Variables that hold secrets: main.ts resolves them (environment, `NAME_FILE`, Infisical) first. */
+export const SECRET_VARIABLES = [...SERVICE_SECRET_VARIABLES, "MCP_TOKEN"] as const;
 
 /** Every environment variable the stdio binary reads; the only `process.env` access in this app. */
 const envSchema = z

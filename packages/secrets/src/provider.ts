@@ -35,6 +35,8 @@ export interface SecretsProvider {
   get(name: string): string | undefined;
   /** Where a name's current value came from. */
   sourceOf(name: string): SecretSourceKind | undefined;
+  /** Each resolved name and its source, never a value: for a start-up log line. */
+  sources(): Record<string, SecretSourceKind>;
   /**
    * `env` with every managed name set to its current value and the `NAME_FILE` variables and the
    * Infisical client secret left out: the record the apps' `loadConfig` reads.
@@ -95,6 +97,7 @@ export async function createSecretsProvider(options: SecretsProviderOptions): Pr
   return {
     get: (name) => values.get(name)?.value,
     sourceOf: (name) => values.get(name)?.source,
+    sources: () => Object.fromEntries([...values].map(([name, { source }]) => [name, source])),
     resolvedEnv() {
       const env: EnvRecord = { ...options.env };
       for (const name of [...options.names, ...bootstrapNames]) delete env[fileVariableOf(name)];

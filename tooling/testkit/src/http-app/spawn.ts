@@ -6,6 +6,8 @@ export interface SpawnedApp {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  /** What the app wrote to stdout so far (its pino log lines). */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
@@ -25,7 +27,10 @@ export async function spawnHttpApp(mainScript: string, env: Record<string, strin
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  child.stdout?.resume();
+  let stdout = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([
@@ -45,5 +50,5 @@ export async function spawnHttpApp(mainScript: string, env: Record<string, strin
       setTimeout(() => reject(new Error(`app did not start:\n${stderr}`)), 20_000).unref(),
     ),
   ]);
-  return { child, url, stderr: () => stderr, exited };
+  return { child, url, stderr: () => stderr, stdout: () => stdout, exited };
 }
