@@ -10,7 +10,7 @@ import {
   scripted,
   startLoopbackServer,
 } from "@mcp-langgraph/testkit/llm-loopback";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { USERS } from "./helpers.ts";
 import { type SpawnedApp, spawnApp } from "./spawn.ts";
 
@@ -82,6 +82,30 @@ describe("secrets of the HTTP app", () => {
     expect(output).toMatch(/"sources":\{[^}]*"OPENAI_API_KEY":"infisical"/);
     expect(output).not.toContain(VAULT_KEY);
     expect(output).not.toContain(identity.clientSecret);
+  });
+
+  it("keeps serving with the last good key while Infisical fails, and names (only) a rotated secret", async () => {
+    app = await spawnApp({ ...modelEnv(), ...vaultEnv(), INFISICAL_CACHE_TTL_SECONDS: "1" });
+    const running = app;
+    vault.failWith = 500;
+    try {
+      await vi.waitFor(() => expect(running.stdout()).toMatch(/keeping the last values/), {
+        timeout: 10_000,
+      });
+      expect(await providerAuthorization(running.url)).toBe(`Bearer ${VAULT_KEY}`);
+    } finally {
+      vault.failWith = undefined;
+    }
+    const rotated = "sk-rotated-in-infisical-987654";
+    vault.secrets.set("OPENAI_API_KEY", rotated);
+    try {
+      await vi.waitFor(() => expect(running.stdout()).toMatch(/restart to apply them/), { timeout: 10_000 });
+      expect(running.stdout()).toMatch(/"names":\["OPENAI_API_KEY"\]/);
+      expect(running.stdout() + running.stderr()).not.toContain(rotated);
+      expect(running.stdout()).not.toContain(VAULT_KEY);
+    } finally {
+      vault.secrets.set("OPENAI_API_KEY", VAULT_KEY);
+    }
   });
 
   it("starts with OPENAI_API_KEY from OPENAI_API_KEY_FILE (trailing newline dropped)", async () => {
