@@ -1,5 +1,14 @@
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
-import { type McpServiceSettings, serviceSettingsFromConfig } from "@mcp-langgraph/mcp-server";
+import {
+  type McpServiceSettings,
+  SERVICE_SECRET_VARIABLES,
+  serviceSettingsFromConfig,
+} from "@mcp-langgraph/mcp-server";
+import {
+  createSecretsProvider,
+  type SecretsProvider,
+  secretsOptionsFromConfig,
+} from "@mcp-langgraph/secrets";
 import { z } from "zod";
 import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from "./event-store.js";
 import type { McpSessionLimits } from "./mcp-sessions.js";
@@ -22,6 +31,18 @@ const flag = z
   .optional()
   .transform((value) => value === "1" || value === "true");
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Variables that hold secrets: main.ts resolves them (environment, `NAME_FILE`, Infisical) into the
+ * record loadConfig reads. METRICS_TOKEN is listed ahead of the metrics endpoint that reads it.
+ */
+export const SECRET_VARIABLES = [
+  ...SERVICE_SECRET_VARIABLES,
+  "OIDC_CLIENT_SECRET",
+  "LOCAL_SIGNING_KEY",
+  "METRICS_TOKEN",
+  "REDIS_URL",
+] as const;
 
 /**
  * Every environment variable the HTTP app reads, validated once at start-up.
@@ -262,4 +283,14 @@ function parseSigningKey(value: string): JsonWebKey {
   throw new ConfigError(
     'Invalid configuration:\n  LOCAL_SIGNING_KEY: must be a private JWK (JSON with a "d" member)',
   );
+}
+
+/**
+ * The one asynchronous start-up step: secrets from `NAME_FILE` files and Infisical become plain
+ * variables of the record `loadConfig` then reads, so `loadConfig` stays a pure function.
+ */
+export function resolveSecrets(
+  env: Record<string, string | undefined> = process.env,
+): Promise<SecretsProvider> {
+  return createSecretsProvider({ ...secretsOptionsFromConfig(env), names: SECRET_VARIABLES });
 }

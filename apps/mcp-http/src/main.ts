@@ -1,15 +1,24 @@
 #!/usr/bin/env node
 import { isMcpServerError } from "@mcp-langgraph/mcp-server";
-import { ConfigError, loadConfig } from "./config.js";
+import { isSecretsError, type SecretsProvider } from "@mcp-langgraph/secrets";
+import { ConfigError, loadConfig, resolveSecrets } from "./config.js";
 import { createAppLogger } from "./logger.js";
 import { startHttpServer } from "./server.js";
 
 async function main() {
   let config: ReturnType<typeof loadConfig>;
+  let secrets: SecretsProvider;
   try {
-    config = loadConfig();
+    // The one asynchronous step: secrets from files and Infisical become plain variables, so
+    // loadConfig stays a pure function of one record.
+    secrets = await resolveSecrets();
+    config = loadConfig(secrets.resolvedEnv());
   } catch (error) {
-    if (error instanceof ConfigError || (isMcpServerError(error) && error.code === "CONFIG_INVALID")) {
+    if (
+      error instanceof ConfigError ||
+      (isMcpServerError(error) && error.code === "CONFIG_INVALID") ||
+      (isSecretsError(error) && error.code !== "INFISICAL_UNAVAILABLE")
+    ) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
     }
@@ -18,11 +27,18 @@ async function main() {
   const logger = createAppLogger(config);
   // Secret fields are redacted and the configured secrets scrubbed by the logger (ADR 0091).
   logger.debug({ config }, "configuration");
+  logger.info({ sources: secrets.sources() }, "secrets resolved");
+  // Values are read once at start-up (ADR 0092): a rotation in Infisical is applied by a restart.
+  secrets.startBackgroundRefresh({
+    logger,
+    onChange: (names) => logger.warn({ names }, "secrets changed in Infisical: restart to apply them"),
+  });
   const running = await startHttpServer(config, logger);
   process.stderr.write(`mcp-langgraph listening on ${running.url}/mcp\n`);
 
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "shutting down: draining connections");
+    secrets.close();
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {

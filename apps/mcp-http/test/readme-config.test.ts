@@ -37,6 +37,7 @@ const sorted = (names: Iterable<string>) => [...new Set(names)].sort();
 
 const httpApp = variablesIn(repo("apps/mcp-http/src/config.ts"));
 const stdioApp = variablesIn(repo("apps/mcp-stdio/src/config.ts"));
+const secrets = variablesIn(repo("packages/secrets/src/config.ts"));
 const services = [
   ...variablesIn(repo("packages/mcp-server/src/settings.ts")),
   ...variablesIn(repo("packages/llm-factory/src/config.ts")),
@@ -47,6 +48,7 @@ describe("README configuration tables", () => {
   it("the config modules were read (the extraction is not vacuous)", () => {
     expect(httpApp).toEqual(expect.arrayContaining(["PORT", "LOCAL_SIGNING_KEY", "SESSION_KEY_PREFIX"]));
     expect(stdioApp).toEqual(expect.arrayContaining(["MCP_TOKEN"]));
+    expect(secrets).toEqual(expect.arrayContaining(["INFISICAL_CLIENT_ID", "SECRET_FILE_MAX_BYTES"]));
     expect(services).toEqual(
       expect.arrayContaining(["TOOL_ROLES", "OPENAI_API_KEY", "AGENT_TURN_TIMEOUT_MS"]),
     );
@@ -60,12 +62,17 @@ describe("README configuration tables", () => {
     expect(sorted(documented("Services"))).toEqual(sorted(services));
   });
 
+  it("document every variable the secrets resolution reads (both apps), and no other", () => {
+    expect(sorted(documented("Secrets"))).toEqual(sorted(secrets));
+  });
+
   it("document every variable the stdio binary reads, and no other", () => {
     expect(sorted(documented("stdio binary"))).toEqual(sorted(stdioApp));
   });
 
   it("list each variable once per app", () => {
-    expect(duplicates([...documented("HTTP app"), ...documented("Services")])).toEqual([]);
-    expect(duplicates([...documented("stdio binary"), ...documented("Services")])).toEqual([]);
+    const shared = [...documented("Services"), ...documented("Secrets")];
+    expect(duplicates([...documented("HTTP app"), ...shared])).toEqual([]);
+    expect(duplicates([...documented("stdio binary"), ...shared])).toEqual([]);
   });
 });

@@ -1,5 +1,17 @@
-import { type McpServiceSettings, serviceSettingsFromConfig } from "@mcp-langgraph/mcp-server";
+import {
+  type McpServiceSettings,
+  SERVICE_SECRET_VARIABLES,
+  serviceSettingsFromConfig,
+} from "@mcp-langgraph/mcp-server";
+import {
+  createSecretsProvider,
+  type SecretsProvider,
+  secretsOptionsFromConfig,
+} from "@mcp-langgraph/secrets";
 import { z } from "zod";
+
+/** Variables that hold secrets: main.ts resolves them (environment, `NAME_FILE`, Infisical) first. */
+export const SECRET_VARIABLES = [...SERVICE_SECRET_VARIABLES, "MCP_TOKEN"] as const;
 
 /** Every environment variable the stdio binary reads; the only `process.env` access in this app. */
 const envSchema = z
@@ -56,4 +68,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
     services: serviceSettingsFromConfig(env),
   };
+}
+
+/**
+ * The one asynchronous start-up step: secrets from `NAME_FILE` files and Infisical become plain
+ * variables of the record `loadConfig` then reads, so `loadConfig` stays a pure function.
+ */
+export function resolveSecrets(
+  env: Record<string, string | undefined> = process.env,
+): Promise<SecretsProvider> {
+  return createSecretsProvider({ ...secretsOptionsFromConfig(env), names: SECRET_VARIABLES });
 }

@@ -3,7 +3,7 @@ import { createOidcProvider, type Principal } from "@mcp-langgraph/auth-provider
 import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { pino } from "pino";
-import { loadConfig, type StdioConfig } from "./config.js";
+import { loadConfig, resolveSecrets, type StdioConfig } from "./config.js";
 import { type Drain, trackRequests } from "./drain.js";
 
 /** The identity used when no MCP_TOKEN is given: the local developer, as on the HTTP app's default. */
@@ -23,12 +23,20 @@ async function resolvePrincipal(config: StdioConfig): Promise<Principal> {
 }
 
 async function main() {
-  const config = loadConfig();
+  // Secrets from files and Infisical become plain variables first, so loadConfig stays pure.
+  const secrets = await resolveSecrets();
+  const config = loadConfig(secrets.resolvedEnv());
   // stdout carries the MCP protocol: every log line goes to stderr (fd 2).
   const logger = pino(
     { level: config.logLevel, base: { service: "mcp-langgraph-stdio" } },
     pino.destination(2),
   );
+  logger.info({ sources: secrets.sources() }, "secrets resolved");
+  // Values are read once at start-up (ADR 0092): a rotation in Infisical is applied by a restart.
+  secrets.startBackgroundRefresh({
+    logger,
+    onChange: (names) => logger.warn({ names }, "secrets changed in Infisical: restart to apply them"),
+  });
   const [principal, services] = await Promise.all([
     resolvePrincipal(config),
     createMcpServices({ ...config.services, logger }),
@@ -57,6 +65,7 @@ async function main() {
       if (requests && !(await requests.drain(config.drainTimeoutMs))) {
         logger.warn({ inFlight: requests.inFlight }, "drain timeout: closing with requests unanswered");
       }
+      secrets.close();
       await server.close();
       await services.close();
       process.exit(0);

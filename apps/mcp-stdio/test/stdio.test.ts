@@ -1,4 +1,7 @@
 import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startFgaDevServer } from "@mcp-langgraph/authz/dev-server";
 import { AGENT_TOOL_NAMES } from "@mcp-langgraph/mcp-server";
@@ -172,6 +175,32 @@ describe("mcp-langgraph-stdio", () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/failed to start/);
     expect(result.stdout).toBe("");
+  }, 30_000);
+
+  it("takes MCP_TOKEN from MCP_TOKEN_FILE: a valid token serves, a forged one refuses to start", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "stdio-secrets-"));
+    try {
+      const tokenFile = join(dir, "token");
+      await writeFile(tokenFile, `${issuer.token}\n`);
+      const client = await connectStdio({ MCP_TOKEN_FILE: tokenFile, MCP_TOKEN_ISSUER: issuer.url });
+      try {
+        expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+      } finally {
+        await client.close();
+      }
+      // Without the file being read the binary would start as the local dev user instead.
+      const forged = `${issuer.token.slice(0, issuer.token.lastIndexOf(".") + 1)}${"A".repeat(86)}`;
+      await writeFile(tokenFile, forged);
+      const result = await runCommand(process.execPath, [stdioMain], {
+        cwd: testDir,
+        env: { MCP_TOKEN_FILE: tokenFile, MCP_TOKEN_ISSUER: issuer.url },
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/failed to start/);
+      expect(result.stderr).not.toContain(forged);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it("works under the MCP Inspector CLI: tools/list and tools/call agent_chat", async () => {

@@ -24,5 +24,9 @@ export {
   type RunningMcpServices,
   toolGrantTuples,
 } from "./services.js";
-export { type ServiceConfigRecord, serviceSettingsFromConfig } from "./settings.js";
+export {
+  SERVICE_SECRET_VARIABLES,
+  type ServiceConfigRecord,
+  serviceSettingsFromConfig,
+} from "./settings.js";
 export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";

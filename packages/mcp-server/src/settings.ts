@@ -4,6 +4,23 @@ import { z } from "zod";
 import { McpServerError } from "./errors.js";
 import { DEFAULT_TOOL_ROLES, type McpServiceSettings } from "./services.js";
 
+/**
+ * The services' variables that hold secrets: besides the environment, the apps may take them from
+ * `NAME_FILE` files or Infisical (@mcp-langgraph/secrets). Only these are, so a vault entry never
+ * changes a non-secret setting.
+ */
+export const SERVICE_SECRET_VARIABLES = [
+  "OPENAI_API_KEY",
+  "ANTHROPIC_API_KEY",
+  "GOOGLE_API_KEY",
+  "AZURE_OPENAI_API_KEY",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "DATABASE_URL",
+  "OPENFGA_API_TOKEN",
+] as const;
+
 const wholeNumber = (min: number) => z.coerce.number().int().min(min).max(1_000_000);
 
 const settingsSchema = z

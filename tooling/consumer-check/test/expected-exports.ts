@@ -5,6 +5,7 @@
 export const EXPECTED_EXPORTS: Record<string, string[]> = {
   "@mcp-langgraph/core": ["CoreError", "isCoreError", "withDeadline", "createBulkhead"],
   "@mcp-langgraph/session": ["createSessionStore", "isSessionError"],
+  "@mcp-langgraph/secrets": ["createSecretsProvider", "secretsOptionsFromConfig", "isSecretsError"],
   "@mcp-langgraph/authz": ["createAuthorizer", "isAuthzError", "loadProjectModel", "EmbeddedAuthorizer"],
   "@mcp-langgraph/authz/dev-server": ["startFgaDevServer"],
   "@mcp-langgraph/auth-provider": ["createOidcProvider", "isAuthError"],

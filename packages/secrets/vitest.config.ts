@@ -1,0 +1,3 @@
+import { defineProjectConfig } from "@mcp-langgraph/tooling/vitest";
+
+export default defineProjectConfig();

@@ -1,0 +1,5 @@
+export {
+  type InfisicalIdentity,
+  type InfisicalLoopback,
+  startInfisicalLoopback,
+} from "./infisical-server.ts";
