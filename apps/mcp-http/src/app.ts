@@ -1,4 +1,5 @@
-import type { Principal } from "@mcp-langgraph/auth-provider";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { LoginThrottle, Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
 import { Hono } from "hono";
@@ -24,6 +25,8 @@ export interface HttpAppDeps {
   readiness: () => Promise<Record<string, boolean>>;
   /** When set, MCP requests wait for their share of the event loop, so health probes never queue behind them. */
   loopSlicer?: LoopSlicer | undefined;
+  /** Failed-login limits per username+address and per address (429 before any password check). */
+  loginThrottle?: LoginThrottle | undefined;
 }
 
 type Env = { Variables: { principal: Principal } };
@@ -159,12 +162,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
           400,
         );
       }
-      // Failures (wrong password 401, hashing pool or session store down 503) map in onError.
-      const tokens = await login(
-        parsed.data.username,
-        parsed.data.password,
-        AbortSignal.timeout(AUTH_TIMEOUT_MS),
-      );
+      // Failures (wrong password 401, throttled 429, hashing pool or session or throttle store
+      // down 503) map in onError.
+      const { username, password } = parsed.data;
+      const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+      const verify = () => login(username, password, signal);
+      // The socket's peer, never a forwarded-for header a client can write itself.
+      const address = getConnInfo(c).remote.address ?? "unknown";
+      const tokens = deps.loginThrottle
+        ? await deps.loginThrottle.attempt(username, address, signal, verify)
+        : await verify();
       return c.json({
         access_token: tokens.accessToken,
         token_type: tokens.tokenType,
