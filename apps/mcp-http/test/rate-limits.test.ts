@@ -16,6 +16,7 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, login, startTestServer } from "./helpers.ts";
+import { spawnApp } from "./spawn.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
@@ -156,6 +157,17 @@ describe("tool calls per user", () => {
     );
     await expect(startTestServer({ RATE_LIMIT_TIERS_FILE: join(dir, "missing.yaml") })).rejects.toThrow(
       /missing\.yaml cannot be read/,
+    );
+  });
+
+  it("stops the built app's start-up on an invalid tiers file, naming the problem", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "rate-tiers-"));
+    const file = join(dir, "tiers.yaml");
+    writeFileSync(file, "tiers:\n  user: { toolCallsPerMinute: 10, tokensPerDay: 5 }\n");
+    await expect(
+      spawnApp({ LOCAL_USERS: "alice:alice-pw:user", RATE_LIMIT_TIERS_FILE: file }),
+    ).rejects.toThrow(
+      /failed to start: rate-limit tiers file .*tiers\.yaml: tiers\.user: Unrecognized key: "tokensPerDay"/,
     );
   });
 });
