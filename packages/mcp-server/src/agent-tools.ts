@@ -109,7 +109,14 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         const failed = toolError(error, "agent_chat", reportFailure);
         const { code } = (failed.structuredContent as { error: { code: string } }).error;
         // Limits and cancellations are the caller's to retry; anything else is an error.
-        const level = ["AGENT_BUSY", "CANCELLED", "LLM_TIMEOUT", "AGENT_TIMEOUT"].includes(code)
+        const level = [
+          "AGENT_BUSY",
+          "CANCELLED",
+          "LLM_TIMEOUT",
+          "AGENT_TIMEOUT",
+          "RATE_LIMITED",
+          "RATE_LIMIT_UNAVAILABLE",
+        ].includes(code)
           ? "warning"
           : "error";
         await sessionLog.send(ctx, level, { event: "turn_failed", thread_id: threadId, code });

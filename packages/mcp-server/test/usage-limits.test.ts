@@ -1,6 +1,8 @@
 import type { Principal } from "@mcp-langgraph/auth-provider";
+import { OwnRedisServer, rawRedisClient, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { describe, expect, it } from "vitest";
 import { createUsageLimits, isMcpServerError, parseRateTiers } from "../src/index.ts";
+import { toolError } from "../src/results.ts";
 
 const principal = (name: string, roles: string[]): Principal => ({
   userId: `user:${name}`,
@@ -73,5 +75,35 @@ describe("usage limits", () => {
     await expect(limits.admitModelTurn(guest, signal())).resolves.toBeUndefined();
     await limits.recordModelTokens(guest, 1, signal());
     expect(await codeOf(limits.admitModelTurn(guest, signal()))).toMatchObject({ code: "RATE_LIMITED" });
+  });
+});
+
+describe.skipIf(!requireRedisBinaries())("usage limits over a Redis that goes down", () => {
+  it("refuses (fail closed) with a retryable RATE_LIMIT_UNAVAILABLE tool error, never a free pass", async () => {
+    const redis = await OwnRedisServer.start();
+    const client = await rawRedisClient(redis.url);
+    try {
+      const limits = createUsageLimits({
+        store: { backend: "redis", client, keyPrefix: "test:usage:" },
+        toolCallsPerMinute: 100,
+      });
+      const alice = principal("alice", ["user"]);
+      await limits.admitToolCall(alice, signal());
+      await redis.stop();
+      while (client.isReady) await new Promise((resolve) => setTimeout(resolve, 10));
+      const error = await limits.admitToolCall(alice, signal()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isMcpServerError(error) && error.code).toBe("RATE_LIMIT_UNAVAILABLE");
+      const result = toolError(error, "agent_chat", () => {});
+      expect(result).toMatchObject({
+        isError: true,
+        structuredContent: { error: { code: "RATE_LIMIT_UNAVAILABLE", retryable: true } },
+      });
+    } finally {
+      client.destroy();
+      await redis.dispose();
+    }
   });
 });
