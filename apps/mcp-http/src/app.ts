@@ -1,4 +1,3 @@
-import { getConnInfo } from "@hono/node-server/conninfo";
 import type { LoginThrottle, Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
@@ -6,6 +5,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { z } from "zod";
 import { bodyLimit } from "./body-limit.js";
+import { clientAddress } from "./client-address.js";
 import type { AppConfig } from "./config.js";
 import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "./http-errors.js";
 import type { Identity } from "./identity.js";
@@ -167,8 +167,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<Env> {
       const { username, password } = parsed.data;
       const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
       const verify = () => login(username, password, signal);
-      // The socket's peer, never a forwarded-for header a client can write itself.
-      const address = getConnInfo(c).remote.address ?? "unknown";
+      const address = clientAddress(c, config.trustProxyHops);
       const tokens = deps.loginThrottle
         ? await deps.loginThrottle.attempt(username, address, signal, verify)
         : await verify();

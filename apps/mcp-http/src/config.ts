@@ -62,6 +62,7 @@ const envSchema = z
     LOGIN_MAX_FAILURES: positiveInt(5),
     LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(100),
     LOGIN_WINDOW_SECONDS: positiveInt(900),
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
     RATE_LIMIT_TOOL_CALLS_PER_MINUTE: positiveInt(120),
     RATE_LIMIT_MODEL_TOKENS_PER_DAY: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_TIERS_FILE: z.string().min(1).optional(),
@@ -165,6 +166,8 @@ export interface AppConfig {
     oidc: { clientId: string | undefined; clientSecret: string | undefined } | undefined;
   };
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
+  /** Proxies in front of this server that append to `X-Forwarded-For`; 0 = use the TCP peer's address. */
+  trustProxyHops: number;
   /** Counted in Redis with SESSION_BACKEND=redis (shared by every instance), in memory otherwise. */
   rateLimits: {
     /** Failed logins per username+address and per address within the window; beyond: 429. */
@@ -251,6 +254,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             ...(e.SESSION_KEY_PREFIX ? { keyPrefix: e.SESSION_KEY_PREFIX } : {}),
           }
         : { backend: "memory" },
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     rateLimits: {
       login: {
         maxFailuresPerUser: e.LOGIN_MAX_FAILURES,

@@ -279,3 +279,30 @@ describe.skipIf(!ownRedis)("a limiter store that goes down", () => {
     }
   });
 });
+
+describe("the client address of login limits", () => {
+  const fromAddress = (url: string, password: string, forwardedFor: string) =>
+    fetch(`${url}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-forwarded-for": forwardedFor },
+      body: JSON.stringify({ username: "alice", password }),
+    });
+
+  it("ignores X-Forwarded-For by default: a guesser naming a new address per attempt is still throttled", async () => {
+    await withServer({ LOGIN_MAX_FAILURES: "2" }, async (app) => {
+      expect((await fromAddress(app.url, "wrong", "198.51.100.1")).status).toBe(401);
+      expect((await fromAddress(app.url, "wrong", "198.51.100.2")).status).toBe(401);
+      expect((await fromAddress(app.url, "alice-pw", "198.51.100.3")).status).toBe(429);
+    });
+  });
+
+  it("with TRUST_PROXY_HOPS=1 takes the address the proxy appended (the last entry)", async () => {
+    await withServer({ LOGIN_MAX_FAILURES: "2", TRUST_PROXY_HOPS: "1" }, async (app) => {
+      // The client wrote the first entry itself; the proxy appended the second.
+      for (let i = 0; i < 2; i++)
+        expect((await fromAddress(app.url, "wrong", `10.9.9.${i}, 198.51.100.7`)).status).toBe(401);
+      expect((await fromAddress(app.url, "alice-pw", "10.9.9.9, 198.51.100.7")).status).toBe(429);
+      expect((await fromAddress(app.url, "alice-pw", "198.51.100.8")).status).toBe(200);
+    });
+  });
+});
