@@ -91,6 +91,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   registerWellKnownRoutes(app, deps);
   registerAuthRoutes(app, {
     identity,
+    loginThrottle: deps.loginThrottle,
+    trustProxyHops: config.trustProxyHops,
     authenticated: authenticate({ identity, unauthorized, acceptApiKeys: true }),
   });
   registerApiKeyRoutes(app, {

@@ -81,6 +81,14 @@ const envSchema = z
     API_KEYS: z.enum(["on", "off"]).default("off"),
     API_KEY_MAX_PER_USER: positiveInt(10),
     API_KEY_TTL_DAYS: positiveInt(90),
+    LOGIN_MAX_FAILURES: positiveInt(5),
+    LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(100),
+    LOGIN_WINDOW_SECONDS: positiveInt(900),
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    RATE_LIMIT_TOOL_CALLS_PER_MINUTE: positiveInt(120),
+    RATE_LIMIT_MODEL_TOKENS_PER_DAY: z.coerce.number().int().positive().optional(),
+    RATE_LIMIT_TIERS_FILE: z.string().min(1).optional(),
+    RATE_LIMIT_STORE_TIMEOUT_MS: positiveInt(2_000),
     OIDC_ISSUER: z.url().optional(),
     OIDC_AUDIENCE: z.string().min(1).optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -182,6 +190,21 @@ export interface AppConfig {
     oidc: { clientId: string | undefined; clientSecret: string | undefined } | undefined;
   };
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
+  /** Proxies in front of this server that append to `X-Forwarded-For`; 0 = use the TCP peer's address. */
+  trustProxyHops: number;
+  /** Counted in Redis with SESSION_BACKEND=redis (shared by every instance), in memory otherwise. */
+  rateLimits: {
+    /** Failed logins per username+address and per address within the window; beyond: 429. */
+    login: { maxFailuresPerUser: number; maxFailuresPerAddress: number; windowSeconds: number };
+    /** Tool calls per user per minute for users with no tier role. */
+    toolCallsPerMinute: number;
+    /** Model tokens per user per 24 hours for users with no tier role; unset: no token limit. */
+    modelTokensPerDay: number | undefined;
+    /** JSON/YAML per-role tiers, read and validated at start-up. */
+    tiersFile: string | undefined;
+    /** Deadline of each rate-counter store call. */
+    storeTimeoutMs: number;
+  };
   sessionTtlSeconds: number;
   sessionMaxPerUser: number;
   mcp: {
@@ -256,6 +279,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             ...(e.SESSION_KEY_PREFIX ? { keyPrefix: e.SESSION_KEY_PREFIX } : {}),
           }
         : { backend: "memory" },
+    trustProxyHops: e.TRUST_PROXY_HOPS,
+    rateLimits: {
+      login: {
+        maxFailuresPerUser: e.LOGIN_MAX_FAILURES,
+        maxFailuresPerAddress: e.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: e.LOGIN_WINDOW_SECONDS,
+      },
+      toolCallsPerMinute: e.RATE_LIMIT_TOOL_CALLS_PER_MINUTE,
+      modelTokensPerDay: e.RATE_LIMIT_MODEL_TOKENS_PER_DAY,
+      tiersFile: e.RATE_LIMIT_TIERS_FILE,
+      storeTimeoutMs: e.RATE_LIMIT_STORE_TIMEOUT_MS,
+    },
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     services: serviceSettingsFromConfig(env),

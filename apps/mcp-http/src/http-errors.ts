@@ -52,6 +52,13 @@ export function httpFailureOf(error: unknown): HttpFailure | undefined {
         return error.reason === "overloaded"
           ? unavailable("Authentication is busy; retry shortly.", RETRY_OVERLOADED_SECONDS)
           : unavailable("Authentication is unavailable; retry later.", RETRY_BACKEND_SECONDS);
+      case "LOGIN_THROTTLED":
+        return {
+          status: 429,
+          error: "too_many_requests",
+          message: "Too many failed logins; retry later.",
+          retryAfterSeconds: retryAfterSecondsOf(error.details?.retryAfterMs),
+        };
       case "AUTH_CONFIG":
         return undefined;
     }
@@ -77,6 +84,11 @@ export function httpFailureOf(error: unknown): HttpFailure | undefined {
     return unavailable("A backend did not answer in time; retry later.", RETRY_BACKEND_SECONDS);
   }
   return undefined;
+}
+
+/** Whole seconds for `Retry-After` (at least 1: "0" would invite an immediate retry into the same limit). */
+function retryAfterSecondsOf(ms: unknown): number {
+  return typeof ms === "number" && Number.isFinite(ms) ? Math.max(1, Math.ceil(ms / 1000)) : 1;
 }
 
 /** Headers a failure answer carries besides its content type. */

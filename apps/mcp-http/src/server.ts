@@ -11,6 +11,7 @@ import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
+import { createRateLimits } from "./rate-limits.js";
 import { createRoleSync } from "./role-sync.js";
 
 export interface RunningHttpServer {
@@ -34,13 +35,17 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     }),
     config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
   ]);
+  const rateLimits = await createRateLimits(config).catch(async (error: unknown) => {
+    await Promise.allSettled([services.close(), sessions.close()]);
+    throw error;
+  });
   const identity = await createIdentity(config, sessions);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, services.authorizer) : undefined;
 
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
       createMcpServer({
-        services,
+        services: { ...services, usageLimits: rateLimits.usageLimits },
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
           const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
@@ -66,7 +71,16 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     return { sessionStore, authorizer };
   };
 
-  const app = createHttpApp({ config, logger, identity, syncRoles, mcpSessions, readiness, loopSlicer });
+  const app = createHttpApp({
+    config,
+    logger,
+    identity,
+    syncRoles,
+    mcpSessions,
+    readiness,
+    loopSlicer,
+    loginThrottle: rateLimits.loginThrottle,
+  });
   const server = createAdaptorServer({
     fetch: app.fetch,
     serverOptions: {
@@ -115,7 +129,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
         : new Promise<void>((resolve) => deadline.addEventListener("abort", () => resolve(), { once: true }));
       await Promise.race([drained, timedOut]);
       server.closeAllConnections();
-      await Promise.allSettled([sessions.close(), services.close(), identity.close()]);
+      await Promise.allSettled([sessions.close(), services.close(), identity.close(), rateLimits.close()]);
     })();
     return closing;
   };

@@ -24,7 +24,9 @@ export type AuthErrorCode =
   /** The caller is authenticated but may not do this (e.g. act for that user). */
   | "FORBIDDEN"
   /** The provider cannot do this (e.g. refresh without a client configured). */
-  | "NOT_SUPPORTED";
+  | "NOT_SUPPORTED"
+  /** Too many failed logins for this username and address, or from this address: `details.retryAfterMs`. */
+  | "LOGIN_THROTTLED";
 
 /**
  * The one error class of this package. `details.reason` gives a stable,

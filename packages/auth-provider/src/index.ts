@@ -34,6 +34,14 @@ export {
   parseServiceClients,
 } from "./local-users.js";
 export {
+  createLoginThrottle,
+  DEFAULT_LOGIN_MAX_FAILURES,
+  DEFAULT_LOGIN_MAX_FAILURES_PER_ADDRESS,
+  DEFAULT_LOGIN_WINDOW_SECONDS,
+  type LoginThrottle,
+  type LoginThrottleOptions,
+} from "./login-throttle.js";
+export {
   type ClientCredentialsOptions,
   createOidcProvider,
   type OidcProvider,

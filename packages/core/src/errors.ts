@@ -34,7 +34,13 @@ export function isCodedError(value: unknown, family?: string): value is CodedErr
   return family === undefined || candidate.family === family;
 }
 
-export type CoreErrorCode = "TIMEOUT" | "ABORTED" | "CIRCUIT_OPEN" | "BULKHEAD_FULL";
+export type CoreErrorCode =
+  | "TIMEOUT"
+  | "ABORTED"
+  | "CIRCUIT_OPEN"
+  | "BULKHEAD_FULL"
+  /** A rate counter's store (Redis) failed: limits cannot be known, so callers fail closed. */
+  | "RATE_STORE_UNAVAILABLE";
 
 /** Errors raised by the shared resilience helpers themselves. */
 export class CoreError extends CodedError<CoreErrorCode> {

@@ -31,4 +31,13 @@ export {
   type SlicePriority,
 } from "./loop-slicer.js";
 export { handlePgPoolErrors, type PgClientEvents, type PgPoolEvents } from "./pg-pool-errors.js";
+export {
+  createRateCounter,
+  DEFAULT_RATE_STORE_TIMEOUT_MS,
+  type RateCounter,
+  type RateCounterOptions,
+  type RateCounterStore,
+  type RateDecision,
+  type RateState,
+} from "./rate-counter.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";

@@ -9,6 +9,7 @@ import type { ConversationChangeBus } from "./change-bus.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+import type { UsageLimits } from "./usage-limits.js";
 
 export interface AgentToolsOptions {
   agent: Agent;
@@ -22,11 +23,13 @@ export interface AgentToolsOptions {
   sessionLog: SessionLog;
   maxMessageChars: number;
   maxSearchResults: number;
+  /** Per-user tool-call and model-token limits; none when unset. */
+  limits: UsageLimits | undefined;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
   const { agent, access, modelForCall, principalOf, reportFailure, changes, sessionLog } = options;
-  const { maxMessageChars, maxSearchResults } = options;
+  const { maxMessageChars, maxSearchResults, limits } = options;
 
   /**
    * One turn; when the client asked for info-level log messages, run as a stream so each tool
@@ -60,9 +63,12 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       const threadId = thread_id ?? randomUUID();
       try {
         const principal = principalOf(ctx);
+        await limits?.admitToolCall(principal, signal);
         await access.requireTool(principal, "agent_chat", signal);
         const key = conversationKey(principal.userId, threadId);
         const model = await modelForCall();
+        // The client's own model (sampling) costs the server nothing: only the server's model is metered.
+        if (!model) await limits?.admitModelTurn(principal, signal);
         let opened: ConversationAccess | undefined;
         await sessionLog.send(ctx, "debug", { event: "turn_started", thread_id: threadId });
         const result = await runTurn(
@@ -86,6 +92,12 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
           ctx,
         );
         await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
+        if (!model && result.usage) {
+          // The reply is already paid for: a store that cannot count it is logged, not the caller's error.
+          await limits
+            ?.recordModelTokens(principal, result.usage.inputTokens + result.usage.outputTokens, signal)
+            .catch((error: unknown) => reportFailure("agent_chat", error));
+        }
         await sessionLog.send(ctx, "info", {
           event: "turn_finished",
           thread_id: threadId,
@@ -97,7 +109,14 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         const failed = toolError(error, "agent_chat", reportFailure);
         const { code } = (failed.structuredContent as { error: { code: string } }).error;
         // Limits and cancellations are the caller's to retry; anything else is an error.
-        const level = ["AGENT_BUSY", "CANCELLED", "LLM_TIMEOUT", "AGENT_TIMEOUT"].includes(code)
+        const level = [
+          "AGENT_BUSY",
+          "CANCELLED",
+          "LLM_TIMEOUT",
+          "AGENT_TIMEOUT",
+          "RATE_LIMITED",
+          "RATE_LIMIT_UNAVAILABLE",
+        ].includes(code)
           ? "warning"
           : "error";
         await sessionLog.send(ctx, level, { event: "turn_failed", thread_id: threadId, code });
@@ -118,6 +137,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       const signal = ctx.mcpReq.signal;
       try {
         const principal = principalOf(ctx);
+        await limits?.admitToolCall(principal, signal);
         await access.requireTool(principal, "conversation_get", signal);
         const key = conversationKey(principal.userId, thread_id);
         await access.requireConversation(principal, "viewer", key, signal, thread_id);
@@ -151,6 +171,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       const signal = ctx.mcpReq.signal;
       try {
         const principal = principalOf(ctx);
+        await limits?.admitToolCall(principal, signal);
         await access.requireTool(principal, "conversation_search", signal);
         // Searched by key, shown by the caller's thread id; objects that are no conversation key are skipped.
         const threadIdOf = new Map<string, string>();

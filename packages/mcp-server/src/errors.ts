@@ -1,6 +1,13 @@
 import { CodedError, type CodedErrorOptions, isCodedError } from "@mcp-langgraph/core";
 
-export type McpServerErrorCode = "FORBIDDEN" | "AUTHZ_UNAVAILABLE" | "CONFIG_INVALID";
+export type McpServerErrorCode =
+  | "FORBIDDEN"
+  | "AUTHZ_UNAVAILABLE"
+  | "CONFIG_INVALID"
+  /** A per-user limit is spent: `details.limit` names it, `details.retryAfterMs` says when it resets. */
+  | "RATE_LIMITED"
+  /** The rate-limit store (Redis) cannot answer: calls are refused until it does (fail closed). */
+  | "RATE_LIMIT_UNAVAILABLE";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

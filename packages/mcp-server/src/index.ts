@@ -7,6 +7,7 @@ export {
 } from "./change-bus.js";
 export type { CompletionRouter } from "./completions.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
+export { loadRateTiersFile, parseRateTiers, type RateTier } from "./rate-tiers.js";
 export {
   type CreateMcpServerOptions,
   createMcpServer,
@@ -30,3 +31,10 @@ export {
   serviceSettingsFromConfig,
 } from "./settings.js";
 export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+export {
+  createUsageLimits,
+  DEFAULT_TOOL_CALLS_PER_MINUTE,
+  type UsageLimitName,
+  type UsageLimits,
+  type UsageLimitsOptions,
+} from "./usage-limits.js";

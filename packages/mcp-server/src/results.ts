@@ -22,6 +22,19 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
     structuredContent: { error: { code, message, ...extra } },
   });
   if (isMcpServerError(error)) {
+    if (error.code === "RATE_LIMITED")
+      // A limit, not a fault: which one, and when the window resets so a retry gets in.
+      return fail(error.code, error.message, {
+        retryable: true,
+        ...(typeof error.details?.limit === "string" ? { limit: error.details.limit } : {}),
+        ...(typeof error.details?.retryAfterMs === "number"
+          ? { retryAfterMs: error.details.retryAfterMs }
+          : {}),
+      });
+    if (error.code === "RATE_LIMIT_UNAVAILABLE") {
+      report(tool, error);
+      return fail(error.code, error.message, { retryable: true });
+    }
     if (error.code !== "AUTHZ_UNAVAILABLE") return fail(error.code, error.message);
     report(tool, error);
     // An authorizer outage (its server or tuple store down, a deadline) passes; a rejected request does not.

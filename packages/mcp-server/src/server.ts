@@ -13,6 +13,7 @@ import { registerConversationResources } from "./conversation-resources.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
 import { cacheToolList } from "./tool-list-cache.js";
+import type { UsageLimits } from "./usage-limits.js";
 
 export interface McpServices {
   agent: Agent;
@@ -27,6 +28,8 @@ export interface McpServices {
   changes: ConversationChangeBus;
   /** Resource subscriptions one session may hold (default 100). */
   maxSubscriptionsPerSession?: number;
+  /** Per-user tool-call and model-token limits, shared by every session of the process (none when unset). */
+  usageLimits?: UsageLimits;
 }
 
 export interface CreateMcpServerOptions {
@@ -96,6 +99,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     sessionLog: trackSessionLogLevel(server),
     maxMessageChars: options.maxMessageChars ?? services.agent.maxMessageChars,
     maxSearchResults: options.maxSearchResults ?? 50,
+    limits: services.usageLimits,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
   const subscribableUris = new Set<string>();

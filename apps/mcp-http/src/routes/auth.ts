@@ -1,5 +1,6 @@
 import type { Hono, MiddlewareHandler } from "hono";
 import { z } from "zod";
+import { clientAddress } from "../client-address.js";
 import type { AppEnv, HttpAppDeps } from "./deps.js";
 import { AUTH_TIMEOUT_MS } from "./unauthorized.js";
 
@@ -8,13 +9,16 @@ const loginSchema = z.object({
   password: z.string().min(1).max(1024),
 });
 
-export interface AuthRouteDeps extends Pick<HttpAppDeps, "identity"> {
+export interface AuthRouteDeps extends Pick<HttpAppDeps, "identity" | "loginThrottle"> {
+  /** Proxy hops whose `X-Forwarded-For` entries are trusted for the client address (0: the socket's). */
+  trustProxyHops: number;
   /** Authenticates the caller of `/auth/logout` (a login token or an API key). */
   authenticated: MiddlewareHandler<AppEnv>;
 }
 
 /** `POST /auth/login` (when the identity provider takes passwords) and `POST /auth/logout`. */
-export function registerAuthRoutes(app: Hono<AppEnv>, { identity, authenticated }: AuthRouteDeps): void {
+export function registerAuthRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void {
+  const { identity, authenticated, loginThrottle, trustProxyHops } = deps;
   const login = identity.login;
   if (login) {
     app.post("/auth/login", async (c) => {
@@ -25,9 +29,14 @@ export function registerAuthRoutes(app: Hono<AppEnv>, { identity, authenticated 
           400,
         );
       }
+      // Failures (wrong password 401, throttled 429, hashing pool or session or throttle store
+      // down 503) map in onError.
       const { username, password } = parsed.data;
-      // Failures (wrong password 401, hashing pool or session store down 503) map in onError.
-      const tokens = await login(username, password, AbortSignal.timeout(AUTH_TIMEOUT_MS));
+      const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+      const verify = () => login(username, password, signal);
+      const tokens = loginThrottle
+        ? await loginThrottle.attempt(username, clientAddress(c, trustProxyHops), signal, verify)
+        : await verify();
       return c.json({
         access_token: tokens.accessToken,
         token_type: tokens.tokenType,

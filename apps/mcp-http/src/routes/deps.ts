@@ -1,4 +1,4 @@
-import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { LoginThrottle, Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import type { AppConfig } from "../config.js";
 import type { Identity } from "../identity.js";
@@ -15,6 +15,8 @@ export interface HttpAppDeps {
   readiness: () => Promise<Record<string, boolean>>;
   /** When set, MCP requests wait for their share of the event loop, so health probes never queue behind them. */
   loopSlicer?: LoopSlicer | undefined;
+  /** Failed-login limits per username+address and per address (429 before any password check). */
+  loginThrottle?: LoginThrottle | undefined;
 }
 
 /** What the middleware leaves on the request context for the routes. */
