@@ -259,6 +259,29 @@ export function createAgent(options: AgentOptions): Agent {
       return readConversation(threadId, opts.signal);
     },
 
+    async deleteConversation(threadId, opts = {}) {
+      assertThreadId(threadId);
+      // Under the thread's lock, so a turn in flight finishes (and writes) before the delete and none
+      // writes after it; through the cache's write path, so no decoded copy of the thread survives.
+      await threadLocks
+        .run(
+          threadId,
+          () =>
+            conversations.write(threadId, () =>
+              withDeadline(() => checkpointer.deleteThread(threadId), {
+                timeoutMs: settings.readTimeoutMs,
+                signal: opts.signal,
+                onTimeout: (ms) =>
+                  new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
+              }),
+            ),
+          opts.signal,
+        )
+        .catch((error: unknown) => {
+          throw toAgentError(error, opts.signal);
+        });
+    },
+
     async searchConversations(threadIds, query, opts = {}) {
       if (!Array.isArray(threadIds) || threadIds.length > MAX_SEARCH_THREADS) {
         throw new AgentError(

@@ -62,6 +62,11 @@ export interface Agent {
    * may be shared with the conversation cache); copy them to change them.
    */
   getConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<Conversation | null>;
+  /**
+   * Deletes the thread and all its checkpoints (a no-op for an unknown thread, so a retried erase is
+   * safe). Waits for a turn in flight on the thread; bounded by `readTimeoutMs`.
+   */
+  deleteConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Case-insensitive substring search over the given threads only; unknown threads are ignored. */
   searchConversations(
     threadIds: string[],

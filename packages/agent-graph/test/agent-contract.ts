@@ -112,6 +112,44 @@ export function describeAgentContract(
       });
     });
 
+    describe("deleteConversation", () => {
+      it("removes the thread and its checkpoints, leaves other threads, and is a no-op when repeated", async () => {
+        const agent = agentWith();
+        const doomed = newThreadId();
+        const kept = newThreadId();
+        await agent.chat({ threadId: doomed, message: "what is 6*7?" });
+        await agent.chat({ threadId: kept, message: "hello there" });
+        expect(await agent.getConversation(doomed)).not.toBeNull();
+
+        await agent.deleteConversation(doomed);
+        expect(await agent.getConversation(doomed)).toBeNull();
+        // Another agent over the same store (another process) sees it gone too.
+        const reopened = createAgent({
+          model: createOfflineChatModel(),
+          checkpointer: await harness.open(),
+          ...agentOptions,
+        });
+        expect(await reopened.getConversation(doomed)).toBeNull();
+        expect(await agent.getConversation(kept)).toHaveLength(2);
+        // A retried erase deletes nothing more and does not fail.
+        await expect(agent.deleteConversation(doomed)).resolves.toBeUndefined();
+        // The id starts afresh.
+        const again = await agent.chat({ threadId: doomed, message: "hello again" });
+        expect(again.messages).toHaveLength(2);
+      });
+
+      it("rejects a bad thread id and an aborted signal without deleting", async () => {
+        const agent = agentWith();
+        const threadId = newThreadId();
+        await agent.chat({ threadId, message: "hello there" });
+        expect(await codeOf(agent.deleteConversation(""), isAgentError)).toBe("AGENT_INPUT_INVALID");
+        expect(
+          await codeOf(agent.deleteConversation(threadId, { signal: AbortSignal.abort() }), isAgentError),
+        ).toBe("AGENT_CANCELLED");
+        expect(await agent.getConversation(threadId)).toHaveLength(2);
+      });
+    });
+
     describe("threads", () => {
       it("persist across calls and across agent instances over the same store", async () => {
         const threadId = newThreadId();
