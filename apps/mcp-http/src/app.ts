@@ -8,6 +8,7 @@ import { requestLog } from "./middleware/request-log.js";
 import { registerApiKeyRoutes } from "./routes/api-keys.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import type { AppEnv, HttpAppDeps } from "./routes/deps.js";
+import { registerGdprRoutes } from "./routes/gdpr.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMcpRoutes } from "./routes/mcp.js";
 import { unauthorizedResponder } from "./routes/unauthorized.js";
@@ -95,10 +96,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     trustProxyHops: config.trustProxyHops,
     authenticated: authenticate({ identity, unauthorized, acceptApiKeys: true }),
   });
-  registerApiKeyRoutes(app, {
-    identity,
-    loginToken: authenticate({ identity, unauthorized, acceptApiKeys: false }),
-  });
+  const loginToken = authenticate({ identity, unauthorized, acceptApiKeys: false });
+  registerApiKeyRoutes(app, { identity, loginToken });
+  registerGdprRoutes(app, { userData: deps.userData, loginToken });
   registerMcpRoutes(app, { ...deps, unauthorized });
   return app;
 }

@@ -58,6 +58,7 @@ const envSchema = z
     ALLOWED_ORIGINS: csv,
     MAX_BODY_BYTES: positiveInt(1_048_576),
     DRAIN_TIMEOUT_MS: positiveInt(10_000),
+    USER_DATA_TIMEOUT_MS: positiveInt(10_000),
     LISTEN_BACKLOG: positiveInt(4096),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
     HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
@@ -154,6 +155,8 @@ export interface AppConfig {
   allowedOrigins: string[];
   maxBodyBytes: number;
   drainTimeoutMs: number;
+  /** Deadline of each backend call of the GDPR export and erase (one read, one delete). */
+  userDataTimeoutMs: number;
   /** Pending connections the kernel queues for accept (capped by net.core.somaxconn). */
   listenBacklog: number;
   /** How long an idle keep-alive connection stays open (longer than clients' and proxies' own). */
@@ -243,6 +246,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     allowedOrigins: e.ALLOWED_ORIGINS,
     maxBodyBytes: e.MAX_BODY_BYTES,
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
+    userDataTimeoutMs: e.USER_DATA_TIMEOUT_MS,
     listenBacklog: e.LISTEN_BACKLOG,
     keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? e.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000,

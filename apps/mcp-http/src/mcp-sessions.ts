@@ -136,6 +136,13 @@ export class McpSessionRegistry {
     await session.server.close();
   }
 
+  /** Closes every live session of one user (their account is being erased); returns how many. */
+  async closeUser(userId: string): Promise<number> {
+    const own = [...this.#sessions].filter(([, session]) => session.ownerId === userId);
+    await Promise.allSettled(own.map(([id]) => this.close(id)));
+    return own.length;
+  }
+
   /** Lets every session's requests in flight finish (new ones are refused) until `signal` aborts. */
   async drainAll(signal: AbortSignal): Promise<void> {
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.transport.drain(signal)));

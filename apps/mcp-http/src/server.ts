@@ -13,6 +13,7 @@ import { createIdentity } from "./identity.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createRoleSync } from "./role-sync.js";
+import { createUserData } from "./user-data.js";
 
 export interface RunningHttpServer {
   url: string;
@@ -80,6 +81,15 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     readiness,
     loopSlicer,
     loginThrottle: rateLimits.loginThrottle,
+    userData: createUserData({
+      sessions,
+      apiKeys: identity.apiKeys,
+      agent: services.agent,
+      authorizer: services.authorizer,
+      closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
+      timeoutMs: config.userDataTimeoutMs,
+      logger,
+    }),
   });
   const server = createAdaptorServer({
     fetch: app.fetch,

@@ -4,6 +4,7 @@ import type { AppConfig } from "../config.js";
 import type { Identity } from "../identity.js";
 import type { McpSessionRegistry } from "../mcp-sessions.js";
 import type { RoleSync } from "../role-sync.js";
+import type { UserData } from "../user-data.js";
 
 export interface HttpAppDeps {
   config: AppConfig;
@@ -17,6 +18,8 @@ export interface HttpAppDeps {
   loopSlicer?: LoopSlicer | undefined;
   /** Failed-login limits per username+address and per address (429 before any password check). */
   loginThrottle?: LoginThrottle | undefined;
+  /** The caller's data for the GDPR export and erase routes. */
+  userData: UserData;
 }
 
 /** What the middleware leaves on the request context for the routes. */
