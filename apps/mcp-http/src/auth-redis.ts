@@ -3,7 +3,18 @@ import { createClient } from "redis";
 
 /** What the auth stores use of the connection, and closing it. */
 export interface AuthRedis extends RedisCommandClient {
-  quit(): Promise<unknown>;
+  readonly isReady: boolean;
+  close(): Promise<unknown>;
+  destroy(): void;
+}
+
+/**
+ * Closes gracefully when connected; a client that is reconnecting would queue the
+ * close until Redis came back (shutdown hung while Redis was down), so it is destroyed.
+ */
+export async function closeAuthRedis(client: AuthRedis): Promise<void> {
+  if (client.isReady) await client.close().catch(() => client.destroy());
+  else client.destroy();
 }
 
 /**

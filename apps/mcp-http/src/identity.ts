@@ -17,7 +17,7 @@ import {
 } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
 import { isSessionError, type SessionStore } from "@mcp-langgraph/session";
-import { type AuthRedis, authKeyPrefix, connectAuthRedis } from "./auth-redis.js";
+import { type AuthRedis, authKeyPrefix, closeAuthRedis, connectAuthRedis } from "./auth-redis.js";
 import type { AppConfig } from "./config.js";
 import { connectOidc, createLogoutDenylist, createOidcIdentity } from "./oidc-identity.js";
 
@@ -102,7 +102,7 @@ export async function createIdentity(
       )
     : createLocalIdentity(config, sessions)
   ).catch(async (error: unknown) => {
-    await redis?.quit().catch(() => {});
+    if (redis) await closeAuthRedis(redis);
     throw error;
   });
   // With the local issuer the user list is the source of truth: a removed user's keys stop working.
@@ -138,7 +138,7 @@ export async function createIdentity(
       verifier.verifyToken(bearerToken(authorization), { signal }),
     close: async () => {
       await base.close();
-      await redis?.quit().catch(() => {});
+      if (redis) await closeAuthRedis(redis);
     },
   };
 }

@@ -1,13 +1,14 @@
 // POST /auth/logout ends the credential it was called with, in every identity mode.
 import { randomUUID } from "node:crypto";
 import { APP_CLIENT, startOidcServer } from "@mcp-langgraph/testkit/oidc";
-import { redisKeyspace } from "@mcp-langgraph/testkit/redis";
+import { OwnRedisServer, redisKeyspace, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { afterAll, describe, expect, it } from "vitest";
 import { INITIALIZE, login, postMcp, startTestServer } from "./helpers.ts";
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
+const ownRedis = requireRedisBinaries();
 const keyspace = redisKeyspace("logout");
 afterAll(() => (redisUp ? keyspace.cleanup(REDIS_URL) : undefined));
 
@@ -54,6 +55,40 @@ describe.skipIf(!redisUp)("logout with AUTH_PROVIDER=oidc and SESSION_BACKEND=re
     } finally {
       await Promise.all([first.close(), second.close()]);
       await idp.close();
+    }
+  });
+});
+
+describe.skipIf(!ownRedis)("the logout denylist's Redis down (AUTH_PROVIDER=oidc)", () => {
+  it("answers 503 with Retry-After on requests and on logout, never accepting the token", async () => {
+    // A redis-server of this test's own: it is stopped mid-test.
+    const [idp, redis] = await Promise.all([startOidcServer(), OwnRedisServer.start()]);
+    try {
+      const app = await startTestServer({
+        AUTH_PROVIDER: "oidc",
+        OIDC_ISSUER: idp.issuer,
+        OIDC_AUDIENCE: idp.resource,
+        OIDC_CLIENT_ID: APP_CLIENT.clientId,
+        OIDC_CLIENT_SECRET: APP_CLIENT.clientSecret,
+        SESSION_BACKEND: "redis",
+        REDIS_URL: redis.url,
+      });
+      try {
+        const token = await login(app.url, "alice", "alice-pw");
+        expect((await postMcp(app.url, INITIALIZE, bearer(token))).status).toBe(200);
+        await redis.stop();
+        for (const response of [
+          await postMcp(app.url, INITIALIZE, bearer(token)),
+          await logout(app.url, token),
+        ]) {
+          expect(response.status).toBe(503);
+          expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+        }
+      } finally {
+        await app.close();
+      }
+    } finally {
+      await Promise.all([redis.dispose(), idp.close()]);
     }
   });
 });
