@@ -82,6 +82,7 @@ const envSchema = z
     API_KEYS: z.enum(["on", "off"]).default("off"),
     API_KEY_MAX_PER_USER: positiveInt(10),
     API_KEY_TTL_DAYS: positiveInt(90),
+    LOGOUT_DENYLIST_MAX_ENTRIES: positiveInt(100_000),
     LOGIN_MAX_FAILURES: positiveInt(5),
     LOGIN_MAX_FAILURES_PER_ADDRESS: positiveInt(100),
     LOGIN_WINDOW_SECONDS: positiveInt(900),
@@ -191,6 +192,8 @@ export interface AppConfig {
     apiKeys: { maxPerUser: number; ttlSeconds: number } | undefined;
     /** This server's client at the OIDC issuer, for password login through its token endpoint. */
     oidc: { clientId: string | undefined; clientSecret: string | undefined } | undefined;
+    /** Logged-out OIDC tokens held in memory at once (SESSION_BACKEND=memory); beyond it logout answers 503. */
+    logoutDenylistMaxEntries: number;
   };
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
   /** Proxies in front of this server that append to `X-Forwarded-For`; 0 = use the TCP peer's address. */
@@ -274,6 +277,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         e.AUTH_PROVIDER === "oidc"
           ? { clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET }
           : undefined,
+      logoutDenylistMaxEntries: e.LOGOUT_DENYLIST_MAX_ENTRIES,
     },
     sessions:
       e.SESSION_BACKEND === "redis"

@@ -7,18 +7,19 @@ import {
   createBearerVerifier,
   createLocalProvider,
   createMemoryApiKeyStore,
-  createOidcProvider,
   createRedisApiKeyStore,
+  isAuthError,
   type LocalProvider,
   type LocalUserInput,
-  type OidcProvider,
   type Principal,
   parseLocalUsers,
   type TokenSet,
 } from "@mcp-langgraph/auth-provider";
+import type { Logger } from "@mcp-langgraph/core";
 import { isSessionError, type SessionStore } from "@mcp-langgraph/session";
-import { createClient } from "redis";
+import { type AuthRedis, authKeyPrefix, closeAuthRedis, connectAuthRedis } from "./auth-redis.js";
 import type { AppConfig } from "./config.js";
+import { connectOidc, createLogoutDenylist, createOidcIdentity } from "./oidc-identity.js";
 
 /** How the HTTP app learns who is calling, whichever identity provider is configured. */
 export interface Identity {
@@ -26,8 +27,12 @@ export interface Identity {
   authenticate(authorization: string | undefined, signal: AbortSignal): Promise<Principal>;
   /** Username/password login for `POST /auth/login`, when the provider supports it. */
   login: ((username: string, password: string, signal: AbortSignal) => Promise<TokenSet>) | undefined;
-  /** Ends the login session behind a principal (local issuer), for `POST /auth/logout`. */
-  logout(principal: Principal, signal: AbortSignal): Promise<void>;
+  /**
+   * `POST /auth/logout`: ends the credential the caller authenticated with (`authorization`,
+   * already verified into `principal`) — the login session (local issuer), the token until its
+   * expiry plus revocation at the issuer (OIDC), or the API key itself.
+   */
+  logout(principal: Principal, authorization: string | undefined, signal: AbortSignal): Promise<void>;
   /** The embedded issuer, whose keys and discovery document the app publishes. */
   localProvider: LocalProvider | undefined;
   /** The authorization server named in the protected-resource metadata. */
@@ -37,8 +42,11 @@ export interface Identity {
   close(): Promise<void>;
 }
 
-/** An identity provider's part: its token check, before API keys join it. */
-type ProviderIdentity = Omit<Identity, "authenticate"> & { tokens: AuthProvider };
+/** An identity provider's part: its token check, before API keys join it; logout gets the bare token. */
+export type ProviderIdentity = Omit<Identity, "authenticate" | "logout"> & {
+  tokens: AuthProvider;
+  logout(principal: Principal, token: string, signal: AbortSignal): Promise<void>;
+};
 
 const LOOPBACK_PRINCIPAL: Principal = {
   userId: "user:local",
@@ -66,7 +74,11 @@ function localUsers(spec: string | undefined): LocalUserInput[] {
   return [{ username: "dev", password, roles: ["user", "admin"] }];
 }
 
-export async function createIdentity(config: AppConfig, sessions: SessionStore): Promise<Identity> {
+export async function createIdentity(
+  config: AppConfig,
+  sessions: SessionStore,
+  logger: Logger,
+): Promise<Identity> {
   const { auth } = config;
   if (auth.mode === "none") {
     return {
@@ -79,57 +91,74 @@ export async function createIdentity(config: AppConfig, sessions: SessionStore):
       close: async () => {},
     };
   }
-  const base =
-    auth.provider === "oidc"
-      ? createOidcIdentity(config, await connectOidc(config))
-      : await createLocalIdentity(config, sessions);
+  // One Redis connection for API keys and the logout denylist, next to the login sessions.
+  const redis =
+    config.sessions.backend === "redis" && (auth.apiKeys || auth.provider === "oidc")
+      ? await connectAuthRedis(config.sessions.url)
+      : undefined;
+  const base = await (auth.provider === "oidc"
+    ? connectOidc(config).then((provider) =>
+        createOidcIdentity(config, provider, createLogoutDenylist(config, redis), logger),
+      )
+    : createLocalIdentity(config, sessions)
+  ).catch(async (error: unknown) => {
+    if (redis) await closeAuthRedis(redis);
+    throw error;
+  });
   // With the local issuer the user list is the source of truth: a removed user's keys stop working.
   // An OIDC issuer's users cannot be listed here; its keys end by revocation or expiry.
   const localProvider = base.localProvider;
   const keys = auth.apiKeys
-    ? await createApiKeys(config, localProvider ? (username) => localProvider.hasUser(username) : undefined)
+    ? createApiKeys(config, redis, localProvider ? (username) => localProvider.hasUser(username) : undefined)
     : undefined;
   // API keys are recognised by their prefix; everything else is a token for the configured provider.
-  const verifier = createBearerVerifier({ tokens: base.tokens, ...(keys ? { apiKeys: keys.manager } : {}) });
-  const { tokens: _tokens, ...rest } = base;
+  const verifier = createBearerVerifier({ tokens: base.tokens, ...(keys ? { apiKeys: keys } : {}) });
+  const { tokens: _tokens, logout: _logout, ...rest } = base;
   return {
     ...rest,
-    apiKeys: keys?.manager,
+    apiKeys: keys,
+    async logout(principal, authorization, signal) {
+      const credential = bearerToken(authorization);
+      const keyId = principal.claims.api_key_id;
+      // Decided by the credential, not the claim: an issuer's token carrying an `api_key_id` claim
+      // must still be denied as a token.
+      if (keys?.looksLikeKey(credential) && typeof keyId === "string") {
+        // Logging out with an API key ends that key; the user's other keys and sessions stay.
+        await keys.revoke(principal.username, keyId, { signal }).catch((error: unknown) => {
+          // Revoked concurrently (another logout, DELETE /auth/api-keys/:id): already ended.
+          if (!(isAuthError(error) && error.code === "NOT_FOUND")) throw error;
+        });
+        return;
+      }
+      await base.logout(principal, credential, signal);
+    },
     // async, so a missing or malformed header rejects like every other bad credential (a synchronous
     // throw escaped the callers' .catch and answered 500).
     authenticate: async (authorization, signal) =>
       verifier.verifyToken(bearerToken(authorization), { signal }),
     close: async () => {
-      await Promise.allSettled([base.close(), keys?.close()]);
+      await base.close();
+      if (redis) await closeAuthRedis(redis);
     },
   };
 }
 
-async function createApiKeys(
+function createApiKeys(
   config: AppConfig,
+  redis: AuthRedis | undefined,
   ownerExists: ((username: string) => boolean) | undefined,
-): Promise<{ manager: ApiKeyManager; close(): Promise<void> }> {
+): ApiKeyManager {
   const limits = {
     maxKeysPerUser: config.auth.apiKeys?.maxPerUser,
     defaultTtlSeconds: config.auth.apiKeys?.ttlSeconds,
     ...(ownerExists ? { ownerExists } : {}),
   };
-  if (config.sessions.backend !== "redis") {
-    return {
-      manager: createApiKeyManager({ store: createMemoryApiKeyStore(), ...limits }),
-      close: async () => {},
-    };
+  if (!redis || config.sessions.backend !== "redis") {
+    return createApiKeyManager({ store: createMemoryApiKeyStore(), ...limits });
   }
-  // Keys live next to the login sessions, so every instance behind the balancer sees the same keys.
-  const client = createClient({ url: config.sessions.url, socket: { connectTimeout: 5_000 } });
-  // Connection errors surface on the calls (typed AUTH_UNAVAILABLE); the emitter must not crash the process.
-  client.on("error", () => {});
-  await client.connect();
-  const store = createRedisApiKeyStore({
-    client,
-    ...(config.sessions.keyPrefix ? { keyPrefix: `${config.sessions.keyPrefix}apikey` } : {}),
-  });
-  return { manager: createApiKeyManager({ store, ...limits }), close: () => client.quit().then(() => {}) };
+  const keyPrefix = authKeyPrefix(config.sessions.keyPrefix, "apikey");
+  const store = createRedisApiKeyStore({ client: redis, ...(keyPrefix ? { keyPrefix } : {}) });
+  return createApiKeyManager({ store, ...limits });
 }
 
 async function createLocalIdentity(config: AppConfig, sessions: SessionStore): Promise<ProviderIdentity> {
@@ -173,41 +202,11 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
       );
       return provider.issueToken(identity, { sessionId });
     },
-    async logout(principal, signal) {
+    async logout(principal, _token, signal) {
       if (principal.sessionId) await sessions.delete(principal.sessionId, { signal });
     },
     localProvider: provider,
     issuer: auth.issuer,
-    apiKeys: undefined,
-    close: async () => {},
-  };
-}
-
-function connectOidc(config: AppConfig): Promise<OidcProvider> {
-  const { oidc } = config.auth;
-  return createOidcProvider(
-    {
-      issuer: config.auth.issuer,
-      audience: config.auth.audience,
-      ...(oidc?.clientId ? { clientId: oidc.clientId } : {}),
-      ...(oidc?.clientSecret ? { clientSecret: oidc.clientSecret } : {}),
-      resource: config.auth.audience,
-    },
-    { signal: AbortSignal.timeout(15_000) },
-  );
-}
-
-function createOidcIdentity(config: AppConfig, provider: OidcProvider): ProviderIdentity {
-  const canLogin = Boolean(config.auth.oidc?.clientId);
-  return {
-    // The issuer owns sessions and revocation; tokens are checked on signature, issuer, audience and time.
-    tokens: provider,
-    login: canLogin
-      ? (username, password, signal) => provider.authenticate(username, password, { signal })
-      : undefined,
-    logout: async () => {},
-    localProvider: undefined,
-    issuer: provider.metadata.issuer,
     apiKeys: undefined,
     close: async () => {},
   };

@@ -40,7 +40,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     await Promise.allSettled([services.close(), sessions.close()]);
     throw error;
   });
-  const identity = await createIdentity(config, sessions);
+  const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, services.authorizer) : undefined;
 
   const mcpSessions = new McpSessionRegistry({

@@ -125,3 +125,17 @@ describe("loadConfig: request ids", () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe("loadConfig: logout denylist", () => {
+  it("holds 100000 logged-out tokens in memory by default, and takes LOGOUT_DENYLIST_MAX_ENTRIES", () => {
+    expect(loadConfig({}).auth.logoutDenylistMaxEntries).toBe(100_000);
+    expect(loadConfig({ LOGOUT_DENYLIST_MAX_ENTRIES: "50" }).auth.logoutDenylistMaxEntries).toBe(50);
+  });
+
+  it.each([
+    ["LOGOUT_DENYLIST_MAX_ENTRIES", "0"],
+    ["LOGOUT_DENYLIST_MAX_ENTRIES", "many"],
+  ])("stops start-up naming %s when it is %j", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

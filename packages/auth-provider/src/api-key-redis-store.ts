@@ -1,12 +1,9 @@
-import { createBulkhead, withDeadline } from "@mcp-langgraph/core";
 import type { ApiKeyStore, StoredApiKey } from "./api-keys.js";
-import { AuthError, isAuthError } from "./errors.js";
+import { AuthError } from "./errors.js";
+import { createRedisCall, type RedisCommandClient } from "./redis-call.js";
 import type { CallOptions } from "./types.js";
 
-/** The one method this store needs; a node-redis v5+ client (`createClient()`) fits as is. */
-export interface RedisCommandClient {
-  sendCommand(args: string[]): Promise<unknown>;
-}
+export type { RedisCommandClient };
 
 export interface RedisApiKeyStoreOptions {
   client: RedisCommandClient;
@@ -49,27 +46,15 @@ return 1`;
  */
 export function createRedisApiKeyStore(options: RedisApiKeyStoreOptions): ApiKeyStore {
   const { client, keyPrefix = "mcp:apikey", timeoutMs = 2000 } = options;
-  const bulkhead = createBulkhead({ concurrency: options.concurrency ?? 64, maxQueue: 4096 });
   const ownerKey = (owner: string) => `${keyPrefix}:owner:{${encodeURIComponent(owner)}}`;
   const idKey = (id: string) => `${keyPrefix}:id:${id}`;
 
-  function call(args: string[], { signal }: CallOptions = {}): Promise<unknown> {
-    return withDeadline((deadline) => bulkhead.run(() => client.sendCommand(args), deadline), {
-      timeoutMs,
-      ...(signal ? { signal } : {}),
-      onTimeout: (ms) =>
-        new AuthError("AUTH_UNAVAILABLE", `API key store did not answer within ${ms} ms`, {
-          details: { reason: "timeout" },
-        }),
-    }).catch((error: unknown) => {
-      if (signal?.aborted && error === signal.reason) throw error;
-      if (isAuthError(error)) throw error;
-      throw new AuthError("AUTH_UNAVAILABLE", "API key store is unavailable", {
-        details: { reason: "redis_error" },
-        cause: error,
-      });
-    });
-  }
+  const call = createRedisCall({
+    client,
+    timeoutMs,
+    concurrency: options.concurrency ?? 64,
+    what: "API key store",
+  });
 
   function setIndex(record: StoredApiKey, opts: CallOptions) {
     const args = ["SET", idKey(record.id), record.owner];

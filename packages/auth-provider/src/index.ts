@@ -61,5 +61,17 @@ export {
   type TupleSyncPlan,
 } from "./role-mapping.js";
 export { type ActForOptions, actForUser, type DelegationCheck } from "./service-principals.js";
+export {
+  createMemoryTokenDenylist,
+  createRedisTokenDenylist,
+  createRevocableTokens,
+  DEFAULT_DENYLIST_MAX_ENTRIES,
+  denylistKey,
+  type MemoryTokenDenylistOptions,
+  type RedisTokenDenylistOptions,
+  type RevocableTokens,
+  type RevocableTokensOptions,
+  type TokenDenylist,
+} from "./token-denylist.js";
 export type { AuthProvider, CallOptions, JsonWebKey, Principal, TokenSet } from "./types.js";
 export { VerificationCache, type VerificationCacheOptions } from "./verification-cache.js";

@@ -137,6 +137,8 @@ function toUnavailable(error: unknown, signal: AbortSignal | undefined): unknown
 }
 
 function parseObject(text: string, status: number): Record<string, unknown> {
+  // RFC 7009: a successful revocation answers 200 with an empty body.
+  if (status === 200 && text === "") return {};
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -33,6 +33,13 @@ export interface OidcProvider extends AuthProvider {
   refresh(refreshToken: string, opts?: CallOptions): Promise<TokenSet>;
   /** Client-credentials grant: a token for a service principal. */
   clientCredentials(opts?: ClientCredentialsOptions): Promise<TokenSet>;
+  /**
+   * RFC 7009 revocation of an access token at the issuer. False when the issuer
+   * offers no `revocation_endpoint`, no client is configured (nothing was sent) or
+   * the issuer answers `unsupported_token_type`;
+   * AUTH_UNAVAILABLE when the issuer refused or did not answer.
+   */
+  revoke(token: string, opts?: CallOptions): Promise<boolean>;
 }
 
 /**
@@ -192,6 +199,28 @@ export async function createOidcProvider(
         tokenInvalid("refresh_rejected", "refresh token was rejected by the issuer"),
         opts,
       );
+    },
+    async revoke(token, opts = {}) {
+      const endpoint = metadata.revocation_endpoint;
+      if (endpoint === undefined || client === undefined) return false;
+      if (typeof token !== "string" || token === "" || token.length > DEFAULT_MAX_TOKEN_BYTES) {
+        throw tokenInvalid("malformed", "token must be a non-empty string");
+      }
+      const result = await postIssuerForm(
+        endpoint,
+        { token, token_type_hint: "access_token" },
+        client,
+        http,
+        opts,
+      );
+      // RFC 7009 §2.2.1: an issuer that cannot revoke this kind of token (oidc-provider, for JWTs) says so.
+      if (!result.ok && result.error.error === "unsupported_token_type") return false;
+      if (!result.ok) {
+        throw new AuthError("AUTH_UNAVAILABLE", `the issuer refused the revocation (${result.error.error})`, {
+          details: { reason: "revocation_refused", error: result.error.error },
+        });
+      }
+      return true;
     },
     async clientCredentials(opts = {}) {
       const auth =

@@ -65,6 +65,8 @@ export interface OidcMetadata {
   jwks_uri: string;
   token_endpoint?: string;
   introspection_endpoint?: string;
+  /** RFC 7009 token revocation, when the issuer offers it (used on logout). */
+  revocation_endpoint?: string;
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
@@ -184,7 +186,12 @@ export async function discover(
 
 export function checkMetadata(document: Record<string, unknown>, settings: Settings): OidcMetadata {
   const metadata: OidcMetadata = { issuer: settings.issuer, jwks_uri: "" };
-  for (const field of ["jwks_uri", "token_endpoint", "introspection_endpoint"] as const) {
+  for (const field of [
+    "jwks_uri",
+    "token_endpoint",
+    "introspection_endpoint",
+    "revocation_endpoint",
+  ] as const) {
     const value = document[field];
     if (value === undefined) continue;
     if (typeof value !== "string")

@@ -46,7 +46,11 @@ export function registerAuthRoutes(app: Hono<AppEnv>, deps: AuthRouteDeps): void
   }
 
   app.post("/auth/logout", authenticated, async (c) => {
-    await identity.logout(c.get("principal"), AbortSignal.timeout(AUTH_TIMEOUT_MS));
+    await identity.logout(
+      c.get("principal"),
+      c.req.header("authorization"),
+      AbortSignal.timeout(AUTH_TIMEOUT_MS),
+    );
     return c.body(null, 204);
   });
 }

@@ -3,7 +3,8 @@
  * A real OpenID Provider (the `oidc-provider` package) on loopback, standing in
  * for Keycloak: JWT access tokens via resource indicators, Keycloak-shaped
  * claims, a password grant (Keycloak's "direct access grants"), client
- * credentials, introspection, and key rotation by swapping the signing keys.
+ * credentials, introspection, optional RFC 7009 revocation, and key rotation
+ * by swapping the signing keys.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +28,12 @@ export interface OidcTestServer {
   /** A resource that belongs to someone else. */
   otherResource: string;
   jwksRequests: number;
+  /**
+   * What the revocation endpoint was sent by an authenticated client, oldest first, with its answer:
+   * oidc-provider revokes opaque tokens (200) but answers `unsupported_token_type` for JWT access
+   * tokens, which it cannot look up (Keycloak revokes those too).
+   */
+  revocations: readonly RevocationSeen[];
   /** Replaces the signing keys (newest first); the previous provider instance stops being used. */
   rotateKeys(keys: JWK[]): void;
   close(): Promise<void>;
@@ -37,9 +44,24 @@ export async function makeRsaJwk(kid: string): Promise<JWK> {
   return { ...(await exportJWK(privateKey)), kid, alg: "RS256", use: "sig" };
 }
 
-export async function startOidcServer(initialKeys?: JWK[]): Promise<OidcTestServer> {
+export interface RevocationSeen {
+  token: string;
+  status: number;
+  /** The OAuth error answered, if any. */
+  error?: string;
+}
+
+export interface OidcTestServerOptions {
+  /** Offer a `revocation_endpoint` in discovery (default false, like a Keycloak realm without it). */
+  revocation?: boolean;
+}
+
+export async function startOidcServer(
+  initialKeys?: JWK[],
+  options: OidcTestServerOptions = {},
+): Promise<OidcTestServer> {
   let current: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const state = { jwksRequests: 0 };
+  const state = { jwksRequests: 0, revocations: [] as RevocationSeen[] };
   const server: Server = createServer((req, res) => {
     if (req.url?.startsWith("/jwks")) state.jwksRequests++;
     current?.(req, res);
@@ -51,7 +73,24 @@ export async function startOidcServer(initialKeys?: JWK[]): Promise<OidcTestServ
   const otherResource = "https://other.example/api";
 
   const build = (keys: JWK[]) => {
-    const provider = new Provider(issuer, configuration(keys, { resource, opaqueResource, otherResource }));
+    const provider = new Provider(
+      issuer,
+      configuration(keys, {
+        resource,
+        opaqueResource,
+        otherResource,
+        revocation: options.revocation ?? false,
+      }),
+    );
+    // Records what reached the revocation endpoint once oidc-provider had authenticated the client.
+    // biome-ignore lint/suspicious/noExplicitAny: oidc-provider's koa context is untyped here
+    provider.use(async (ctx: any, next: () => Promise<void>) => {
+      await next();
+      if (ctx.oidc?.route !== "revocation" || !ctx.oidc.client || typeof ctx.oidc.params?.token !== "string")
+        return;
+      const error = typeof ctx.body?.error === "string" ? { error: ctx.body.error as string } : {};
+      state.revocations.push({ token: ctx.oidc.params.token, status: ctx.status, ...error });
+    });
     provider.registerGrantType("password", passwordGrant(provider, resource), [
       "username",
       "password",
@@ -68,6 +107,9 @@ export async function startOidcServer(initialKeys?: JWK[]): Promise<OidcTestServ
     otherResource,
     get jwksRequests() {
       return state.jwksRequests;
+    },
+    get revocations() {
+      return [...state.revocations];
     },
     rotateKeys(keys) {
       current = build(keys);
@@ -86,7 +128,8 @@ function configuration(
     resource,
     opaqueResource,
     otherResource,
-  }: { resource: string; opaqueResource: string; otherResource: string },
+    revocation,
+  }: { resource: string; opaqueResource: string; otherResource: string; revocation: boolean },
 ) {
   const jwtServer = (audience: string) => ({
     scope: "mcp:tools mcp:admin",
@@ -146,6 +189,7 @@ function configuration(
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       introspection: { enabled: true, allowedPolicy: () => true },
+      revocation: { enabled: revocation },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => resource,
