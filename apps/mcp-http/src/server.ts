@@ -12,6 +12,7 @@ import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createRateLimits } from "./rate-limits.js";
+import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
 
 export interface RunningHttpServer {
@@ -60,16 +61,16 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     logger,
   });
 
-  const readiness = async () => {
-    const signal = AbortSignal.timeout(2_000);
-    const [sessionStore, authorizer] = await Promise.all([
-      sessions.ping({ signal }).catch(() => false),
-      services.authorizer
-        .check({ user: "role:user#assignee", relation: "executor", object: "tool:agent_chat" }, { signal })
-        .catch(() => false),
-    ]);
-    return { sessionStore, authorizer };
-  };
+  // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or
+  // OpenFGA; checkpointer: memory or Postgres), and no grant assumed: any answer means reachable.
+  const readiness = createReadiness(
+    {
+      sessionStore: (signal) => sessions.ping({ signal }),
+      authorizer: services.probes.authorizer,
+      checkpointer: services.probes.checkpointer,
+    },
+    config.readinessTimeoutMs,
+  );
 
   const app = createHttpApp({
     config,
@@ -119,6 +120,8 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // First, so the balancer stops sending new work while the calls in flight finish.
+      readiness.drain();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
       // Calls in flight get their answers before their sessions close (closing first cut them off).
