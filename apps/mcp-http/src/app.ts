@@ -10,6 +10,7 @@ import { registerAuthRoutes } from "./routes/auth.js";
 import type { AppEnv, HttpAppDeps } from "./routes/deps.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMcpRoutes } from "./routes/mcp.js";
+import { registerMetricsRoutes } from "./routes/metrics.js";
 import { unauthorizedResponder } from "./routes/unauthorized.js";
 import { registerWellKnownRoutes } from "./routes/well-known.js";
 import { hostAndOriginGuard } from "./security.js";
@@ -58,6 +59,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     requestLog(logger, {
       maxRequestIdLength: config.requestIdMaxLength,
       debug: config.logLevel === "debug" || config.logLevel === "trace",
+      onFinished: deps.metrics?.request,
     }),
   );
   app.use("*", hostAndOriginGuard(config));
@@ -88,6 +90,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   );
 
   registerHealthRoutes(app, deps);
+  registerMetricsRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
   registerAuthRoutes(app, {
     identity,

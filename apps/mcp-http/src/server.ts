@@ -11,6 +11,7 @@ import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
+import { createAppMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
@@ -24,11 +25,18 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
+  // One registry per app instance: several apps (tests, workers) may share a process.
+  const metrics = createAppMetrics();
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   // Independent backends start together; a failure stops start-up (main exits with the message).
   const [services, sessions, roleMapping] = await Promise.all([
-    createMcpServices({ ...config.services, logger, ...(loopSlicer ? { loopSlicer } : {}) }),
+    createMcpServices({
+      ...config.services,
+      model: { ...config.services.model, onUsage: metrics.onUsage, guards: metrics.guards },
+      logger,
+      ...(loopSlicer ? { loopSlicer } : {}),
+    }),
     createSessionStore(config.sessions, {
       ttlSeconds: config.sessionTtlSeconds,
       maxConcurrentSessions: config.sessionMaxPerUser,
@@ -46,7 +54,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
       createMcpServer({
-        services: { ...services, usageLimits: rateLimits.usageLimits },
+        services: { ...services, usageLimits: rateLimits.usageLimits, observer: metrics.observer },
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
           const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
@@ -72,7 +80,10 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     config.readinessTimeoutMs,
   );
 
+  metrics.gauge("mcp_sessions_open", "MCP sessions open in this process", () => mcpSessions.usage().length);
+
   const app = createHttpApp({
+    metrics,
     config,
     logger,
     identity,
