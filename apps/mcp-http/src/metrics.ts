@@ -1,6 +1,7 @@
 import { createProviderGuards, type ProviderGuards, type UsageReport } from "@mcp-langgraph/llm-factory";
 import type { McpObserver } from "@mcp-langgraph/mcp-server";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { BackendCallObserver } from "./backend-timing.js";
 
 /** Seconds; from a fast health probe to a long agent turn. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -17,6 +18,10 @@ export interface AppMetrics {
   onUsage(report: UsageReport): void;
   /** Provider guards whose circuit breakers are exported as a gauge (passed to llm-factory). */
   guards: ProviderGuards;
+  /** Session-store calls by method and result, with their latency (see backend-timing.ts). */
+  sessionStoreCall: BackendCallObserver;
+  /** Authorization calls by method and result (allowed, denied, error), with their latency. */
+  authzCall(method: string, result: "allowed" | "denied" | "error" | "ok", seconds: number): void;
   /** Adds a gauge read at scrape time (e.g. open MCP sessions). */
   gauge(name: string, help: string, read: () => number): void;
 }
@@ -89,6 +94,21 @@ export function createAppMetrics(): AppMetrics {
     registers: [registry],
   });
 
+  const sessionDuration = new Histogram({
+    name: "mcp_session_store_duration_seconds",
+    help: "Session-store calls by method and result (ok, error)",
+    labelNames: ["method", "result"] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const authzDuration = new Histogram({
+    name: "mcp_authz_call_duration_seconds",
+    help: "Authorization calls by method and result (allowed, denied, ok, error); cached answers included",
+    labelNames: ["method", "result"] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [registry],
+  });
+
   const baseGuards = createProviderGuards();
   const breakers = new Map<string, ReturnType<ProviderGuards["for"]>>();
   const guards: ProviderGuards = {
@@ -139,6 +159,12 @@ export function createAppMetrics(): AppMetrics {
       modelTokens.inc({ provider, model, direction: "output" }, outputTokens);
     },
     guards,
+    sessionStoreCall(method, failed, seconds) {
+      sessionDuration.observe({ method, result: failed ? "error" : "ok" }, seconds);
+    },
+    authzCall(method, result, seconds) {
+      authzDuration.observe({ method, result }, seconds);
+    },
     gauge(name, help, read) {
       new Gauge({
         name,

@@ -7,6 +7,7 @@ import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgra
 import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
+import { timedBackend } from "./backend-timing.js";
 import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
@@ -30,7 +31,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   // Independent backends start together; a failure stops start-up (main exits with the message).
-  const [services, sessions, roleMapping] = await Promise.all([
+  const [services, untimedSessions, roleMapping] = await Promise.all([
     createMcpServices({
       ...config.services,
       model: { ...config.services.model, onUsage: metrics.onUsage, guards: metrics.guards },
@@ -44,17 +45,38 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     }),
     config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
   ]);
+  const sessions = timedBackend(
+    untimedSessions,
+    ["create", "get", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
+    metrics.sessionStoreCall,
+  );
+  // Checks are labelled by their answer; a check's count is the count of authorization decisions.
+  const authorizer = timedBackend(
+    services.authorizer,
+    ["check", "batchCheck", "listObjects", "writeTuples", "claimTuple", "deleteTuples"],
+    (method, failed, seconds, result) =>
+      metrics.authzCall(
+        method,
+        failed ? "error" : method === "check" ? (result === true ? "allowed" : "denied") : "ok",
+        seconds,
+      ),
+  );
   const rateLimits = await createRateLimits(config).catch(async (error: unknown) => {
     await Promise.allSettled([services.close(), sessions.close()]);
     throw error;
   });
   const identity = await createIdentity(config, sessions);
-  const syncRoles = roleMapping ? createRoleSync(roleMapping, services.authorizer) : undefined;
+  const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
       createMcpServer({
-        services: { ...services, usageLimits: rateLimits.usageLimits, observer: metrics.observer },
+        services: {
+          ...services,
+          authorizer,
+          usageLimits: rateLimits.usageLimits,
+          observer: metrics.observer,
+        },
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
           const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;

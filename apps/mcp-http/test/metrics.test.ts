@@ -42,6 +42,10 @@ describe("/metrics", () => {
       expect(text).toContain('mcp_http_requests_total{method="POST",route="/auth/login",status="200"} 2\n');
       expect(text).toMatch(/mcp_http_request_duration_seconds_count\{method="POST",route="\/mcp"\} \d+/);
       expect(text).toContain("mcp_sessions_open 2\n");
+      // alice's grant check allowed, carol's denied; the session store timed by method.
+      expect(text).toMatch(/mcp_authz_call_duration_seconds_count\{method="check",result="allowed"\} [1-9]/);
+      expect(text).toMatch(/mcp_authz_call_duration_seconds_count\{method="check",result="denied"\} [1-9]/);
+      expect(text).toMatch(/mcp_session_store_duration_seconds_count\{method="create",result="ok"\} 2\n/);
       expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
       expect(text).toMatch(/^process_resident_memory_bytes \d/m);
       expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
