@@ -11,6 +11,7 @@ import type { AppEnv, HttpAppDeps } from "./routes/deps.js";
 import { registerGdprRoutes } from "./routes/gdpr.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMcpRoutes } from "./routes/mcp.js";
+import { registerMetricsRoutes } from "./routes/metrics.js";
 import { unauthorizedResponder } from "./routes/unauthorized.js";
 import { registerWellKnownRoutes } from "./routes/well-known.js";
 import { hostAndOriginGuard } from "./security.js";
@@ -59,6 +60,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
     requestLog(logger, {
       maxRequestIdLength: config.requestIdMaxLength,
       debug: config.logLevel === "debug" || config.logLevel === "trace",
+      onFinished: deps.metrics?.request,
     }),
   );
   app.use("*", hostAndOriginGuard(config));
@@ -89,6 +91,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   );
 
   registerHealthRoutes(app, deps);
+  registerMetricsRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
   registerAuthRoutes(app, {
     identity,

@@ -68,6 +68,8 @@ const envSchema = z
     LOOP_SLICE_MS: z.coerce.number().int().min(0).max(1_000).default(10),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     REQUEST_ID_MAX_LENGTH: z.coerce.number().int().min(8).max(1_024).default(128),
+    READINESS_TIMEOUT_MS: positiveInt(2_000),
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 
     AUTH_MODE: z.enum(["required", "none"]).default("required"),
     AUTH_PROVIDER: z.enum(["local", "oidc"]).default("local"),
@@ -175,6 +177,10 @@ export interface AppConfig {
   logLevel: AppEnv["LOG_LEVEL"];
   /** A caller's `x-request-id` longer than this (or with other than `A-Za-z0-9._:-`) is replaced by a fresh id. */
   requestIdMaxLength: number;
+  /** Deadline of one readiness check; a backend that has not answered by then counts as down. */
+  readinessTimeoutMs: number;
+  /** `/metrics` requires `Authorization: Bearer <token>` when set; otherwise only loopback callers get it. */
+  metricsToken: string | undefined;
   auth: {
     mode: "required" | "none";
     provider: "local" | "oidc";
@@ -259,6 +265,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loopSliceMs: e.LOOP_SLICE_MS,
     logLevel: e.LOG_LEVEL,
     requestIdMaxLength: e.REQUEST_ID_MAX_LENGTH,
+    readinessTimeoutMs: e.READINESS_TIMEOUT_MS,
+    metricsToken: e.METRICS_TOKEN,
     auth: {
       mode: e.AUTH_MODE,
       provider: e.AUTH_PROVIDER,

@@ -7,11 +7,14 @@ import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgra
 import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
+import { timedBackend } from "./backend-timing.js";
 import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
+import { createAppMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limits.js";
+import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
 import { createUserData } from "./user-data.js";
 
@@ -24,11 +27,18 @@ export interface RunningHttpServer {
 }
 
 export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
+  // One registry per app instance: several apps (tests, workers) may share a process.
+  const metrics = createAppMetrics();
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   // Independent backends start together; a failure stops start-up (main exits with the message).
-  const [services, sessions, roleMapping] = await Promise.all([
-    createMcpServices({ ...config.services, logger, ...(loopSlicer ? { loopSlicer } : {}) }),
+  const [services, untimedSessions, roleMapping] = await Promise.all([
+    createMcpServices({
+      ...config.services,
+      model: { ...config.services.model, onUsage: metrics.onUsage, guards: metrics.guards },
+      logger,
+      ...(loopSlicer ? { loopSlicer } : {}),
+    }),
     createSessionStore(config.sessions, {
       ttlSeconds: config.sessionTtlSeconds,
       maxConcurrentSessions: config.sessionMaxPerUser,
@@ -36,17 +46,38 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     }),
     config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
   ]);
+  const sessions = timedBackend(
+    untimedSessions,
+    ["create", "get", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
+    metrics.sessionStoreCall,
+  );
+  // Checks are labelled by their answer; a check's count is the count of authorization decisions.
+  const authorizer = timedBackend(
+    services.authorizer,
+    ["check", "batchCheck", "listObjects", "writeTuples", "claimTuple", "deleteTuples"],
+    (method, failed, seconds, result) =>
+      metrics.authzCall(
+        method,
+        failed ? "error" : method === "check" ? (result === true ? "allowed" : "denied") : "ok",
+        seconds,
+      ),
+  );
   const rateLimits = await createRateLimits(config).catch(async (error: unknown) => {
     await Promise.allSettled([services.close(), sessions.close()]);
     throw error;
   });
   const identity = await createIdentity(config, sessions, logger);
-  const syncRoles = roleMapping ? createRoleSync(roleMapping, services.authorizer) : undefined;
+  const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
   const mcpSessions = new McpSessionRegistry({
     createServer: () =>
       createMcpServer({
-        services: { ...services, usageLimits: rateLimits.usageLimits },
+        services: {
+          ...services,
+          authorizer,
+          usageLimits: rateLimits.usageLimits,
+          observer: metrics.observer,
+        },
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
           const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
@@ -61,18 +92,21 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     logger,
   });
 
-  const readiness = async () => {
-    const signal = AbortSignal.timeout(2_000);
-    const [sessionStore, authorizer] = await Promise.all([
-      sessions.ping({ signal }).catch(() => false),
-      services.authorizer
-        .check({ user: "role:user#assignee", relation: "executor", object: "tool:agent_chat" }, { signal })
-        .catch(() => false),
-    ]);
-    return { sessionStore, authorizer };
-  };
+  // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or
+  // OpenFGA; checkpointer: memory or Postgres), and no grant assumed: any answer means reachable.
+  const readiness = createReadiness(
+    {
+      sessionStore: (signal) => sessions.ping({ signal }),
+      authorizer: services.probes.authorizer,
+      checkpointer: services.probes.checkpointer,
+    },
+    config.readinessTimeoutMs,
+  );
+
+  metrics.gauge("mcp_sessions_open", "MCP sessions open in this process", () => mcpSessions.usage().length);
 
   const app = createHttpApp({
+    metrics,
     config,
     logger,
     identity,
@@ -85,7 +119,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       sessions,
       apiKeys: identity.apiKeys,
       agent: services.agent,
-      authorizer: services.authorizer,
+      authorizer,
       closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
       timeoutMs: config.userDataTimeoutMs,
       logger,
@@ -129,6 +163,8 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // First, so the balancer stops sending new work while the calls in flight finish.
+      readiness.drain();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
       // Calls in flight get their answers before their sessions close (closing first cut them off).

@@ -27,7 +27,10 @@ describe("health and discovery", () => {
     expect(live.status).toBe(200);
     const ready = await fetch(`${server.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready", checks: { sessionStore: true, authorizer: true } });
+    expect(await ready.json()).toEqual({
+      status: "ready",
+      checks: { sessionStore: true, authorizer: true, checkpointer: true },
+    });
   });
 
   it("publishes the public signing keys and the protected-resource metadata", async () => {

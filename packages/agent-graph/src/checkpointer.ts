@@ -22,8 +22,14 @@ export interface PostgresCheckpointerConfig {
 
 export type CheckpointerConfig = MemoryCheckpointerConfig | PostgresCheckpointerConfig;
 
-/** A checkpointer that owns resources (a connection pool) and must be closed on shutdown. */
-export type ClosableCheckpointer = BaseCheckpointSaver & { close(): Promise<void> };
+/**
+ * A checkpointer that owns resources (a connection pool) and must be closed on shutdown. `ping`
+ * answers whether its storage is reachable now (readiness probes); it never throws.
+ */
+export type ClosableCheckpointer = BaseCheckpointSaver & {
+  close(): Promise<void>;
+  ping(options?: { signal?: AbortSignal }): Promise<boolean>;
+};
 
 /**
  * Builds the checkpoint store for agent threads: in-memory (lost on restart,
@@ -33,7 +39,7 @@ export type ClosableCheckpointer = BaseCheckpointSaver & { close(): Promise<void
  */
 export async function createCheckpointer(config: CheckpointerConfig): Promise<ClosableCheckpointer> {
   if (config?.backend === "memory") {
-    return Object.assign(new MemorySaver(), { close: async () => {} });
+    return Object.assign(new MemorySaver(), { close: async () => {}, ping: async () => true });
   }
   if (config?.backend !== "postgres") {
     throw new AgentError("CHECKPOINTER_CONFIG_INVALID", 'backend must be "memory" or "postgres"');

@@ -50,7 +50,7 @@ export async function createPostgresCheckpointer(
   // Postgres going away emits "error" on the pool (idle clients) and on clients checked out
   // mid-query; unhandled, either kills the process. Callers see CHECKPOINTER_UNAVAILABLE instead.
   handlePgPoolErrors(pool);
-  const saver = new GuardedPostgresSaver(pool, schema);
+  const saver = new GuardedPostgresSaver(pool, schema, settings.queryTimeoutMs);
   try {
     await withDeadline(() => setupUnderLock(connection, saver, schema), {
       timeoutMs: settings.setupTimeoutMs,
@@ -91,10 +91,25 @@ async function setupUnderLock(connection: pg.ClientConfig, saver: PostgresSaver,
  */
 class GuardedPostgresSaver extends PostgresSaver {
   readonly #pool: pg.Pool;
+  readonly #queryTimeoutMs: number;
 
-  constructor(pool: pg.Pool, schema: string) {
+  constructor(pool: pg.Pool, schema: string, queryTimeoutMs: number) {
     super(pool, undefined, { schema });
     this.#pool = pool;
+    this.#queryTimeoutMs = queryTimeoutMs;
+  }
+
+  /** One round trip through the pool, bounded by the caller's signal and the query timeout. */
+  async ping(options?: { signal?: AbortSignal }): Promise<boolean> {
+    try {
+      await withDeadline(() => this.#pool.query("SELECT 1"), {
+        timeoutMs: this.#queryTimeoutMs,
+        ...(options?.signal ? { signal: options.signal } : {}),
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {

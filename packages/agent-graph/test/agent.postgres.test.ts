@@ -40,6 +40,16 @@ describe.skipIf(!available)("conversation reads on Postgres", () => {
   const database = postgresSchema();
   afterAll(() => database.closeAll());
 
+  it("ping answers true while Postgres answers, false (never a throw) when it cannot", async () => {
+    const saver = await database.open();
+    expect(await saver.ping({ signal: AbortSignal.timeout(5_000) })).toBe(true);
+    expect(await saver.ping({ signal: AbortSignal.abort() })).toBe(false);
+    const other = postgresSchema();
+    const closed = await other.open();
+    await other.closeAll();
+    expect(await closed.ping()).toBe(false);
+  });
+
   it("refuses a conversation cache: other processes write the threads", async () => {
     const saver = await database.open();
     let error: unknown;

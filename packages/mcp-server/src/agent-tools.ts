@@ -6,6 +6,7 @@ import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
 import type { ConversationChangeBus } from "./change-bus.js";
+import { type McpObserver, observe, outcomeOf } from "./observer.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
@@ -25,11 +26,31 @@ export interface AgentToolsOptions {
   maxSearchResults: number;
   /** Per-user tool-call and model-token limits; none when unset. */
   limits: UsageLimits | undefined;
+  /** Told of every tool call and agent turn, with its outcome (metrics); none when unset. */
+  observer?: McpObserver | undefined;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
   const { agent, access, modelForCall, principalOf, reportFailure, changes, sessionLog } = options;
-  const { maxMessageChars, maxSearchResults, limits } = options;
+  const { maxMessageChars, maxSearchResults, limits, observer } = options;
+
+  /** The handler, with its call reported to the observer: "ok" or the error code the client sees. */
+  const observed =
+    <A, R extends { isError?: boolean; structuredContent?: unknown }>(
+      tool: string,
+      handler: (args: A, ctx: ServerContext) => Promise<R>,
+    ) =>
+    async (args: A, ctx: ServerContext): Promise<R> => {
+      const end = observe(observer?.toolCall, tool);
+      try {
+        const result = await handler(args, ctx);
+        end(outcomeOf(result));
+        return result;
+      } catch (error) {
+        end("INTERNAL");
+        throw error;
+      }
+    };
 
   /**
    * One turn; when the client asked for info-level log messages, run as a stream so each tool
@@ -58,9 +79,10 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       outputSchema: z.object({ thread_id: z.string(), reply: z.string(), created: z.boolean() }),
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    async ({ message, thread_id }, ctx) => {
+    observed("agent_chat", async ({ message, thread_id }, ctx) => {
       const signal = ctx.mcpReq.signal;
       const threadId = thread_id ?? randomUUID();
+      let endTurn: ((outcome: string) => void) | undefined;
       try {
         const principal = principalOf(ctx);
         await limits?.admitToolCall(principal, signal);
@@ -79,6 +101,8 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
             userId: principal.userId,
             // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
             onAdmitted: async (turnSignal) => {
+              // A turn counts (in flight, duration) from admission: a queued or refused call is no turn.
+              endTurn = observe(observer?.agentTurn);
               if (ownThreadId(principal.userId, key) !== undefined) {
                 opened = await access.openConversation(principal, key, turnSignal);
               } else {
@@ -91,6 +115,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
           },
           ctx,
         );
+        endTurn?.("ok");
         await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
         if (!model && result.usage) {
           // The reply is already paid for: a store that cannot count it is logged, not the caller's error.
@@ -108,6 +133,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       } catch (error) {
         const failed = toolError(error, "agent_chat", reportFailure);
         const { code } = (failed.structuredContent as { error: { code: string } }).error;
+        endTurn?.(code);
         // Limits and cancellations are the caller's to retry; anything else is an error.
         const level = [
           "AGENT_BUSY",
@@ -122,7 +148,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         await sessionLog.send(ctx, level, { event: "turn_failed", thread_id: threadId, code });
         return failed;
       }
-    },
+    }),
   );
 
   server.registerTool(
@@ -133,7 +159,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       inputSchema: z.object({ thread_id: threadIdSchema.describe("Conversation id returned by agent_chat") }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ thread_id }, ctx) => {
+    observed("conversation_get", async ({ thread_id }, ctx) => {
       const signal = ctx.mcpReq.signal;
       try {
         const principal = principalOf(ctx);
@@ -153,7 +179,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       } catch (error) {
         return toolError(error, "conversation_get", reportFailure);
       }
-    },
+    }),
   );
 
   server.registerTool(
@@ -167,7 +193,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       }),
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async ({ query, limit }, ctx) => {
+    observed("conversation_search", async ({ query, limit }, ctx) => {
       const signal = ctx.mcpReq.signal;
       try {
         const principal = principalOf(ctx);
@@ -191,7 +217,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
       } catch (error) {
         return toolError(error, "conversation_search", reportFailure);
       }
-    },
+    }),
   );
 }
 

@@ -7,6 +7,7 @@ export {
 } from "./change-bus.js";
 export type { CompletionRouter } from "./completions.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
+export type { McpObserver } from "./observer.js";
 export { loadRateTiersFile, parseRateTiers, type RateTier } from "./rate-tiers.js";
 export {
   type CreateMcpServerOptions,

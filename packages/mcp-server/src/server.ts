@@ -10,6 +10,7 @@ import { registerAgentTools } from "./agent-tools.js";
 import type { ConversationChangeBus } from "./change-bus.js";
 import { CompletionRouter } from "./completions.js";
 import { registerConversationResources } from "./conversation-resources.js";
+import type { McpObserver } from "./observer.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
 import { cacheToolList } from "./tool-list-cache.js";
@@ -30,6 +31,8 @@ export interface McpServices {
   maxSubscriptionsPerSession?: number;
   /** Per-user tool-call and model-token limits, shared by every session of the process (none when unset). */
   usageLimits?: UsageLimits;
+  /** Told of every tool call and agent turn with its outcome (e.g. the HTTP app's metrics). */
+  observer?: McpObserver;
 }
 
 export interface CreateMcpServerOptions {
@@ -100,6 +103,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     maxMessageChars: options.maxMessageChars ?? services.agent.maxMessageChars,
     maxSearchResults: options.maxSearchResults ?? 50,
     limits: services.usageLimits,
+    observer: services.observer,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
   const subscribableUris = new Set<string>();

@@ -83,6 +83,15 @@ export interface RunningMcpServices {
   /** Conversation changes, shared by every MCP session of this process. */
   changes: ConversationChangeBus;
   maxSubscriptionsPerSession?: number;
+  /**
+   * Whether each backend answers now (readiness): the authorizer by reading the tool-grant tuples
+   * (any answer counts, so no role's grant is assumed) and the checkpointer by a round trip to
+   * its storage. Never throws; the caller's signal bounds it.
+   */
+  probes: {
+    authorizer(signal: AbortSignal): Promise<boolean>;
+    checkpointer(signal: AbortSignal): Promise<boolean>;
+  };
   close(): Promise<void>;
 }
 
@@ -182,6 +191,16 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       ...(settings.maxSubscriptionsPerSession !== undefined
         ? { maxSubscriptionsPerSession: settings.maxSubscriptionsPerSession }
         : {}),
+      probes: {
+        authorizer: (signal) =>
+          authorizer
+            .readTuples({ relation: "executor", object: `tool:${AGENT_TOOL_NAMES[0]}` }, { signal })
+            .then(
+              () => true,
+              () => false,
+            ),
+        checkpointer: (signal) => checkpointer.ping({ signal }),
+      },
       async close() {
         await Promise.allSettled(closeAll.map((close) => close()));
       },

@@ -22,9 +22,26 @@ export function acceptedRequestId(given: string | undefined, maxLength: number):
  * The line has the route pattern, never the path's values or the query string (which may carry
  * secrets), nor any body.
  */
+export type FinishedRequest = {
+  method: string;
+  /** The route pattern (see routeOf). */
+  route: string;
+  status: number;
+  durationMs: number;
+};
+
 export function requestLog(
   logger: Logger,
-  { maxRequestIdLength, debug }: { maxRequestIdLength: number; debug: boolean },
+  {
+    maxRequestIdLength,
+    debug,
+    onFinished,
+  }: {
+    maxRequestIdLength: number;
+    debug: boolean;
+    /** Told of every request with what its access line says (metrics: one timing path for both). */
+    onFinished?: ((request: FinishedRequest) => void) | undefined;
+  },
 ): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
@@ -41,15 +58,14 @@ export function requestLog(
       }
       await next();
       c.res.headers.set("x-request-id", reqId);
-      logger.info(
-        {
-          method: c.req.method,
-          route: routeOf(c.req.matchedRoutes),
-          status: c.res.status,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
-        },
-        "request",
-      );
+      const finished: FinishedRequest = {
+        method: c.req.method,
+        route: routeOf(c.req.matchedRoutes),
+        status: c.res.status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      };
+      logger.info(finished, "request");
+      onFinished?.(finished);
     });
   };
 }

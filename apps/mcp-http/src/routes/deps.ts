@@ -3,6 +3,8 @@ import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import type { AppConfig } from "../config.js";
 import type { Identity } from "../identity.js";
 import type { McpSessionRegistry } from "../mcp-sessions.js";
+import type { AppMetrics } from "../metrics.js";
+import type { Readiness } from "../readiness.js";
 import type { RoleSync } from "../role-sync.js";
 import type { UserData } from "../user-data.js";
 
@@ -13,7 +15,9 @@ export interface HttpAppDeps {
   /** Brings the caller's claim-derived relations up to date before their request is authorized. */
   syncRoles: RoleSync | undefined;
   mcpSessions: McpSessionRegistry;
-  readiness: () => Promise<Record<string, boolean>>;
+  readiness: Readiness;
+  /** This instance's metrics, served at `/metrics` and fed by the request log. */
+  metrics?: AppMetrics | undefined;
   /** When set, MCP requests wait for their share of the event loop, so health probes never queue behind them. */
   loopSlicer?: LoopSlicer | undefined;
   /** Failed-login limits per username+address and per address (429 before any password check). */

@@ -5,8 +5,8 @@ import type { AppEnv, HttpAppDeps } from "./deps.js";
 export function registerHealthRoutes(app: Hono<AppEnv>, { readiness }: Pick<HttpAppDeps, "readiness">): void {
   app.get("/health/live", (c) => c.json({ status: "ok" }));
   app.get("/health/ready", async (c) => {
-    const checks = await readiness();
-    const ready = Object.values(checks).every(Boolean);
-    return c.json({ status: ready ? "ready" : "unavailable", checks }, ready ? 200 : 503);
+    const { ready, draining, checks } = await readiness.check();
+    const status = draining ? "draining" : ready ? "ready" : "unavailable";
+    return c.json({ status, checks }, ready ? 200 : 503);
   });
 }
