@@ -4,11 +4,7 @@ import {
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
 } from "@mcp-langgraph/mcp-server";
-import {
-  createSecretsProvider,
-  type SecretsProvider,
-  secretsOptionsFromConfig,
-} from "@mcp-langgraph/secrets";
+import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { z } from "zod";
 import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from "./event-store.js";
 import type { McpSessionLimits } from "./mcp-sessions.js";
@@ -343,5 +339,5 @@ function parseSigningKey(value: string): JsonWebKey {
 export function resolveSecrets(
   env: Record<string, string | undefined> = process.env,
 ): Promise<SecretsProvider> {
-  return createSecretsProvider({ ...secretsOptionsFromConfig(env), names: SECRET_VARIABLES });
+  return resolveSecretsOf(env, SECRET_VARIABLES);
 }

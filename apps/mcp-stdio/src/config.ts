@@ -3,11 +3,7 @@ import {
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
 } from "@mcp-langgraph/mcp-server";
-import {
-  createSecretsProvider,
-  type SecretsProvider,
-  secretsOptionsFromConfig,
-} from "@mcp-langgraph/secrets";
+import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { z } from "zod";
 
 /** Variables that hold secrets: main.ts resolves them (environment, `NAME_FILE`, Infisical) first. */
@@ -77,5 +73,5 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 export function resolveSecrets(
   env: Record<string, string | undefined> = process.env,
 ): Promise<SecretsProvider> {
-  return createSecretsProvider({ ...secretsOptionsFromConfig(env), names: SECRET_VARIABLES });
+  return resolveSecretsOf(env, SECRET_VARIABLES);
 }

@@ -6,6 +6,7 @@ export {
   type BackgroundRefreshOptions,
   createSecretsProvider,
   INFISICAL_CLIENT_SECRET,
+  resolveSecrets,
   type SecretSourceKind,
   type SecretsProvider,
   type SecretsProviderOptions,

@@ -1,4 +1,5 @@
 import { type Logger, noopLogger } from "@mcp-langgraph/core";
+import { secretsOptionsFromConfig } from "./config.js";
 import { isSecretsError, SecretsError } from "./errors.js";
 import { type EnvRecord, fileVariableOf, readEnvAndFiles } from "./file-source.js";
 import { createInfisicalSource, type InfisicalOptions, type InfisicalSource } from "./infisical-source.js";
@@ -138,3 +139,11 @@ export async function createSecretsProvider(options: SecretsProviderOptions): Pr
 
 const errorMessage = (error: unknown) =>
   isSecretsError(error) ? error.message : error instanceof Error ? error.name : "error";
+
+/**
+ * An app's start-up step: the provider for `names`, configured from the same environment record
+ * (`INFISICAL_*`, `SECRET_FILE_*`) the app's config module reads.
+ */
+export function resolveSecrets(env: EnvRecord, names: readonly string[]): Promise<SecretsProvider> {
+  return createSecretsProvider({ ...secretsOptionsFromConfig(env), names });
+}
