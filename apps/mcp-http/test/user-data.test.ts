@@ -32,6 +32,18 @@ afterAll(async () => {
   await Promise.allSettled([services?.close(), sessions?.close()]);
 });
 
+/** The service over this file's backends, with no API keys and no MCP sessions to close. */
+const userDataOver = ({ agent, authorizer }: RunningMcpServices) =>
+  createUserData({
+    sessions,
+    apiKeys: undefined,
+    agent,
+    authorizer,
+    closeMcpSessions: async () => 0,
+    timeoutMs: 5_000,
+    logger: noopLogger,
+  });
+
 describe("createUserData erase", () => {
   it("removes shares on the user's conversations and the user's shares on others', and nothing else", async () => {
     const { agent, authorizer } = services;
@@ -53,15 +65,7 @@ describe("createUserData erase", () => {
     ]);
     await sessions.create({ userId: "user:bob", username: "bob", roles: ["user"] });
 
-    const userData = createUserData({
-      sessions,
-      apiKeys: undefined,
-      agent,
-      authorizer,
-      closeMcpSessions: async () => 0,
-      timeoutMs: 5_000,
-      logger: noopLogger,
-    });
+    const userData = userDataOver(services);
     const before = await userData.export(principal("alice"), AbortSignal.timeout(5_000));
     expect(before.conversationKeys).toEqual([aliceKey]);
     expect(before.head.authorization_tuples).toHaveLength(2);
@@ -88,15 +92,7 @@ describe("createUserData erase", () => {
     const key = conversationKey("user:carol", "kept");
     await agent.chat({ threadId: key, message: "hello from carol" });
     await authorizer.writeTuples([{ user: "user:carol", relation: "owner", object: `conversation:${key}` }]);
-    const userData = createUserData({
-      sessions,
-      apiKeys: undefined,
-      agent,
-      authorizer,
-      closeMcpSessions: async () => 0,
-      timeoutMs: 5_000,
-      logger: noopLogger,
-    });
+    const userData = userDataOver(services);
     await expect(userData.erase(principal("carol"), AbortSignal.abort())).rejects.toThrow();
     expect(await agent.getConversation(key)).toHaveLength(2);
     expect(await authorizer.readTuples({ object: `conversation:${key}` })).toHaveLength(1);
