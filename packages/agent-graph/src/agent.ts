@@ -31,6 +31,7 @@ import {
   type Conversation,
   closeUnansweredToolCalls,
   freezeConversation,
+  freshenReusedToolCallIds,
   stampCreatedAt,
   toConversationMessages,
 } from "./messages.js";
@@ -126,6 +127,7 @@ export function createAgent(options: AgentOptions): Agent {
       // reuse completion ids; a fresh id keeps every model reply in the thread.
       if (!response.id || state.messages.some((message) => message.id === response.id))
         response.id = randomUUID();
+      freshenReusedToolCallIds(response, state.messages);
       return { messages: [stampCreatedAt(response)] };
     })
     .addNode("tools", async (state, config) => {
