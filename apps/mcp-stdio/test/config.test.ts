@@ -14,3 +14,14 @@ describe("stdio config: DRAIN_TIMEOUT_MS", () => {
     }
   });
 });
+
+describe("stdio config: compaction and verification", () => {
+  it("passes AGENT_CONTEXT_TOKENS and AGENT_VERIFY* to the agent, as the HTTP app does", () => {
+    const env = { AGENT_CONTEXT_TOKENS: "64000", AGENT_VERIFY: "on", AGENT_MAX_REFINEMENTS: "1" };
+    expect(loadConfig(env).services.agent).toEqual({
+      contextTokens: 64_000,
+      verification: { maxRefinements: 1 },
+    });
+    expect(loadConfig({}).services.agent).toEqual({});
+  });
+});

@@ -6,28 +6,24 @@ import {
   HumanMessage,
   isAIMessage,
   isHumanMessage,
-  SystemMessage,
 } from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
-import {
-  END,
-  type LangGraphRunnableConfig,
-  MemorySaver,
-  MessagesAnnotation,
-  START,
-  StateGraph,
-} from "@langchain/langgraph";
+import { END, type LangGraphRunnableConfig, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
 import {
   createBulkhead,
   createFairBulkhead,
   deadlineSignal,
   isCoreError,
+  noopLogger,
   raceAbort,
   withDeadline,
 } from "@mcp-langgraph/core";
+import { AgentState, type AgentStateValue, type TurnStats } from "./agent-state.js";
 import { calculatorTool } from "./calculator-tool.js";
+import { createCompaction } from "./compaction.js";
+import { contextBudget } from "./context-window.js";
 import { createConversationCache } from "./conversation-cache.js";
 import { AgentError, toAgentError } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
@@ -35,11 +31,13 @@ import {
   type Conversation,
   closeUnansweredToolCalls,
   freezeConversation,
+  freshenReusedToolCallIds,
   stampCreatedAt,
   toConversationMessages,
 } from "./messages.js";
 import { createStreamTranslator } from "./stream-events.js";
 import { ThreadLocks } from "./thread-locks.js";
+import { estimateTextTokens, estimateToolTokens } from "./token-estimate.js";
 import type {
   Agent,
   AgentEvent,
@@ -50,6 +48,7 @@ import type {
   SearchHit,
 } from "./types.js";
 import { assertIntegerInRange, assertText, assertThreadId } from "./validation.js";
+import { createVerification } from "./verification.js";
 
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful assistant. Use the calculator tool for any arithmetic and report its result exactly.";
@@ -61,6 +60,16 @@ export const DEFAULT_SYSTEM_PROMPT =
 export const DEFAULT_MAX_CONCURRENT_TURNS = 2_000;
 export const DEFAULT_MAX_QUEUED_TURNS = 2_000;
 export const DEFAULT_MAX_TURNS_PER_USER = 1_000;
+
+/**
+ * Below every current hosted model's context (and Ollama's when raised), and a bound on what one
+ * model call costs; an estimate, not a tokenizer count (ADR 0130).
+ */
+export const DEFAULT_CONTEXT_TOKENS = 32_000;
+export const DEFAULT_VERIFY_THRESHOLD = 0.7;
+export const DEFAULT_MAX_REFINEMENTS = 2;
+/** Context left for messages once the system prompt and tool definitions are counted, at the least. */
+const MIN_AVAILABLE_CONTEXT_TOKENS = 256;
 
 const MAX_SEARCH_THREADS = 1_000;
 const MAX_QUERY_CHARS = 1_000;
@@ -79,20 +88,46 @@ export function createAgent(options: AgentOptions): Agent {
   const checkpointer = options.checkpointer ?? new MemorySaver();
   const conversations = createConversationCache(options.conversationCache, options.checkpointer);
   const tools = options.tools ?? [calculatorTool];
-  const systemMessage = new SystemMessage(settings.systemPrompt);
   const defaultModel = bindTools(options.model, tools);
   const toolNode = new ToolNode(tools, { handleToolErrors: true });
+  const logger = options.logger ?? noopLogger;
+  const budget = contextBudget(
+    settings.contextTokens,
+    estimateTextTokens(settings.systemPrompt) + estimateToolTokens(tools),
+  );
+  if (budget.available < MIN_AVAILABLE_CONTEXT_TOKENS) {
+    throw new AgentError(
+      "AGENT_INPUT_INVALID",
+      `contextTokens (${settings.contextTokens}) leaves ${budget.available} tokens after the system prompt and tools; at least ${MIN_AVAILABLE_CONTEXT_TOKENS} are needed`,
+    );
+  }
+  const modelFor = (config: LangGraphRunnableConfig<TurnContext>) => config.context?.model ?? options.model;
+  const boundModelFor = (config: LangGraphRunnableConfig<TurnContext>) => {
+    const override = config.context?.model;
+    return override ? bindTools(override, tools) : defaultModel;
+  };
+  const compaction = createCompaction({ budget, logger, modelFor });
+  const modelMessages = (state: AgentStateValue) => compaction.modelMessages(settings.systemPrompt, state);
+  const verification = createVerification({
+    ...(settings.verification ?? { threshold: DEFAULT_VERIFY_THRESHOLD, maxRefinements: 0 }),
+    budget,
+    logger,
+    modelFor,
+    boundModelFor,
+    modelMessages,
+  });
+  const beforeModel = (state: AgentStateValue) => (compaction.needed(state) ? "compact" : "agent");
 
-  const graph = new StateGraph(MessagesAnnotation)
+  const graph = new StateGraph(AgentState)
+    .addNode("compact", (state, config) => compaction.node(state, config))
     .addNode("agent", async (state, config: LangGraphRunnableConfig<TurnContext>) => {
-      const override = config.context?.model;
-      const model = override ? bindTools(override, tools) : defaultModel;
-      const response = await model.invoke([systemMessage, ...state.messages], config);
+      const response = await boundModelFor(config).invoke(modelMessages(state), config);
       await options.yieldToLoop?.();
       // The messages reducer replaces a message with the same id, and some OpenAI-compatible servers
       // reuse completion ids; a fresh id keeps every model reply in the thread.
       if (!response.id || state.messages.some((message) => message.id === response.id))
         response.id = randomUUID();
+      freshenReusedToolCallIds(response, state.messages);
       return { messages: [stampCreatedAt(response)] };
     })
     .addNode("tools", async (state, config) => {
@@ -100,12 +135,21 @@ export function createAgent(options: AgentOptions): Agent {
       await options.yieldToLoop?.();
       return { messages: messages.map((message) => stampCreatedAt(message)) };
     })
-    .addEdge(START, "agent")
-    .addConditionalEdges("agent", (state) => routeAfterModel(state.messages, settings.maxSteps), [
-      "tools",
-      END,
-    ])
-    .addEdge("tools", "agent")
+    .addNode("verify", (state, config) => verification.verify(state, config))
+    .addNode("refine", (state, config) => verification.refine(state, config))
+    .addConditionalEdges(START, beforeModel, ["compact", "agent"])
+    .addEdge("compact", "agent")
+    .addConditionalEdges(
+      "agent",
+      (state) => {
+        const next = routeAfterModel(state.messages, settings.maxSteps);
+        return next === END && settings.verification && isFinalAnswer(state.messages) ? "verify" : next;
+      },
+      ["tools", "verify", END],
+    )
+    .addConditionalEdges("tools", beforeModel, ["compact", "agent"])
+    .addConditionalEdges("verify", (state) => verification.routeAfterVerify(state), ["refine", END])
+    .addConditionalEdges("refine", (state) => verification.routeAfterRefine(state), ["verify", END])
     .compile({ checkpointer });
 
   // Admission sits outside the thread lock, so calls piling up on one thread count against their
@@ -174,8 +218,9 @@ export function createAgent(options: AgentOptions): Agent {
       },
     );
     let messages: BaseMessage[] = [];
+    let stats: TurnStats | undefined;
     for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
-      if (mode === "values") messages = (chunk as { messages: BaseMessage[] }).messages;
+      if (mode === "values") ({ messages, turn: stats } = chunk as AgentStateValue);
       else translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
     }
     const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
@@ -185,12 +230,16 @@ export function createAgent(options: AgentOptions): Agent {
         details: { maxSteps: settings.maxSteps },
       });
     }
-    const usage = sumUsage(turnMessages);
+    const turnStats = stats?.turnId === question.id ? stats : undefined;
+    const usage = sumUsage(turnMessages, turnStats);
     return {
       threadId: input.threadId,
       reply: last.text,
       messages: toConversationMessages(messages),
       ...(usage ? { usage } : {}),
+      ...(settings.verification && turnStats
+        ? { verification: { scores: turnStats.scores, refinements: turnStats.refinements } }
+        : {}),
     };
   }
 
@@ -369,23 +418,34 @@ function resolveSettings(options: AgentOptions) {
     maxSteps: options.maxSteps ?? 8,
     systemPrompt: options.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
     maxMessageChars: options.maxMessageChars ?? 16_000,
-    maxHistoryMessages: options.maxHistoryMessages ?? 500,
     maxHistoryChars: options.maxHistoryChars ?? 1_000_000,
     turnTimeoutMs: options.turnTimeoutMs ?? 120_000,
     readTimeoutMs: options.readTimeoutMs ?? 10_000,
     maxConcurrentTurns: options.maxConcurrentTurns ?? DEFAULT_MAX_CONCURRENT_TURNS,
     maxQueuedTurns: options.maxQueuedTurns ?? DEFAULT_MAX_QUEUED_TURNS,
     maxTurnsPerUser: options.maxTurnsPerUser ?? DEFAULT_MAX_TURNS_PER_USER,
+    contextTokens: options.contextTokens ?? DEFAULT_CONTEXT_TOKENS,
+    verification: options.verification && {
+      threshold: options.verification.threshold ?? DEFAULT_VERIFY_THRESHOLD,
+      maxRefinements: options.verification.maxRefinements ?? DEFAULT_MAX_REFINEMENTS,
+    },
   };
   assertIntegerInRange(settings.maxSteps, "maxSteps", 1, 100);
   assertIntegerInRange(settings.maxMessageChars, "maxMessageChars", 1, 10_000_000);
-  assertIntegerInRange(settings.maxHistoryMessages, "maxHistoryMessages", 1, 1_000_000);
   assertIntegerInRange(settings.maxHistoryChars, "maxHistoryChars", 1, 1_000_000_000);
   assertIntegerInRange(settings.turnTimeoutMs, "turnTimeoutMs", 1, 3_600_000);
   assertIntegerInRange(settings.readTimeoutMs, "readTimeoutMs", 1, 600_000);
   assertIntegerInRange(settings.maxConcurrentTurns, "maxConcurrentTurns", 1, 1_000_000);
   assertIntegerInRange(settings.maxQueuedTurns, "maxQueuedTurns", 0, 1_000_000);
   assertIntegerInRange(settings.maxTurnsPerUser, "maxTurnsPerUser", 1, 1_000_000);
+  assertIntegerInRange(settings.contextTokens, "contextTokens", 1_000, 100_000_000);
+  if (settings.verification) {
+    const { threshold, maxRefinements } = settings.verification;
+    if (typeof threshold !== "number" || !(threshold >= 0 && threshold <= 1)) {
+      throw new AgentError("AGENT_INPUT_INVALID", "verification.threshold must be a number from 0 to 1");
+    }
+    assertIntegerInRange(maxRefinements, "verification.maxRefinements", 0, 10);
+  }
   return settings;
 }
 
@@ -405,14 +465,17 @@ function routeAfterModel(messages: BaseMessage[], maxSteps: number): "tools" | t
   return stepsThisTurn >= maxSteps ? END : "tools";
 }
 
+/** The model answered in text: the turn's answer, which verification may judge. */
+function isFinalAnswer(messages: BaseMessage[]): boolean {
+  const last = messages.at(-1);
+  return !!last && isAIMessage(last) && (last.tool_calls?.length ?? 0) === 0;
+}
+
+/**
+ * Bounds what a thread stores. The model's context is bounded by compaction, not by this: a long
+ * thread is summarised, never refused for its length in messages (ADR 0130).
+ */
 function assertHistoryRoom(history: BaseMessage[], settings: ReturnType<typeof resolveSettings>) {
-  if (history.length >= settings.maxHistoryMessages) {
-    throw new AgentError(
-      "AGENT_HISTORY_LIMIT",
-      `the thread holds ${history.length} messages; the limit is ${settings.maxHistoryMessages}`,
-      { details: { messages: history.length, limit: settings.maxHistoryMessages } },
-    );
-  }
   const chars = history.reduce((sum, message) => sum + message.text.length, 0);
   if (chars >= settings.maxHistoryChars) {
     throw new AgentError(
@@ -423,10 +486,11 @@ function assertHistoryRoom(history: BaseMessage[], settings: ReturnType<typeof r
   }
 }
 
-function sumUsage(messages: BaseMessage[]): AgentReply["usage"] {
-  let reported = false;
-  let inputTokens = 0;
-  let outputTokens = 0;
+/** The turn's messages' usage, plus its model calls that left no message (summaries, verdicts, replaced drafts). */
+function sumUsage(messages: BaseMessage[], stats: TurnStats | undefined): AgentReply["usage"] {
+  let inputTokens = stats?.extraInputTokens ?? 0;
+  let outputTokens = stats?.extraOutputTokens ?? 0;
+  let reported = inputTokens + outputTokens > 0;
   for (const message of messages) {
     if (!isAIMessage(message) || !message.usage_metadata) continue;
     reported = true;

@@ -6,7 +6,7 @@ export const AGENT_ERROR_FAMILY = "agent";
 export type AgentErrorCode =
   /** Caller input (thread id, message, query, options) is malformed or too large. */
   | "AGENT_INPUT_INVALID"
-  /** The thread already holds as many messages as the agent accepts. */
+  /** The thread already stores as many characters as the agent accepts (`maxHistoryChars`). */
   | "AGENT_HISTORY_LIMIT"
   /** The turn needed more model steps than `maxSteps`. */
   | "AGENT_STEP_LIMIT"

@@ -1,10 +1,14 @@
 export {
   createAgent,
+  DEFAULT_CONTEXT_TOKENS,
   DEFAULT_MAX_CONCURRENT_TURNS,
   DEFAULT_MAX_QUEUED_TURNS,
+  DEFAULT_MAX_REFINEMENTS,
   DEFAULT_MAX_TURNS_PER_USER,
   DEFAULT_SYSTEM_PROMPT,
+  DEFAULT_VERIFY_THRESHOLD,
 } from "./agent.js";
+export type { ConversationSummary } from "./agent-state.js";
 export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
 export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
 export {
@@ -14,6 +18,7 @@ export {
   type MemoryCheckpointerConfig,
   type PostgresCheckpointerConfig,
 } from "./checkpointer.js";
+export { SUMMARY_PROMPT } from "./compaction.js";
 export {
   type ConversationCacheOptions,
   DEFAULT_CONVERSATION_CACHE_CHARS,
@@ -26,4 +31,6 @@ export {
   restoreRunContext,
   useLightweightRunContext,
 } from "./run-context.js";
+export { estimateMessageTokens, estimateTextTokens } from "./token-estimate.js";
 export type { Agent, AgentEvent, AgentOptions, AgentReply, ChatInput, SearchHit } from "./types.js";
+export { JUDGE_PROMPT } from "./verification.js";

@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import {
+  type AIMessage,
   type BaseMessage,
   isAIMessage,
   isHumanMessage,
@@ -98,4 +100,28 @@ export function closeUnansweredToolCalls(messages: readonly BaseMessage[]): Tool
         }),
       ),
     );
+}
+
+/**
+ * Gives a fresh id to each tool call of `response` whose id already has a result in the thread.
+ * LangGraph's ToolNode skips a call it finds answered, so a reused id would loop the turn to its
+ * step limit. Models that number calls per request reuse ids (the offline model does; some
+ * OpenAI-compatible servers send `call_0` each time), and with compaction a request no longer
+ * shows the earlier calls that would have made the numbers unique.
+ */
+export function freshenReusedToolCallIds(response: AIMessage, messages: readonly BaseMessage[]): void {
+  const calls = response.tool_calls ?? [];
+  if (calls.length === 0) return;
+  const answered = new Set(
+    messages.filter((message) => isToolMessage(message)).map((message) => message.tool_call_id),
+  );
+  for (const call of calls) {
+    if (call.id === undefined || !answered.has(call.id)) continue;
+    const fresh = `call_${randomUUID()}`;
+    // The provider-format copy, which some integrations send back instead of tool_calls.
+    for (const raw of (response.additional_kwargs?.tool_calls ?? []) as { id?: string }[]) {
+      if (raw.id === call.id) raw.id = fresh;
+    }
+    call.id = fresh;
+  }
 }

@@ -1,5 +1,6 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import { type BaseMessage, isAIMessage, isToolMessage } from "@langchain/core/messages";
+import { INTERNAL_CALL_TAG } from "./internal-calls.js";
 import type { EmitEvent } from "./types.js";
 
 /** Receives the model's streamed tokens; awaited inline so tokens keep their order relative to graph updates. */
@@ -15,8 +16,15 @@ class TokenStreamHandler extends BaseCallbackHandler {
     this.#onToken = onToken;
   }
 
-  override handleLLMNewToken(token: string) {
-    if (token) this.#onToken(token);
+  override handleLLMNewToken(
+    token: string,
+    _index: unknown,
+    _runId: string,
+    _parentRunId?: string,
+    tags?: string[],
+  ) {
+    // Summaries, verdicts and rewrites are not the reply being written.
+    if (token && !tags?.includes(INTERNAL_CALL_TAG)) this.#onToken(token);
   }
 }
 

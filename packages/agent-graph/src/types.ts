@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { Logger } from "@mcp-langgraph/core";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
 
@@ -12,6 +13,12 @@ export interface AgentReply {
   messages: ConversationMessage[];
   /** Tokens the model reported for this turn, summed over its steps (absent when the model reports none). */
   usage?: { inputTokens: number; outputTokens: number };
+  /**
+   * With `verification` on: the judge's score of each answer it judged this turn, in order, and how
+   * many times the answer was rewritten. The last rewrite is not judged again, so when
+   * `refinements` equals `scores.length` the reply is a rewrite of the last answer scored.
+   */
+  verification?: { scores: number[]; refinements: number };
 }
 
 export interface SearchHit {
@@ -86,9 +93,10 @@ export interface AgentOptions {
   systemPrompt?: string;
   /** Longest accepted user message. Default 16000 characters. */
   maxMessageChars?: number;
-  /** A thread holding this many messages accepts no further turns. Default 500. */
-  maxHistoryMessages?: number;
-  /** A thread whose messages total this many characters accepts no further turns. Default 1000000. */
+  /**
+   * A thread whose stored messages total this many characters accepts no further turns: a bound on
+   * storage, not on the model's context (compaction bounds that). Default 1000000.
+   */
   maxHistoryChars?: number;
   /** Deadline for one whole turn (all model and tool steps). Default 120000 ms. */
   turnTimeoutMs?: number;
@@ -114,4 +122,19 @@ export interface AgentOptions {
    * creates its own saver, off when `checkpointer` is given; `false` turns it off.
    */
   conversationCache?: ConversationCacheOptions | false;
+  /**
+   * The model's context, in estimated tokens (about four characters a token; ADR 0130). When the
+   * system prompt, tools, summary and unsummarised turns would exceed it, older whole turns are
+   * summarised by the model into one note sent with the system prompt; the thread keeps every
+   * message. Default 32000.
+   */
+  contextTokens?: number;
+  /**
+   * Judge each final answer (a model call with structured output: score 0..1 and feedback) and
+   * rewrite it while it scores below `threshold` (default 0.7), at most `maxRefinements` times per
+   * turn (default 2; 0 only scores). A failed judge or rewrite keeps the answer. Default: off.
+   */
+  verification?: { threshold?: number; maxRefinements?: number };
+  /** Warnings the turn survives (a summariser or judge that failed). Default: none. */
+  logger?: Logger;
 }

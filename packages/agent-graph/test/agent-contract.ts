@@ -283,15 +283,36 @@ export function describeAgentContract(
         expect(await agent.getConversation(fresh)).toBeNull();
       });
 
-      it("refuses a turn on a thread at its message limit", async () => {
+      it("compacts a thread past its context budget instead of refusing it, and stores the summary with it", async () => {
         const threadId = newThreadId();
-        const agent = agentWith({ maxHistoryMessages: 4 });
-        await agent.chat({ threadId, message: "what is 6*7?" });
-        const before = await agent.getConversation(threadId);
-        expect(await codeOf(agent.chat({ threadId, message: "again" }), isAgentError)).toBe(
-          "AGENT_HISTORY_LIMIT",
-        );
-        expect(await agent.getConversation(threadId)).toEqual(before);
+        const seen: string[][] = [];
+        const model = createOfflineChatModel();
+        model.callbacks = [
+          {
+            handleChatModelStart: (_llm, [messages]) => {
+              seen.push((messages ?? []).map((message) => message.text));
+            },
+          },
+        ];
+        const agent = agentWith({ model, contextTokens: 1_000 });
+        const long = (n: number) => `turn ${n} `.padEnd(1_200, "-");
+        for (let n = 0; n < 6; n++) await agent.chat({ threadId, message: long(n) });
+        expect(await agent.getConversation(threadId)).toHaveLength(12);
+        const tuple = await checkpointer.getTuple({
+          configurable: { thread_id: threadId, checkpoint_ns: "" },
+        });
+        const summary = tuple?.checkpoint.channel_values.summary as { text: string; messageCount: number };
+        expect(summary.text.length).toBeGreaterThan(0);
+        expect(summary.messageCount % 2).toBe(0);
+        // The last model call saw the stored summary with the system prompt, not the first turn.
+        const last = seen.at(-1) ?? [];
+        expect(last[0]).toContain(summary.text);
+        expect(last.some((text) => text.startsWith("turn 0 "))).toBe(false);
+        expect(last.at(-1)).toBe(long(5));
+        // Another agent on the same store continues from the stored summary.
+        const other = createAgent({ model, checkpointer: await harness.open(), contextTokens: 1_000 });
+        await other.chat({ threadId, message: long(6) });
+        expect(seen.at(-1)?.[0]).toContain("Summary of the earlier part");
       });
 
       it("refuses a turn on a thread at its character limit", async () => {

@@ -76,7 +76,13 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         message: z.string().min(1).max(maxMessageChars).describe("Your message to the agent"),
         thread_id: threadIdSchema.optional().describe("Conversation to continue; omit to start a new one"),
       }),
-      outputSchema: z.object({ thread_id: z.string(), reply: z.string(), created: z.boolean() }),
+      outputSchema: z.object({
+        thread_id: z.string(),
+        reply: z.string(),
+        created: z.boolean(),
+        // With AGENT_VERIFY=on: the judge's scores this turn and how often the answer was rewritten.
+        verification: z.object({ scores: z.array(z.number()), refinements: z.number() }).optional(),
+      }),
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
     observed("agent_chat", async ({ message, thread_id }, ctx) => {
@@ -128,7 +134,12 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
           thread_id: threadId,
           ...(result.usage ? { usage: result.usage } : {}),
         });
-        const structured = { thread_id: threadId, reply: result.reply, created: opened === "created" };
+        const structured = {
+          thread_id: threadId,
+          reply: result.reply,
+          created: opened === "created",
+          ...(result.verification ? { verification: result.verification } : {}),
+        };
         return { content: [toolText(result.reply)], structuredContent: structured };
       } catch (error) {
         const failed = toolError(error, "agent_chat", reportFailure);

@@ -67,7 +67,13 @@ export interface McpServiceSettings {
    */
   agent?: Pick<
     AgentOptions,
-    "maxConcurrentTurns" | "maxQueuedTurns" | "maxTurnsPerUser" | "turnTimeoutMs" | "conversationCache"
+    | "maxConcurrentTurns"
+    | "maxQueuedTurns"
+    | "maxTurnsPerUser"
+    | "turnTimeoutMs"
+    | "conversationCache"
+    | "contextTokens"
+    | "verification"
   >;
   /** Resource subscriptions one MCP session may hold at once (default 100). */
   maxSubscriptionsPerSession?: number;
@@ -179,6 +185,8 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       model: chatModel,
       checkpointer,
       conversationCache,
+      // A summariser or judge that failed is logged; the turn goes on without it.
+      logger,
       ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
     });
     const offline = (settings.model.provider ?? "offline") === "offline";

@@ -44,6 +44,10 @@ const settingsSchema = z
     AGENT_MAX_QUEUED_TURNS: wholeNumber(0).optional(),
     AGENT_MAX_TURNS_PER_USER: wholeNumber(1).optional(),
     AGENT_TURN_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
+    AGENT_CONTEXT_TOKENS: z.coerce.number().int().min(1_000).max(100_000_000).optional(),
+    AGENT_VERIFY: z.enum(["on", "off"]).default("off"),
+    AGENT_VERIFY_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
+    AGENT_MAX_REFINEMENTS: z.coerce.number().int().min(0).max(10).optional(),
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
   })
   .superRefine((env, ctx) => {
@@ -130,6 +134,17 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
         ? { maxTurnsPerUser: env.AGENT_MAX_TURNS_PER_USER }
         : {}),
       ...(env.AGENT_TURN_TIMEOUT_MS !== undefined ? { turnTimeoutMs: env.AGENT_TURN_TIMEOUT_MS } : {}),
+      ...(env.AGENT_CONTEXT_TOKENS !== undefined ? { contextTokens: env.AGENT_CONTEXT_TOKENS } : {}),
+      ...(env.AGENT_VERIFY === "on"
+        ? {
+            verification: {
+              ...(env.AGENT_VERIFY_THRESHOLD !== undefined ? { threshold: env.AGENT_VERIFY_THRESHOLD } : {}),
+              ...(env.AGENT_MAX_REFINEMENTS !== undefined
+                ? { maxRefinements: env.AGENT_MAX_REFINEMENTS }
+                : {}),
+            },
+          }
+        : {}),
     },
     ...(env.MAX_SUBSCRIPTIONS_PER_SESSION !== undefined
       ? { maxSubscriptionsPerSession: env.MAX_SUBSCRIPTIONS_PER_SESSION }

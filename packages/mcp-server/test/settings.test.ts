@@ -41,7 +41,29 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     expect(settings.langsmithTracing).toBe(true);
   });
 
+  it("reads the context budget and verification settings; verification is off unless AGENT_VERIFY=on", () => {
+    expect(
+      serviceSettingsFromConfig({
+        AGENT_CONTEXT_TOKENS: "8000",
+        AGENT_VERIFY: "on",
+        AGENT_VERIFY_THRESHOLD: "0.85",
+        AGENT_MAX_REFINEMENTS: "0",
+      }).agent,
+    ).toEqual({ contextTokens: 8_000, verification: { threshold: 0.85, maxRefinements: 0 } });
+    expect(serviceSettingsFromConfig({ AGENT_VERIFY: "on" }).agent).toEqual({ verification: {} });
+    expect(serviceSettingsFromConfig({ AGENT_VERIFY: "off", AGENT_VERIFY_THRESHOLD: "0.9" }).agent).toEqual(
+      {},
+    );
+  });
+
   it.each([
+    ["AGENT_CONTEXT_TOKENS", "999"],
+    ["AGENT_CONTEXT_TOKENS", "lots"],
+    ["AGENT_VERIFY", "yes"],
+    ["AGENT_VERIFY_THRESHOLD", "1.5"],
+    ["AGENT_VERIFY_THRESHOLD", "high"],
+    ["AGENT_MAX_REFINEMENTS", "11"],
+    ["AGENT_MAX_REFINEMENTS", "1.5"],
     ["AGENT_MAX_CONCURRENT_TURNS", "0"],
     ["AGENT_MAX_QUEUED_TURNS", "-1"],
     ["AGENT_MAX_TURNS_PER_USER", "1.5"],

@@ -11,7 +11,8 @@ export {
   startEventStream,
   startLoopbackServer,
 } from "./loopback-server.ts";
-export { type Action, scripted, TEXT_REPLY, TOOL_REPLY } from "./scripted.ts";
+export { type OpenAIRequestMessage, openAIChatRequest, textOf } from "./openai-requests.ts";
+export { type Action, replyingWith, scripted, TEXT_REPLY, TOOL_REPLY } from "./scripted.ts";
 export {
   anthropicWire,
   azureWire,

@@ -23,28 +23,47 @@ export const TOOL_REPLY: Reply = {
 /** Plays `actions` in order, one per chat request; the last action repeats. */
 export function scripted(wire: WireFormat, actions: Action[]): LoopbackHandler {
   let index = 0;
+  return (request: RecordedRequest, response: ServerResponse) =>
+    play(wire, actions[Math.min(index++, actions.length - 1)] ?? "ok", request, response);
+}
+
+/**
+ * Answers each chat request with what `choose` picks for it (`index` counts requests from 0): a
+ * reply of its own (text parts, a tool call) or one of the scripted actions. For tests whose model
+ * plays several roles, told apart by the request (e.g. its system prompt or offered tools).
+ */
+export function replyingWith(
+  wire: WireFormat,
+  choose: (request: RecordedRequest, index: number) => Reply | Action,
+): LoopbackHandler {
+  let index = 0;
   return (request: RecordedRequest, response: ServerResponse) => {
-    const action = actions[Math.min(index++, actions.length - 1)] ?? "ok";
-    switch (action) {
-      case "ok":
-        return wire.reply(request, response, TEXT_REPLY);
-      case "tool":
-        return wire.reply(request, response, TOOL_REPLY);
-      case "hang":
-        return;
-      case "malformed":
-        return malformed(wire, request, response);
-      case "disconnect":
-        wire.partialStream(response, ["Hel", "lo"]);
-        setTimeout(() => response.socket?.destroy(), 20);
-        return;
-      case "stall":
-        wire.partialStream(response, ["Hel", "lo"]);
-        return;
-      default:
-        return wire.error(response, action.status, action.headers);
-    }
+    const choice = choose(request, index++);
+    if (typeof choice === "object" && "parts" in choice) return wire.reply(request, response, choice);
+    return play(wire, choice, request, response);
   };
+}
+
+function play(wire: WireFormat, action: Action, request: RecordedRequest, response: ServerResponse) {
+  switch (action) {
+    case "ok":
+      return wire.reply(request, response, TEXT_REPLY);
+    case "tool":
+      return wire.reply(request, response, TOOL_REPLY);
+    case "hang":
+      return;
+    case "malformed":
+      return malformed(wire, request, response);
+    case "disconnect":
+      wire.partialStream(response, ["Hel", "lo"]);
+      setTimeout(() => response.socket?.destroy(), 20);
+      return;
+    case "stall":
+      wire.partialStream(response, ["Hel", "lo"]);
+      return;
+    default:
+      return wire.error(response, action.status, action.headers);
+  }
 }
 
 function malformed(wire: WireFormat, request: RecordedRequest, response: ServerResponse) {
