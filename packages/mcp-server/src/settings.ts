@@ -45,6 +45,7 @@ const settingsSchema = z
     AGENT_MAX_TURNS_PER_USER: wholeNumber(1).optional(),
     AGENT_TURN_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
+    AGENT_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -133,6 +134,9 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
     },
     ...(env.MAX_SUBSCRIPTIONS_PER_SESSION !== undefined
       ? { maxSubscriptionsPerSession: env.MAX_SUBSCRIPTIONS_PER_SESSION }
+      : {}),
+    ...(env.AGENT_PROGRESS_INTERVAL_MS !== undefined
+      ? { progressIntervalMs: env.AGENT_PROGRESS_INTERVAL_MS }
       : {}),
   };
 }
