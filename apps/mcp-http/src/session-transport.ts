@@ -69,6 +69,12 @@ export interface HandleRequestOptions {
   /** The body, already parsed by the HTTP edge (which answers malformed JSON itself). */
   parsedBody?: unknown;
   authInfo?: AuthInfo;
+  /**
+   * Registers a listener for the client closing the connection before the response ended (the
+   * HTTP edge knows its socket; a Fetch `Request` does not say), so a call whose answer is still
+   * held can be cancelled when its client has gone (`disconnectGraceMs`).
+   */
+  onClientGone?: (listener: () => void) => void;
 }
 
 /** One POST that carried requests: answered as JSON, or as an SSE stream once it needs one. */
@@ -363,6 +369,7 @@ export class McpSessionTransport implements Transport {
         if (!exchange.upgraded && exchange.respond) this.#upgrade(exchange);
       }, this.#streamAfterMs);
       exchange.timer.unref();
+      options.onClientGone?.(() => this.#clientLeft(exchange));
       const closeStandaloneSSEStream = resumable ? () => this.#closeStandalone() : undefined;
       for (const message of messages) {
         const id = isRequest(message) ? (message as { id: RequestId }).id : undefined;
@@ -513,7 +520,6 @@ export class McpSessionTransport implements Transport {
 
   /** Cancels an exchange's unanswered calls through the SDK's own path, as the client's cancel would. */
   #abandon(exchange: Exchange): void {
-    if (exchange.stream) return;
     const unanswered = exchange.requestIds.filter(
       (id) => !exchange.responses.has(id) && !exchange.cancelled.has(id),
     );
@@ -525,7 +531,27 @@ export class McpSessionTransport implements Transport {
       });
       exchange.cancelled.add(requestId);
     }
+    this.#complete(exchange);
+  }
+
+  /**
+   * The client closed a POST's connection before its answer ended. Before the answer became a
+   * stream the client holds no event id to resume from, so it has gone: its calls are cancelled at
+   * once. A live stream's own cancel reports its disconnect (`#detach`, with the grace period).
+   */
+  #clientLeft(exchange: Exchange): void {
+    if (exchange.upgraded || !exchange.requestIds.some((id) => this.#exchanges.get(id) === exchange)) return;
+    this.#abandon(exchange);
+  }
+
+  /** Ends an exchange whose requests are all answered or cancelled. */
+  #complete(exchange: Exchange): void {
     this.#finish(exchange);
+    if (exchange.upgraded) exchange.stream?.close();
+    else {
+      exchange.respond?.(this.#wholeStream(exchange));
+      exchange.respond = undefined;
+    }
   }
 
   /**
@@ -539,13 +565,7 @@ export class McpSessionTransport implements Transport {
       const exchange = requestId === undefined ? undefined : this.#exchanges.get(requestId);
       if (!exchange || requestId === undefined || exchange.responses.has(requestId)) continue;
       exchange.cancelled.add(requestId);
-      if (!isComplete(exchange)) continue;
-      this.#finish(exchange);
-      if (exchange.upgraded) exchange.stream?.close();
-      else {
-        exchange.respond?.(this.#wholeStream(exchange));
-        exchange.respond = undefined;
-      }
+      if (isComplete(exchange)) this.#complete(exchange);
     }
   }
 

@@ -12,7 +12,7 @@ import {
   type WireFormat,
 } from "@mcp-langgraph/testkit/llm-loopback";
 import type { Client } from "@modelcontextprotocol/client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, login, startTestServer, textOf } from "./helpers.ts";
 
@@ -229,6 +229,21 @@ describe.each([openAIWire, anthropicWire])(
       await firstProgress;
       await leaving.close();
       await expect(call).rejects.toThrow();
+      await llm.waitForClientAborts(1);
+      const other = await clientOf(app);
+      expect(textOf(await other.callTool({ name: "agent_chat", arguments: { message: "anyone?" } }))).toBe(
+        ANSWER,
+      );
+    });
+
+    it("stops the model's request when a client without progress goes away before its answer", async () => {
+      const { llm, app } = await start();
+      const leaving = await clientOf(app);
+      const call = leaving.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+      await vi.waitFor(() => expect(llm.requests).toHaveLength(1));
+      await leaving.close();
+      await expect(call).rejects.toThrow();
+      // Its answer was still held (no stream yet, so nothing to resume): the call is cancelled at once.
       await llm.waitForClientAborts(1);
       const other = await clientOf(app);
       expect(textOf(await other.callTool({ name: "agent_chat", arguments: { message: "anyone?" } }))).toBe(

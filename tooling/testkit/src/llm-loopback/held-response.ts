@@ -18,8 +18,15 @@ export function holdResponseAfter(
     open = true;
     for (const write of held.splice(0)) write();
   });
-  return new Proxy(response, {
+  const proxy = new Proxy(response, {
     get(target, property) {
+      // `writeHead(...).end(body)` (sendJson) must end through the proxy too.
+      if (property === "writeHead") {
+        return (...args: unknown[]) => {
+          (target.writeHead as (...a: unknown[]) => unknown).apply(target, args);
+          return proxy;
+        };
+      }
       if (property === "write" || property === "end") {
         return (...args: unknown[]) => {
           const call = () => (target[property] as (...a: unknown[]) => unknown).apply(target, args);
@@ -35,4 +42,5 @@ export function holdResponseAfter(
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
+  return proxy;
 }
