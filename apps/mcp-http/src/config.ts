@@ -9,6 +9,7 @@ import { z } from "zod";
 import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from "./event-store.js";
 import type { McpSessionLimits } from "./mcp-sessions.js";
 import { DEFAULT_MAX_ERROR_MESSAGE_CHARS, DEFAULT_MAX_PENDING_SERVER_REQUESTS } from "./outbound-bounds.js";
+import { DEFAULT_DISCONNECT_GRACE_MS } from "./session-transport.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 export const isLoopbackHost = (host: string) => LOOPBACK_HOSTS.has(host.toLowerCase());
@@ -109,6 +110,12 @@ const envSchema = z
     MCP_EVENT_STORE_MAX_BYTES: positiveInt(DEFAULT_EVENT_STORE_MAX_BYTES),
     MCP_ERROR_MESSAGE_MAX_CHARS: positiveInt(DEFAULT_MAX_ERROR_MESSAGE_CHARS),
     MCP_MAX_PENDING_SERVER_REQUESTS: positiveInt(DEFAULT_MAX_PENDING_SERVER_REQUESTS),
+    MCP_DISCONNECT_GRACE_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .default(DEFAULT_DISCONNECT_GRACE_MS),
     MCP_CONFORMANCE_FIXTURES: flag,
   })
   .superRefine((env, ctx) => {
@@ -315,6 +322,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         eventStoreMaxBytes: e.MCP_EVENT_STORE_MAX_BYTES,
         maxErrorMessageChars: e.MCP_ERROR_MESSAGE_MAX_CHARS,
         maxPendingServerRequests: e.MCP_MAX_PENDING_SERVER_REQUESTS,
+        disconnectGraceMs: e.MCP_DISCONNECT_GRACE_MS,
       },
     },
   };

@@ -19,6 +19,8 @@ export interface McpSessionLimits {
   eventStoreMaxBytes: number;
   maxErrorMessageChars: number;
   maxPendingServerRequests: number;
+  /** How long a call whose stream the client dropped waits for it to resume before it is cancelled. */
+  disconnectGraceMs: number;
 }
 
 /** What one live session holds, for tests and diagnostics. */
@@ -98,6 +100,7 @@ export class McpSessionRegistry {
       ...(limits.maxPendingServerRequests
         ? { maxPendingServerRequests: limits.maxPendingServerRequests }
         : {}),
+      ...(limits.disconnectGraceMs !== undefined ? { disconnectGraceMs: limits.disconnectGraceMs } : {}),
       onsessioninitialized: (sessionId) => {
         this.#sessions.set(sessionId, {
           transport,

@@ -55,12 +55,26 @@ export interface SessionTransportOptions {
   maxErrorMessageChars?: number;
   /** Server-to-client requests (sampling, elicitation) awaiting the client's answer at once. Default 16. */
   maxPendingServerRequests?: number;
+  /**
+   * A call whose response stream the client dropped keeps running this long for the client to
+   * resume it (Last-Event-ID); then the client has gone and its calls are cancelled, which stops
+   * their work (an agent turn and its model request). Default 10,000 ms; 0: at once.
+   */
+  disconnectGraceMs?: number;
 }
+
+export const DEFAULT_DISCONNECT_GRACE_MS = 10_000;
 
 export interface HandleRequestOptions {
   /** The body, already parsed by the HTTP edge (which answers malformed JSON itself). */
   parsedBody?: unknown;
   authInfo?: AuthInfo;
+  /**
+   * Registers a listener for the client closing the connection before the response ended (the
+   * HTTP edge knows its socket; a Fetch `Request` does not say), so a call whose answer is still
+   * held can be cancelled when its client has gone (`disconnectGraceMs`).
+   */
+  onClientGone?: (listener: () => void) => void;
 }
 
 /** One POST that carried requests: answered as JSON, or as an SSE stream once it needs one. */
@@ -76,9 +90,15 @@ interface Exchange {
   stream: SseStream | undefined;
   /** Upgrades a slow exchange (see `streamAfterMs`). */
   timer: NodeJS.Timeout | undefined;
+  /** Requests the client cancelled: they get no answer, so the exchange completes without one. */
+  cancelled: Set<RequestId>;
+  /** Cancels the exchange's calls unless the client resumes its dropped stream first. */
+  abandonTimer: NodeJS.Timeout | undefined;
 }
 
 const isResponse = (message: JSONRPCMessage) => !("method" in message);
+const isComplete = (exchange: Exchange) =>
+  exchange.responses.size + exchange.cancelled.size === exchange.requestIds.length;
 const isRequest = (message: JSONRPCMessage) => "method" in message && "id" in message;
 
 /**
@@ -106,6 +126,7 @@ export class McpSessionTransport implements Transport {
   readonly #keepAliveMs: number;
   readonly #streamAfterMs: number;
   readonly #maxErrorMessageChars: number;
+  readonly #disconnectGraceMs: number;
   readonly #pending: PendingServerRequests;
   #supportedVersions: string[] = SUPPORTED_PROTOCOL_VERSIONS;
   #started = false;
@@ -129,6 +150,7 @@ export class McpSessionTransport implements Transport {
     this.#keepAliveMs = options.keepAliveMs ?? DEFAULT_SSE_KEEP_ALIVE_MS;
     this.#streamAfterMs = options.streamAfterMs ?? 1_000;
     this.#maxErrorMessageChars = options.maxErrorMessageChars ?? DEFAULT_MAX_ERROR_MESSAGE_CHARS;
+    this.#disconnectGraceMs = options.disconnectGraceMs ?? DEFAULT_DISCONNECT_GRACE_MS;
     this.#pending = new PendingServerRequests(
       options.maxPendingServerRequests ?? DEFAULT_MAX_PENDING_SERVER_REQUESTS,
     );
@@ -188,7 +210,7 @@ export class McpSessionTransport implements Transport {
     const exchange = this.#exchanges.get(requestId);
     if (!exchange) throw new Error(`No connection established for request ID: ${String(requestId)}`);
     if (response) exchange.responses.set(requestId, message);
-    const complete = exchange.responses.size === exchange.requestIds.length;
+    const complete = isComplete(exchange);
     if (!exchange.upgraded) {
       if (!response) {
         this.#upgrade(exchange);
@@ -235,6 +257,7 @@ export class McpSessionTransport implements Transport {
     this.#standalone = undefined;
     for (const exchange of new Set(this.#exchanges.values())) {
       clearTimeout(exchange.timer);
+      clearTimeout(exchange.abandonTimer);
       exchange.stream?.close();
       // A request still waiting for its answer gets one instead of hanging until the client times out.
       exchange.respond?.(jsonRpcErrorResponse(404, JSONRPC_SESSION_NOT_FOUND, "Session not found"));
@@ -318,6 +341,7 @@ export class McpSessionTransport implements Transport {
     const authInfo = options.authInfo;
     if (requests.length === 0) {
       for (const message of messages) this.onmessage?.(message, { authInfo, request });
+      this.#settleCancelled(messages);
       return new Response(null, { status: 202 });
     }
 
@@ -337,12 +361,15 @@ export class McpSessionTransport implements Transport {
         upgraded: false,
         stream: undefined,
         timer: undefined,
+        cancelled: new Set(),
+        abandonTimer: undefined,
       };
       for (const id of exchange.requestIds) this.#exchanges.set(id, exchange);
       exchange.timer = setTimeout(() => {
         if (!exchange.upgraded && exchange.respond) this.#upgrade(exchange);
       }, this.#streamAfterMs);
       exchange.timer.unref();
+      options.onClientGone?.(() => this.#clientLeft(exchange));
       const closeStandaloneSSEStream = resumable ? () => this.#closeStandalone() : undefined;
       for (const message of messages) {
         const id = isRequest(message) ? (message as { id: RequestId }).id : undefined;
@@ -354,6 +381,7 @@ export class McpSessionTransport implements Transport {
             : {}),
         });
       }
+      this.#settleCancelled(messages);
     });
     return answer;
   }
@@ -398,24 +426,26 @@ export class McpSessionTransport implements Transport {
     }
     const stream: SseStream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () => {
       if (this.#standalone === stream) this.#standalone = undefined;
-      if (exchange?.stream === stream) exchange.stream = undefined;
+      if (exchange) this.#detach(exchange, stream);
     });
     for (const event of this.#events.eventsAfter(lastEventId)) {
       if (event.data === "") stream.writePriming(event.id);
       else stream.writeMessage(event.data, event.id);
     }
     if (streamId === STANDALONE_STREAM) this.#standalone = stream;
-    else if (exchange) exchange.stream = stream;
-    else stream.close(); // the exchange has finished: the replay was all there was to send
+    else if (exchange) {
+      clearTimeout(exchange.abandonTimer);
+      exchange.stream = stream;
+    } else stream.close(); // the exchange has finished: the replay was all there was to send
     return stream.response;
   }
 
   /** Turns a POST's answer into an SSE stream, flushing any responses it already holds. */
   #upgrade(exchange: Exchange): void {
     clearTimeout(exchange.timer);
-    const stream: SseStream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () => {
-      if (exchange.stream === stream) exchange.stream = undefined;
-    });
+    const stream: SseStream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () =>
+      this.#detach(exchange, stream),
+    );
     exchange.upgraded = true;
     exchange.stream = stream;
     this.#streams.set(exchange.streamId, exchange);
@@ -437,6 +467,7 @@ export class McpSessionTransport implements Transport {
       ? primingFrame(this.#events.append(exchange.streamId, ""))
       : "";
     for (const id of exchange.requestIds) {
+      if (!exchange.responses.has(id)) continue; // cancelled: no answer
       const data = JSON.stringify(exchange.responses.get(id));
       body += messageFrame(data, this.#events.append(exchange.streamId, data));
     }
@@ -465,11 +496,77 @@ export class McpSessionTransport implements Transport {
 
   #finish(exchange: Exchange): void {
     clearTimeout(exchange.timer);
+    clearTimeout(exchange.abandonTimer);
     for (const id of exchange.requestIds) {
       if (this.#exchanges.get(id) === exchange) this.#exchanges.delete(id);
     }
     if (this.#exchanges.size === 0) this.#onIdle?.();
     this.#streams.delete(exchange.streamId);
+  }
+
+  /**
+   * The client dropped an exchange's stream. The spec says a disconnect is no cancellation (the
+   * client may resume with Last-Event-ID), so the calls keep running for the grace period; a
+   * client that has not come back by then has gone, and its calls are cancelled (ADR 0121).
+   */
+  #detach(exchange: Exchange, stream: SseStream): void {
+    if (exchange.stream !== stream) return;
+    exchange.stream = undefined;
+    if (!this.#streams.has(exchange.streamId)) return; // finished: nothing left to cancel
+    clearTimeout(exchange.abandonTimer);
+    exchange.abandonTimer = setTimeout(() => this.#abandon(exchange), this.#disconnectGraceMs);
+    exchange.abandonTimer.unref();
+  }
+
+  /** Cancels an exchange's unanswered calls through the SDK's own path, as the client's cancel would. */
+  #abandon(exchange: Exchange): void {
+    const unanswered = exchange.requestIds.filter(
+      (id) => !exchange.responses.has(id) && !exchange.cancelled.has(id),
+    );
+    for (const requestId of unanswered) {
+      this.onmessage?.({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId, reason: "The client disconnected and did not resume the stream." },
+      });
+      exchange.cancelled.add(requestId);
+    }
+    this.#complete(exchange);
+  }
+
+  /**
+   * The client closed a POST's connection before its answer ended. Before the answer became a
+   * stream the client holds no event id to resume from, so it has gone: its calls are cancelled at
+   * once. A live stream's own cancel reports its disconnect (`#detach`, with the grace period).
+   */
+  #clientLeft(exchange: Exchange): void {
+    if (exchange.upgraded || !exchange.requestIds.some((id) => this.#exchanges.get(id) === exchange)) return;
+    this.#abandon(exchange);
+  }
+
+  /** Ends an exchange whose requests are all answered or cancelled. */
+  #complete(exchange: Exchange): void {
+    this.#finish(exchange);
+    if (exchange.upgraded) exchange.stream?.close();
+    else {
+      exchange.respond?.(this.#wholeStream(exchange));
+      exchange.respond = undefined;
+    }
+  }
+
+  /**
+   * Cancelled requests get no answer (the SDK drops it), so an exchange whose other requests are all
+   * answered is complete: its stream ends instead of staying open until the session closes.
+   */
+  #settleCancelled(messages: JSONRPCMessage[]): void {
+    for (const message of messages) {
+      if (!("method" in message) || message.method !== "notifications/cancelled" || "id" in message) continue;
+      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      const exchange = requestId === undefined ? undefined : this.#exchanges.get(requestId);
+      if (!exchange || requestId === undefined || exchange.responses.has(requestId)) continue;
+      exchange.cancelled.add(requestId);
+      if (isComplete(exchange)) this.#complete(exchange);
+    }
   }
 
   /** SEP-1699 polling: the server ends a request's stream; the client resumes it with Last-Event-ID. */

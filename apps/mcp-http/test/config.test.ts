@@ -83,6 +83,7 @@ describe("loadConfig: per-session memory bounds", () => {
       eventStoreMaxBytes: 4 * 1024 * 1024,
       maxErrorMessageChars: 1024,
       maxPendingServerRequests: 16,
+      disconnectGraceMs: 10_000,
     });
   });
 
@@ -92,12 +93,14 @@ describe("loadConfig: per-session memory bounds", () => {
       MCP_EVENT_STORE_MAX_BYTES: "65536",
       MCP_ERROR_MESSAGE_MAX_CHARS: "200",
       MCP_MAX_PENDING_SERVER_REQUESTS: "4",
+      MCP_DISCONNECT_GRACE_MS: "0",
     });
     expect(config.mcp.limits).toEqual({
       eventStoreMaxEvents: 64,
       eventStoreMaxBytes: 65_536,
       maxErrorMessageChars: 200,
       maxPendingServerRequests: 4,
+      disconnectGraceMs: 0,
     });
   });
 
@@ -106,6 +109,7 @@ describe("loadConfig: per-session memory bounds", () => {
     ["MCP_EVENT_STORE_MAX_BYTES", "4MB"],
     ["MCP_ERROR_MESSAGE_MAX_CHARS", "-1"],
     ["MCP_MAX_PENDING_SERVER_REQUESTS", "1.5"],
+    ["MCP_DISCONNECT_GRACE_MS", "-1"],
   ])("stops start-up naming %s when it is %j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });

@@ -26,12 +26,15 @@ function parseSse(body: string): SseEvent[] {
     });
 }
 
-/** Reads a live SSE stream event by event; `until` resolves once the events so far satisfy `done`. */
+/**
+ * Reads a live SSE stream event by event; `until` resolves once the events so far satisfy `done`;
+ * `until.drop()` lets the stream go as a client that disconnects does.
+ */
 function sseReader(response: Response) {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let buffer = "";
-  return async function until(done: (events: SseEvent[]) => boolean): Promise<SseEvent[]> {
+  const until = async (done: (events: SseEvent[]) => boolean): Promise<SseEvent[]> => {
     for (;;) {
       const events = parseSse(buffer.slice(0, buffer.lastIndexOf("\n\n") + 2));
       if (done(events)) return events;
@@ -40,6 +43,7 @@ function sseReader(response: Response) {
       buffer += decoder.decode(value, { stream: true });
     }
   };
+  return Object.assign(until, { drop: () => reader.cancel() });
 }
 
 /** Reads SSE events off a live stream until `done` says so (or the stream ends), then lets it go. */
@@ -56,9 +60,32 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((server) => server.close()));
 });
 
-async function session(options: { streamAfterMs?: number } = {}) {
+async function session(options: { streamAfterMs?: number; disconnectGraceMs?: number } = {}) {
   const server = new McpServer({ name: "t", version: "1" }, { capabilities: { tools: {} } });
   server.registerTool("quick", { description: "Answers at once" }, async () => text("quick"));
+  // Reports progress once (its stream goes live), then runs until released or cancelled.
+  let ended!: () => void;
+  const waiting = {
+    release: () => {},
+    cancelled: [] as string[],
+    ended: new Promise<void>((resolve) => {
+      ended = resolve;
+    }),
+  };
+  server.registerTool("wait", { description: "Runs until released or cancelled" }, async (ctx) => {
+    const progressToken = ctx.mcpReq._meta?.progressToken ?? "w";
+    await ctx.mcpReq.notify({ method: "notifications/progress", params: { progressToken, progress: 1 } });
+    const signal = ctx.mcpReq.signal;
+    await new Promise<void>((resolve) => {
+      waiting.release = resolve;
+      signal.addEventListener("abort", () => {
+        waiting.cancelled.push(String(signal.reason));
+        resolve();
+      });
+    });
+    ended();
+    return text("waited");
+  });
   server.registerTool("progress", { description: "Reports progress" }, async (ctx) => {
     const progressToken = ctx.mcpReq._meta?.progressToken;
     for (const progress of [50, 100]) {
@@ -159,7 +186,7 @@ async function session(options: { streamAfterMs?: number } = {}) {
   });
   expect(resultOf(parseSse(await init.text()), 0)?.result.protocolVersion).toBe("2025-11-25");
   expect((await post({ jsonrpc: "2.0", method: "notifications/initialized" })).status).toBe(202);
-  return { transport, post, get, call, closed };
+  return { transport, post, get, call, closed, waiting };
 }
 
 describe("McpSessionTransport", () => {
@@ -293,6 +320,48 @@ describe("McpSessionTransport", () => {
     await draining;
     await transport.close();
     expect((await pending).status).toBe(404);
+  });
+
+  it("ends a cancelled call's stream at once instead of holding it open until the session ends", async () => {
+    const { call, post, waiting } = await session();
+    const until = sseReader(await call(20, "wait", {}, { progressToken: "c" }));
+    await until((seen) => messages(seen).some((message) => message.method === "notifications/progress"));
+    const cancel = {
+      jsonrpc: "2.0",
+      method: "notifications/cancelled",
+      params: { requestId: 20, reason: "stop" },
+    };
+    expect((await post(cancel)).status).toBe(202);
+    // `until` returns when the stream ends; the call got no answer (the spec's rule for a cancelled request).
+    const events = await until(() => false);
+    expect(resultOf(events, 20)).toBeUndefined();
+    await waiting.ended;
+    expect(waiting.cancelled).toEqual(["stop"]);
+  });
+
+  it("cancels a call whose stream the client dropped and did not resume within the grace period", async () => {
+    const { call, waiting } = await session({ disconnectGraceMs: 0 });
+    const until = sseReader(await call(21, "wait", {}, { progressToken: "d" }));
+    await until((seen) => messages(seen).some((message) => message.method === "notifications/progress"));
+    await until.drop();
+    await waiting.ended;
+    expect(waiting.cancelled).toEqual(["The client disconnected and did not resume the stream."]);
+  });
+
+  it("keeps a call running while the client resumes its dropped stream within the grace period", async () => {
+    const { call, get, waiting } = await session({ disconnectGraceMs: 60_000 });
+    const until = sseReader(await call(22, "wait", {}, { progressToken: "r" }));
+    const events = await until((seen) =>
+      messages(seen).some((message) => message.method === "notifications/progress"),
+    );
+    await until.drop();
+    const lastEventId = events.at(-1)?.id as string;
+    const resumed = await get({ "last-event-id": lastEventId });
+    expect(resumed.status).toBe(200);
+    waiting.release();
+    const after = await readEvents(resumed, (seen) => resultOf(seen, 22) !== undefined);
+    expect(resultOf(after, 22)?.result.content[0].text).toBe("waited");
+    expect(waiting.cancelled).toEqual([]);
   });
 
   it("refuses what the SDK transport refused, with the same status codes", async () => {

@@ -10,6 +10,7 @@ import { type McpObserver, observe, outcomeOf } from "./observer.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+import { turnProgress } from "./turn-progress.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface AgentToolsOptions {
@@ -28,11 +29,13 @@ export interface AgentToolsOptions {
   limits: UsageLimits | undefined;
   /** Told of every tool call and agent turn, with its outcome (metrics); none when unset. */
   observer?: McpObserver | undefined;
+  /** Least time between two progress notifications carrying answer text, per call (turn-progress.ts). */
+  progressIntervalMs: number;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
   const { agent, access, modelForCall, principalOf, reportFailure, changes, sessionLog } = options;
-  const { maxMessageChars, maxSearchResults, limits, observer } = options;
+  const { maxMessageChars, maxSearchResults, limits, observer, progressIntervalMs } = options;
 
   /** The handler, with its call reported to the observer: "ok" or the error code the client sees. */
   const observed =
@@ -53,15 +56,30 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
     };
 
   /**
-   * One turn; when the client asked for info-level log messages, run as a stream so each tool
-   * call can be reported (only its name: arguments may hold what the user typed).
+   * One turn. When the request carries a progress token, or the client asked for info-level log
+   * messages, it runs as a stream (the model streams too) so the answer's text and each tool's start
+   * and end can be reported as they happen: by name only, since arguments may hold what the user typed.
    */
   const runTurn = async (input: ChatInput, ctx: ServerContext): Promise<AgentReply> => {
-    if (!sessionLog.enabled(ctx, "info")) return agent.chat(input);
-    for await (const event of agent.streamChat(input)) {
-      if (event.type === "tool_call")
-        await sessionLog.send(ctx, "info", { event: "tool_call", tool: event.name });
-      if (event.type === "reply") return event.reply;
+    const progress = turnProgress(ctx, progressIntervalMs);
+    const logTools = sessionLog.enabled(ctx, "info");
+    if (!progress && !logTools) return agent.chat(input);
+    try {
+      for await (const event of agent.streamChat(input)) {
+        if (event.type === "token") progress?.text(event.text);
+        if (event.type === "tool_call") {
+          progress?.tool(event.name, "start");
+          if (logTools) await sessionLog.send(ctx, "info", { event: "tool_call", tool: event.name });
+        }
+        if (event.type === "tool_result") progress?.tool(event.name, "end");
+        if (event.type === "reply") {
+          // Every notification goes out before the answer: none may follow it.
+          await progress?.flush();
+          return event.reply;
+        }
+      }
+    } finally {
+      progress?.stop();
     }
     throw new Error("the agent's stream ended without a reply");
   };

@@ -33,6 +33,11 @@ export {
 } from "./settings.js";
 export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
 export {
+  DEFAULT_PROGRESS_INTERVAL_MS,
+  PROGRESS_META_KEY,
+  type ProgressEvent,
+} from "./turn-progress.js";
+export {
   createUsageLimits,
   DEFAULT_TOOL_CALLS_PER_MINUTE,
   type UsageLimitName,

@@ -14,6 +14,7 @@ import type { McpObserver } from "./observer.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
 import { cacheToolList } from "./tool-list-cache.js";
+import { DEFAULT_PROGRESS_INTERVAL_MS } from "./turn-progress.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface McpServices {
@@ -29,6 +30,11 @@ export interface McpServices {
   changes: ConversationChangeBus;
   /** Resource subscriptions one session may hold (default 100). */
   maxSubscriptionsPerSession?: number;
+  /**
+   * Least time between two `notifications/progress` carrying answer text, per `agent_chat` call
+   * whose request has a progress token (default 250 ms; 0: one per streamed piece).
+   */
+  progressIntervalMs?: number;
   /** Per-user tool-call and model-token limits, shared by every session of the process (none when unset). */
   usageLimits?: UsageLimits;
   /** Told of every tool call and agent turn with its outcome (e.g. the HTTP app's metrics). */
@@ -104,6 +110,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     maxSearchResults: options.maxSearchResults ?? 50,
     limits: services.usageLimits,
     observer: services.observer,
+    progressIntervalMs: services.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
   const subscribableUris = new Set<string>();

@@ -77,6 +77,8 @@ export interface McpServiceSettings {
   >;
   /** Resource subscriptions one MCP session may hold at once (default 100). */
   maxSubscriptionsPerSession?: number;
+  /** Least time between two progress notifications carrying answer text, per agent_chat call (default 250 ms). */
+  progressIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -89,6 +91,7 @@ export interface RunningMcpServices {
   /** Conversation changes, shared by every MCP session of this process. */
   changes: ConversationChangeBus;
   maxSubscriptionsPerSession?: number;
+  progressIntervalMs?: number;
   /**
    * Whether each backend answers now (readiness): the authorizer by reading the tool-grant tuples
    * (any answer counts, so no role's grant is assumed) and the checkpointer by a round trip to
@@ -198,6 +201,9 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       changes: createInProcessChangeBus(),
       ...(settings.maxSubscriptionsPerSession !== undefined
         ? { maxSubscriptionsPerSession: settings.maxSubscriptionsPerSession }
+        : {}),
+      ...(settings.progressIntervalMs !== undefined
+        ? { progressIntervalMs: settings.progressIntervalMs }
         : {}),
       probes: {
         authorizer: (signal) =>

@@ -49,6 +49,7 @@ const settingsSchema = z
     AGENT_VERIFY_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
     AGENT_MAX_REFINEMENTS: z.coerce.number().int().min(0).max(10).optional(),
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
+    AGENT_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -148,6 +149,9 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
     },
     ...(env.MAX_SUBSCRIPTIONS_PER_SESSION !== undefined
       ? { maxSubscriptionsPerSession: env.MAX_SUBSCRIPTIONS_PER_SESSION }
+      : {}),
+    ...(env.AGENT_PROGRESS_INTERVAL_MS !== undefined
+      ? { progressIntervalMs: env.AGENT_PROGRESS_INTERVAL_MS }
       : {}),
   };
 }

@@ -8,6 +8,12 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     expect(settings.checkpointer).toEqual({ backend: "memory" });
     expect(settings.langsmithTracing).toBe(false);
     expect(settings.maxSubscriptionsPerSession).toBeUndefined();
+    expect(settings.progressIntervalMs).toBeUndefined();
+  });
+
+  it("reads the progress interval of agent_chat, 0 included (every streamed piece)", () => {
+    expect(serviceSettingsFromConfig({ AGENT_PROGRESS_INTERVAL_MS: "100" }).progressIntervalMs).toBe(100);
+    expect(serviceSettingsFromConfig({ AGENT_PROGRESS_INTERVAL_MS: "0" }).progressIntervalMs).toBe(0);
   });
 
   it("reads the per-session resource subscription bound", () => {
@@ -71,6 +77,8 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     ["DATABASE_POOL_SIZE", "0"],
     ["MAX_SUBSCRIPTIONS_PER_SESSION", "-1"],
     ["MAX_SUBSCRIPTIONS_PER_SESSION", "many"],
+    ["AGENT_PROGRESS_INTERVAL_MS", "-1"],
+    ["AGENT_PROGRESS_INTERVAL_MS", "60001"],
     ["AUTHZ_DATABASE_POOL_SIZE", "0"],
     ["AUTHZ_TUPLE_TABLE", 'tuples"; DROP TABLE x'],
   ])("refuses %s=%j with CONFIG_INVALID naming the variable", (name, value) => {

@@ -1,5 +1,6 @@
+import type { HttpBindings } from "@hono/node-server";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
-import type { Hono, MiddlewareHandler } from "hono";
+import type { Context, Hono, MiddlewareHandler } from "hono";
 import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "../http-errors.js";
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError, jsonRpcErrorResponse } from "../jsonrpc.js";
 import { sharedDeadline } from "../shared-deadline.js";
@@ -56,6 +57,16 @@ function mcpAuthentication({
   };
 }
 
+/** Listens for the client closing the connection before its response ended (Node's `close` on the response). */
+function clientGone(c: Context<AppEnv>): ((listener: () => void) => void) | undefined {
+  const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
+  if (!outgoing) return undefined;
+  return (listener) =>
+    outgoing.once("close", () => {
+      if (!outgoing.writableFinished) listener();
+    });
+}
+
 /** `/mcp` (Streamable HTTP): opens MCP sessions bound to their user and hands requests to them. */
 export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
   const { mcpSessions } = deps;
@@ -86,7 +97,7 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
       const found = mcpSessions.lookup(sessionId, principal);
       if (found.kind === "not-found")
         return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Session not found"), 404);
-      return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+      return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo, onClientGone: clientGone(c) });
     }
     if (c.req.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return c.json(
