@@ -11,6 +11,7 @@ import {
 import type { Runnable } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import {
+  Command,
   END,
   type LangGraphRunnableConfig,
   MemorySaver,
@@ -27,6 +28,14 @@ import {
   raceAbort,
   withDeadline,
 } from "@mcp-langgraph/core";
+import {
+  type ApprovalInterrupt,
+  approvalInterruptOf,
+  approvalNode,
+  decideApprovals,
+  needsApproval,
+  type ToolApproval,
+} from "./approval.js";
 import { calculatorTool } from "./calculator-tool.js";
 import { createConversationCache } from "./conversation-cache.js";
 import { AgentError, toAgentError } from "./errors.js";
@@ -70,6 +79,9 @@ const SEARCH_READ_CONCURRENCY = 8;
 
 interface TurnContext extends Record<string, unknown> {
   model?: BaseChatModel;
+  /** Offered this turn besides the agent's own tools (e.g. the caller's upstream MCP tools). */
+  tools?: StructuredToolInterface[];
+  approval?: ToolApproval;
 }
 
 type BoundModel = Runnable<BaseMessage[], AIMessage>;
@@ -86,25 +98,44 @@ export function createAgent(options: AgentOptions): Agent {
   const graph = new StateGraph(MessagesAnnotation)
     .addNode("agent", async (state, config: LangGraphRunnableConfig<TurnContext>) => {
       const override = config.context?.model;
-      const model = override ? bindTools(override, tools) : defaultModel;
+      const extra = config.context?.tools ?? [];
+      const model =
+        override || extra.length > 0
+          ? bindTools(override ?? options.model, [...tools, ...extra])
+          : defaultModel;
       const response = await model.invoke([systemMessage, ...state.messages], config);
       await options.yieldToLoop?.();
       // The messages reducer replaces a message with the same id, and some OpenAI-compatible servers
       // reuse completion ids; a fresh id keeps every model reply in the thread.
       if (!response.id || state.messages.some((message) => message.id === response.id))
         response.id = randomUUID();
+      // Approvals and the tools node match answers to calls by id, so every call gets one.
+      for (const call of response.tool_calls ?? []) call.id ||= randomUUID();
       return { messages: [stampCreatedAt(response)] };
     })
-    .addNode("tools", async (state, config) => {
-      const { messages } = (await toolNode.invoke(state, config)) as { messages: BaseMessage[] };
+    .addNode("approval", (state, config: LangGraphRunnableConfig<TurnContext>) =>
+      approvalNode(state.messages, config.context?.approval),
+    )
+    .addNode("tools", async (state, config: LangGraphRunnableConfig<TurnContext>) => {
+      const extra = config.context?.tools ?? [];
+      const node =
+        extra.length > 0 ? new ToolNode([...tools, ...extra], { handleToolErrors: true }) : toolNode;
+      const { messages } = (await node.invoke(state, config)) as { messages: BaseMessage[] };
       await options.yieldToLoop?.();
       return { messages: messages.map((message) => stampCreatedAt(message)) };
     })
     .addEdge(START, "agent")
-    .addConditionalEdges("agent", (state) => routeAfterModel(state.messages, settings.maxSteps), [
-      "tools",
-      END,
-    ])
+    .addConditionalEdges(
+      "agent",
+      (state, config: LangGraphRunnableConfig<TurnContext>) => {
+        const next = routeAfterModel(state.messages, settings.maxSteps);
+        return next === "tools" && needsApproval(state.messages, config.context?.approval)
+          ? "approval"
+          : next;
+      },
+      ["tools", "approval", END],
+    )
+    .addEdge("approval", "tools")
     .addEdge("tools", "agent")
     .compile({ checkpointer });
 
@@ -158,25 +189,40 @@ export function createAgent(options: AgentOptions): Agent {
     assertHistoryRoom(history, settings);
     const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
     const translator = emit ? createStreamTranslator(emit) : undefined;
-    const stream = await graph.stream(
-      { messages: [...closeUnansweredToolCalls(history), question] },
-      {
-        configurable: { thread_id: input.threadId },
-        context: input.model ? { model: input.model } : {},
-        signal,
-        streamMode: emit ? ["values", "updates"] : ["values"],
-        ...(translator ? { callbacks: [translator.tokens] } : {}),
-        // Each step's checkpoint is written before the next step starts, so a cancelled or failed
-        // turn leaves the same state on every checkpointer: the steps that completed, no more.
-        durability: "sync",
-        // Backstop only: the router stops at maxSteps model calls (two graph steps each) first.
-        recursionLimit: settings.maxSteps * 2 + 2,
+    const runConfig = {
+      configurable: { thread_id: input.threadId },
+      context: {
+        ...(input.model ? { model: input.model } : {}),
+        ...(input.tools?.length ? { tools: input.tools } : {}),
+        ...(input.approval ? { approval: input.approval } : {}),
       },
-    );
+      signal,
+      streamMode: (emit ? ["values", "updates"] : ["values"]) as ("values" | "updates")[],
+      ...(translator ? { callbacks: [translator.tokens] } : {}),
+      // Each step's checkpoint is written before the next step starts, so a cancelled or failed
+      // turn leaves the same state on every checkpointer: the steps that completed, no more.
+      durability: "sync" as const,
+      // Backstop only: the router stops at maxSteps model calls first (up to three graph steps each:
+      // model, approval, tools).
+      recursionLimit: settings.maxSteps * 3 + 2,
+    };
     let messages: BaseMessage[] = [];
-    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
-      if (mode === "values") messages = (chunk as { messages: BaseMessage[] }).messages;
-      else translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
+    let next: Parameters<typeof graph.stream>[0] = {
+      messages: [...closeUnansweredToolCalls(history), question],
+    };
+    // A run paused for approval (ADR 0142) is resumed with the decisions until it runs to its end.
+    for (;;) {
+      const stream = await graph.stream(next, runConfig);
+      let paused: ApprovalInterrupt | undefined;
+      for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+        if (mode === "values") {
+          paused = approvalInterruptOf(chunk) ?? paused;
+          if (!approvalInterruptOf(chunk)) messages = (chunk as { messages: BaseMessage[] }).messages;
+        } else if (!approvalInterruptOf(chunk))
+          translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
+      }
+      if (!paused) break;
+      next = new Command({ resume: await decideApprovals(paused, input.approval, signal) });
     }
     const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
     const last = turnMessages.at(-1);

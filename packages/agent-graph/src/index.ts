@@ -5,6 +5,7 @@ export {
   DEFAULT_MAX_TURNS_PER_USER,
   DEFAULT_SYSTEM_PROMPT,
 } from "./agent.js";
+export type { ApprovalDecision, ToolApproval, ToolApprovalRequest } from "./approval.js";
 export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
 export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
 export {

@@ -1,5 +1,5 @@
-export { type ConversationAccess, roleTuples, ToolAccess } from "./access.js";
-export { AGENT_TOOL_NAMES } from "./agent-tools.js";
+export { type ConversationAccess, roleTuples, ToolAccess, type ToolObject } from "./access.js";
+export { AGENT_TOOL_NAMES, agentToolTable } from "./agent-tools.js";
 export {
   type ConversationChangeBus,
   type ConversationChangeListener,
@@ -32,6 +32,17 @@ export {
   serviceSettingsFromConfig,
 } from "./settings.js";
 export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+export {
+  defineTool,
+  errorCodeOf,
+  type GuardedCall,
+  guardedCall,
+  registerToolTable,
+  type ToolCall,
+  type ToolDefinition,
+  type ToolGuardOptions,
+  type ToolTableOptions,
+} from "./tool-table.js";
 export {
   createUsageLimits,
   DEFAULT_TOOL_CALLS_PER_MINUTE,
