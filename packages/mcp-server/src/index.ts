@@ -22,9 +22,12 @@ export {
   type CheckpointerSettings,
   createMcpServices,
   DEFAULT_TOOL_ROLES,
+  DEFAULT_UPSTREAM_MAX_RESULT_CHARS,
   type McpServiceSettings,
   type RunningMcpServices,
   toolGrantTuples,
+  type UpstreamServices,
+  type UpstreamSettings,
 } from "./services.js";
 export {
   SERVICE_SECRET_VARIABLES,
@@ -43,6 +46,20 @@ export {
   type ToolGuardOptions,
   type ToolTableOptions,
 } from "./tool-table.js";
+export { resultText, type UpstreamAgentToolsOptions, upstreamAgentTools } from "./upstreams/agent-tools.js";
+export { approvalMessage, DEFAULT_APPROVAL_TIMEOUT_MS, elicitationApproval } from "./upstreams/approval.js";
+export {
+  loadUpstreamsFile,
+  matchesGlob,
+  parseUpstreams,
+  type UpstreamServerConfig,
+} from "./upstreams/config.js";
+export {
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  UpstreamGateway,
+  type UpstreamGatewayOptions,
+  type UpstreamTool,
+} from "./upstreams/gateway.js";
 export {
   createUsageLimits,
   DEFAULT_TOOL_CALLS_PER_MINUTE,

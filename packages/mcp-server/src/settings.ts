@@ -45,6 +45,10 @@ const settingsSchema = z
     AGENT_MAX_TURNS_PER_USER: wholeNumber(1).optional(),
     AGENT_TURN_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
+    MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
+    MCP_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
+    MCP_UPSTREAM_MAX_RESULT_CHARS: z.coerce.number().int().min(1).max(10_000_000).optional(),
+    APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -133,6 +137,18 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
     },
     ...(env.MAX_SUBSCRIPTIONS_PER_SESSION !== undefined
       ? { maxSubscriptionsPerSession: env.MAX_SUBSCRIPTIONS_PER_SESSION }
+      : {}),
+    ...(env.MCP_UPSTREAMS_FILE
+      ? {
+          upstreams: {
+            file: env.MCP_UPSTREAMS_FILE,
+            ...(env.MCP_UPSTREAM_TIMEOUT_MS !== undefined ? { timeoutMs: env.MCP_UPSTREAM_TIMEOUT_MS } : {}),
+            ...(env.MCP_UPSTREAM_MAX_RESULT_CHARS !== undefined
+              ? { maxResultChars: env.MCP_UPSTREAM_MAX_RESULT_CHARS }
+              : {}),
+            ...(env.APPROVAL_TIMEOUT_MS !== undefined ? { approvalTimeoutMs: env.APPROVAL_TIMEOUT_MS } : {}),
+          },
+        }
       : {}),
   };
 }

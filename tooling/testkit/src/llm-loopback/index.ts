@@ -2,6 +2,7 @@ export { agentLoop } from "./agent-loop.ts";
 export { ALL_WIRES } from "./all-wires.ts";
 export { bedrockWire } from "./bedrock-wire.ts";
 export { type HeldModel, startHeldModel } from "./held-model.ts";
+export { instructed } from "./instructed.ts";
 export {
   type LoopbackHandler,
   type LoopbackOptions,
