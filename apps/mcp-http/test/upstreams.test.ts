@@ -16,7 +16,7 @@ import {
   type UpstreamHttpServer,
 } from "@mcp-langgraph/testkit/mcp";
 import { Client, type ElicitRequest, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { login, startTestServer, textOf } from "./helpers.ts";
 
@@ -198,6 +198,30 @@ describe("upstream MCP servers inside the agent", () => {
       await client.close();
     }
     expect(flaky.calls).toEqual([]);
+  });
+
+  it("reconnects to an upstream that comes back", async () => {
+    // Runs after the test above stopped it: the same server returns on the same port.
+    flaky = await startUpstreamHttpServer(Number(new URL(flaky.url).port));
+    const { client } = await aliceClient();
+    try {
+      await vi.waitFor(
+        async () =>
+          expect(await chat(client, 'call flaky__echo {"text":"back"}')).toBe("tool said: echo: back"),
+        { timeout: 20_000, interval: 250 },
+      );
+    } finally {
+      await client.close();
+    }
+    expect(flaky.calls).toContainEqual({ tool: "echo", args: { text: "back" } });
+  });
+
+  it("refuses to start with an upstreams file whose field is wrong, naming the field", async () => {
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, "servers:\n  - name: x\n    url: ftp://nowhere\n");
+    await expect(startTestServer({ MCP_UPSTREAMS_FILE: bad })).rejects.toThrow(
+      `MCP_UPSTREAMS_FILE ${bad}: servers.0.url`,
+    );
   });
 });
 

@@ -55,6 +55,7 @@ export {
   type UpstreamServerConfig,
 } from "./upstreams/config.js";
 export {
+  DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS,
   DEFAULT_UPSTREAM_TIMEOUT_MS,
   UpstreamGateway,
   type UpstreamGatewayOptions,

@@ -82,8 +82,10 @@ export interface McpServiceSettings {
 export interface UpstreamSettings {
   /** The upstreams file (JSON or YAML), read and validated at start-up. */
   file: string;
-  /** Deadline of one upstream connect, list or call. Default 30000 ms. */
+  /** Deadline of one upstream tool call. Default 30000 ms. */
   timeoutMs?: number;
+  /** Deadline of connecting to an upstream and listing its tools. Default 10000 ms. */
+  connectTimeoutMs?: number;
   /** Longest result text of one upstream call the model reads. Default 100000 characters. */
   maxResultChars?: number;
   /** How long a person has to approve a call that needs approval. Default 60000 ms. */
@@ -262,6 +264,7 @@ async function startUpstreams(
   const gateway = new UpstreamGateway({
     servers,
     timeoutMs: settings.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    ...(settings.connectTimeoutMs !== undefined ? { connectTimeoutMs: settings.connectTimeoutMs } : {}),
     logger,
   });
   const wanted = gateway.grantTuples(toolRoles);

@@ -47,6 +47,7 @@ const settingsSchema = z
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
     MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
     MCP_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
+    MCP_UPSTREAM_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
     MCP_UPSTREAM_MAX_RESULT_CHARS: z.coerce.number().int().min(1).max(10_000_000).optional(),
     APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
   })
@@ -143,6 +144,9 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
           upstreams: {
             file: env.MCP_UPSTREAMS_FILE,
             ...(env.MCP_UPSTREAM_TIMEOUT_MS !== undefined ? { timeoutMs: env.MCP_UPSTREAM_TIMEOUT_MS } : {}),
+            ...(env.MCP_UPSTREAM_CONNECT_TIMEOUT_MS !== undefined
+              ? { connectTimeoutMs: env.MCP_UPSTREAM_CONNECT_TIMEOUT_MS }
+              : {}),
             ...(env.MCP_UPSTREAM_MAX_RESULT_CHARS !== undefined
               ? { maxResultChars: env.MCP_UPSTREAM_MAX_RESULT_CHARS }
               : {}),

@@ -6,8 +6,10 @@ import { McpServerError } from "../errors.js";
 import type { UpstreamServerConfig } from "./config.js";
 
 export interface UpstreamConnectionOptions {
-  /** Deadline of one connect, list or call (MCP_UPSTREAM_TIMEOUT_MS). */
+  /** Deadline of one tool call (MCP_UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
+  /** Deadline of connecting and listing tools (MCP_UPSTREAM_CONNECT_TIMEOUT_MS): a stdio server starts a process first. */
+  connectTimeoutMs: number;
   /** First reconnect delay; doubles per failed attempt up to `maxBackoffMs`. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -105,7 +107,7 @@ export class UpstreamConnection {
 
   async #attempt(): Promise<void> {
     if (this.#closed || this.#client) return;
-    const { timeoutMs, logger } = this.#options;
+    const { connectTimeoutMs: timeoutMs, logger } = this.#options;
     const client = new Client(this.#options.clientInfo, {
       listChanged: {
         tools: {

@@ -21,8 +21,10 @@ export interface UpstreamTool {
 
 export interface UpstreamGatewayOptions {
   servers: UpstreamServerConfig[];
-  /** Deadline of one connect, list or tool call, per upstream. Default 30000 ms. */
+  /** Deadline of one tool call. Default 30000 ms. */
   timeoutMs?: number;
+  /** Deadline of connecting to a server and listing its tools. Default 10000 ms. */
+  connectTimeoutMs?: number;
   /** Reconnect backoff bounds. Defaults 500 ms and 30000 ms. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
@@ -31,6 +33,7 @@ export interface UpstreamGatewayOptions {
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
+export const DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * The agent's upstream MCP servers (ADR 0141): their tools, namespaced and filtered by each
@@ -48,6 +51,7 @@ export class UpstreamGateway {
     for (const config of options.servers) {
       const connection = new UpstreamConnection(config, {
         timeoutMs: options.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS,
         ...(options.minBackoffMs !== undefined ? { minBackoffMs: options.minBackoffMs } : {}),
         ...(options.maxBackoffMs !== undefined ? { maxBackoffMs: options.maxBackoffMs } : {}),
         logger,

@@ -22,8 +22,11 @@ export interface UpstreamHttpServer {
   close(): Promise<void>;
 }
 
-/** The fixture server over Streamable HTTP (stateless, JSON responses) on a free loopback port. */
-export async function startUpstreamHttpServer(): Promise<UpstreamHttpServer> {
+/**
+ * The fixture server over Streamable HTTP (stateless, JSON responses) on a free loopback port, or
+ * on `port` (to bring a stopped server back where its clients look for it).
+ */
+export async function startUpstreamHttpServer(port = 0): Promise<UpstreamHttpServer> {
   const calls: UpstreamCall[] = [];
   const headers: IncomingHttpHeaders[] = [];
   const http = createServer(async (request, response) => {
@@ -52,10 +55,10 @@ export async function startUpstreamHttpServer(): Promise<UpstreamHttpServer> {
     response.end(Buffer.from(await answer.arrayBuffer()));
     await server.close();
   });
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const { port } = http.address() as AddressInfo;
+  await new Promise<void>((resolve) => http.listen(port, "127.0.0.1", resolve));
+  const { port: bound } = http.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${bound}/mcp`,
     calls,
     headers,
     close: () =>
