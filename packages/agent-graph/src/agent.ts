@@ -9,7 +9,14 @@ import {
 } from "@langchain/core/messages";
 import type { Runnable } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
-import { END, type LangGraphRunnableConfig, MemorySaver, START, StateGraph } from "@langchain/langgraph";
+import {
+  Command,
+  END,
+  type LangGraphRunnableConfig,
+  MemorySaver,
+  START,
+  StateGraph,
+} from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
 import {
   createBulkhead,
@@ -21,6 +28,14 @@ import {
   withDeadline,
 } from "@mcp-langgraph/core";
 import { AgentState, type AgentStateValue, type TurnStats } from "./agent-state.js";
+import {
+  type ApprovalInterrupt,
+  approvalInterruptOf,
+  approvalNode,
+  decideApprovals,
+  needsApproval,
+  type ToolApproval,
+} from "./approval.js";
 import { calculatorTool } from "./calculator-tool.js";
 import { createCompaction } from "./compaction.js";
 import { contextBudget } from "./context-window.js";
@@ -79,6 +94,9 @@ const SEARCH_READ_CONCURRENCY = 8;
 
 interface TurnContext extends Record<string, unknown> {
   model?: BaseChatModel;
+  /** Offered this turn besides the agent's own tools (e.g. the caller's upstream MCP tools). */
+  tools?: StructuredToolInterface[];
+  approval?: ToolApproval;
 }
 
 type BoundModel = Runnable<BaseMessage[], AIMessage>;
@@ -104,7 +122,10 @@ export function createAgent(options: AgentOptions): Agent {
   const modelFor = (config: LangGraphRunnableConfig<TurnContext>) => config.context?.model ?? options.model;
   const boundModelFor = (config: LangGraphRunnableConfig<TurnContext>) => {
     const override = config.context?.model;
-    return override ? bindTools(override, tools) : defaultModel;
+    const extra = config.context?.tools ?? [];
+    return override || extra.length > 0
+      ? bindTools(override ?? options.model, [...tools, ...extra])
+      : defaultModel;
   };
   const compaction = createCompaction({ budget, logger, modelFor });
   const modelMessages = (state: AgentStateValue) => compaction.modelMessages(settings.systemPrompt, state);
@@ -128,10 +149,18 @@ export function createAgent(options: AgentOptions): Agent {
       if (!response.id || state.messages.some((message) => message.id === response.id))
         response.id = randomUUID();
       freshenReusedToolCallIds(response, state.messages);
+      // Approvals and the tools node match answers to calls by id, so every call gets one.
+      for (const call of response.tool_calls ?? []) call.id ||= randomUUID();
       return { messages: [stampCreatedAt(response)] };
     })
-    .addNode("tools", async (state, config) => {
-      const { messages } = (await toolNode.invoke(state, config)) as { messages: BaseMessage[] };
+    .addNode("approval", (state, config: LangGraphRunnableConfig<TurnContext>) =>
+      approvalNode(state.messages, config.context?.approval),
+    )
+    .addNode("tools", async (state, config: LangGraphRunnableConfig<TurnContext>) => {
+      const extra = config.context?.tools ?? [];
+      const node =
+        extra.length > 0 ? new ToolNode([...tools, ...extra], { handleToolErrors: true }) : toolNode;
+      const { messages } = (await node.invoke(state, config)) as { messages: BaseMessage[] };
       await options.yieldToLoop?.();
       return { messages: messages.map((message) => stampCreatedAt(message)) };
     })
@@ -141,12 +170,15 @@ export function createAgent(options: AgentOptions): Agent {
     .addEdge("compact", "agent")
     .addConditionalEdges(
       "agent",
-      (state) => {
+      (state, config: LangGraphRunnableConfig<TurnContext>) => {
         const next = routeAfterModel(state.messages, settings.maxSteps);
+        if (next === "tools")
+          return needsApproval(state.messages, config.context?.approval) ? "approval" : next;
         return next === END && settings.verification && isFinalAnswer(state.messages) ? "verify" : next;
       },
-      ["tools", "verify", END],
+      ["tools", "approval", "verify", END],
     )
+    .addEdge("approval", "tools")
     .addConditionalEdges("tools", beforeModel, ["compact", "agent"])
     .addConditionalEdges("verify", (state) => verification.routeAfterVerify(state), ["refine", END])
     .addConditionalEdges("refine", (state) => verification.routeAfterRefine(state), ["verify", END])
@@ -202,26 +234,41 @@ export function createAgent(options: AgentOptions): Agent {
     assertHistoryRoom(history, settings);
     const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
     const translator = emit ? createStreamTranslator(emit) : undefined;
-    const stream = await graph.stream(
-      { messages: [...closeUnansweredToolCalls(history), question] },
-      {
-        configurable: { thread_id: input.threadId },
-        context: input.model ? { model: input.model } : {},
-        signal,
-        streamMode: emit ? ["values", "updates"] : ["values"],
-        ...(translator ? { callbacks: [translator.tokens] } : {}),
-        // Each step's checkpoint is written before the next step starts, so a cancelled or failed
-        // turn leaves the same state on every checkpointer: the steps that completed, no more.
-        durability: "sync",
-        // Backstop only: the router stops at maxSteps model calls (two graph steps each) first.
-        recursionLimit: settings.maxSteps * 2 + 2,
+    const runConfig = {
+      configurable: { thread_id: input.threadId },
+      context: {
+        ...(input.model ? { model: input.model } : {}),
+        ...(input.tools?.length ? { tools: input.tools } : {}),
+        ...(input.approval ? { approval: input.approval } : {}),
       },
-    );
+      signal,
+      streamMode: (emit ? ["values", "updates"] : ["values"]) as ("values" | "updates")[],
+      ...(translator ? { callbacks: [translator.tokens] } : {}),
+      // Each step's checkpoint is written before the next step starts, so a cancelled or failed
+      // turn leaves the same state on every checkpointer: the steps that completed, no more.
+      durability: "sync" as const,
+      // Backstop only: the router stops at maxSteps model calls first (up to four graph steps each:
+      // compact, model, approval, tools), then verification adds a judge and a rewrite per refinement.
+      recursionLimit: settings.maxSteps * 4 + 2 * (settings.verification?.maxRefinements ?? 0) + 3,
+    };
     let messages: BaseMessage[] = [];
     let stats: TurnStats | undefined;
-    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
-      if (mode === "values") ({ messages, turn: stats } = chunk as AgentStateValue);
-      else translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
+    let next: Parameters<typeof graph.stream>[0] = {
+      messages: [...closeUnansweredToolCalls(history), question],
+    };
+    // A run paused for approval (ADR 0142) is resumed with the decisions until it runs to its end.
+    for (;;) {
+      const stream = await graph.stream(next, runConfig);
+      let paused: ApprovalInterrupt | undefined;
+      for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+        if (mode === "values") {
+          paused = approvalInterruptOf(chunk) ?? paused;
+          if (!approvalInterruptOf(chunk)) ({ messages, turn: stats } = chunk as AgentStateValue);
+        } else if (!approvalInterruptOf(chunk))
+          translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
+      }
+      if (!paused) break;
+      next = new Command({ resume: await decideApprovals(paused, input.approval, signal) });
     }
     const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
     const last = turnMessages.at(-1);

@@ -9,6 +9,7 @@ export {
   DEFAULT_VERIFY_THRESHOLD,
 } from "./agent.js";
 export type { ConversationSummary } from "./agent-state.js";
+export type { ApprovalDecision, ToolApproval, ToolApprovalRequest } from "./approval.js";
 export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
 export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
 export {

@@ -2,6 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { Logger } from "@mcp-langgraph/core";
+import type { ToolApproval } from "./approval.js";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
 
@@ -43,6 +44,16 @@ export interface ChatInput {
    * A throw ends the turn with that error.
    */
   onAdmitted?: (signal: AbortSignal) => Promise<void>;
+  /**
+   * Tools offered for this turn only, besides the agent's own (e.g. the caller's upstream MCP
+   * tools, bound to the caller so each call is authorized for them). Names must not repeat.
+   */
+  tools?: StructuredToolInterface[];
+  /**
+   * Tool calls that need a person's approval pause the turn (LangGraph `interrupt`) until `ask`
+   * decides; a refused call does not run and the model reads why. None: nothing needs approval.
+   */
+  approval?: ToolApproval;
 }
 
 /** What `streamChat` yields, in order; the last event of a successful turn is always `reply`. */

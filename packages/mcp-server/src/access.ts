@@ -21,6 +21,19 @@ export function roleTuples(principal: Principal): Tuple[] {
 
 export type ConversationAccess = "created" | "editable";
 
+/** What a tool call is authorized against: `tool:<name>` for this server's tools, `upstream_tool:<name>` for an upstream's. */
+export interface ToolObject {
+  /** The tool's name, as the caller knows it (for the refusal message). */
+  name: string;
+  object: string;
+  relation: string;
+  /**
+   * Facts from the server's own configuration (e.g. which upstream server a tool belongs to), sent
+   * with the roles as contextual tuples; never anything from the call's arguments.
+   */
+  links?: Tuple[];
+}
+
 /**
  * The authorization decisions the MCP tools make. Every failure of the
  * authorizer (error, timeout, open circuit) denies: the caller sees an
@@ -38,19 +51,20 @@ export class ToolAccess {
     this.#authorizer = authorizer;
   }
 
-  async requireTool(principal: Principal, tool: string, signal?: AbortSignal): Promise<void> {
+  async requireTool(principal: Principal, tool: ToolObject, signal?: AbortSignal): Promise<void> {
     const allowed = await this.#decide(() =>
       this.#authorizer.check(
         {
           user: principal.userId,
-          relation: "executor",
-          object: `tool:${tool}`,
-          contextualTuples: roleTuples(principal),
+          relation: tool.relation,
+          object: tool.object,
+          contextualTuples: [...roleTuples(principal), ...(tool.links ?? [])],
         },
         { signal },
       ),
     );
-    if (!allowed) throw new McpServerError("FORBIDDEN", `You are not allowed to execute the tool '${tool}'.`);
+    if (!allowed)
+      throw new McpServerError("FORBIDDEN", `You are not allowed to execute the tool '${tool.name}'.`);
   }
 
   async requireConversation(

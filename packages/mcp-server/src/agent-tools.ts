@@ -6,10 +6,11 @@ import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
 import type { ConversationChangeBus } from "./change-bus.js";
-import { type McpObserver, observe, outcomeOf } from "./observer.js";
-import { type ToolFailureReporter, toolError, toolText } from "./results.js";
+import { type McpObserver, observe } from "./observer.js";
+import { type ToolFailureReporter, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+import { defineTool, registerToolTable, type ToolCall, type ToolDefinition } from "./tool-table.js";
 import { turnProgress } from "./turn-progress.js";
 import type { UsageLimits } from "./usage-limits.js";
 
@@ -29,31 +30,20 @@ export interface AgentToolsOptions {
   limits: UsageLimits | undefined;
   /** Told of every tool call and agent turn, with its outcome (metrics); none when unset. */
   observer?: McpObserver | undefined;
+  /** More for each turn of this caller: upstream tools and the approval asker (none when unset). */
+  turnExtras?: ((call: ToolCall) => Pick<ChatInput, "tools" | "approval">) | undefined;
   /** Least time between two progress notifications carrying answer text, per call (turn-progress.ts). */
   progressIntervalMs: number;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
-  const { agent, access, modelForCall, principalOf, reportFailure, changes, sessionLog } = options;
-  const { maxMessageChars, maxSearchResults, limits, observer, progressIntervalMs } = options;
+  registerToolTable(server, agentToolTable(options), options);
+}
 
-  /** The handler, with its call reported to the observer: "ok" or the error code the client sees. */
-  const observed =
-    <A, R extends { isError?: boolean; structuredContent?: unknown }>(
-      tool: string,
-      handler: (args: A, ctx: ServerContext) => Promise<R>,
-    ) =>
-    async (args: A, ctx: ServerContext): Promise<R> => {
-      const end = observe(observer?.toolCall, tool);
-      try {
-        const result = await handler(args, ctx);
-        end(outcomeOf(result));
-        return result;
-      } catch (error) {
-        end("INTERNAL");
-        throw error;
-      }
-    };
+/** The agent's MCP tools, each declared once; `registerToolTable` wraps them (ADR 0140). */
+export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
+  const { agent, access, modelForCall, reportFailure, changes, sessionLog } = options;
+  const { maxMessageChars, maxSearchResults, limits, observer, turnExtras, progressIntervalMs } = options;
 
   /**
    * One turn. When the request carries a progress token, or the client asked for info-level log
@@ -84,84 +74,29 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
     throw new Error("the agent's stream ended without a reply");
   };
 
-  server.registerTool(
-    "agent_chat",
-    {
-      title: "Chat with the agent",
-      description:
-        "Send a message to the LangGraph agent and get its reply. Pass thread_id to continue one of your conversations; omit it to start a new one (its id is returned).",
-      inputSchema: z.object({
-        message: z.string().min(1).max(maxMessageChars).describe("Your message to the agent"),
-        thread_id: threadIdSchema.optional().describe("Conversation to continue; omit to start a new one"),
-      }),
-      outputSchema: z.object({
-        thread_id: z.string(),
-        reply: z.string(),
-        created: z.boolean(),
-        // With AGENT_VERIFY=on: the judge's scores this turn and how often the answer was rewritten.
-        verification: z.object({ scores: z.array(z.number()), refinements: z.number() }).optional(),
-      }),
-      annotations: { readOnlyHint: false, openWorldHint: true },
-    },
-    observed("agent_chat", async ({ message, thread_id }, ctx) => {
-      const signal = ctx.mcpReq.signal;
+  const agentChat = defineTool({
+    name: "agent_chat",
+    title: "Chat with the agent",
+    description:
+      "Send a message to the LangGraph agent and get its reply. Pass thread_id to continue one of your conversations; omit it to start a new one (its id is returned).",
+    inputSchema: z.object({
+      message: z.string().min(1).max(maxMessageChars).describe("Your message to the agent"),
+      thread_id: threadIdSchema.optional().describe("Conversation to continue; omit to start a new one"),
+    }),
+    outputSchema: z.object({
+      thread_id: z.string(),
+      reply: z.string(),
+      created: z.boolean(),
+      // With AGENT_VERIFY=on: the judge's scores this turn and how often the answer was rewritten.
+      verification: z.object({ scores: z.array(z.number()), refinements: z.number() }).optional(),
+    }),
+    annotations: { readOnlyHint: false, openWorldHint: true },
+    relation: "executor",
+    async handler({ message, thread_id }, call) {
+      const { principal, signal, ctx } = call;
       const threadId = thread_id ?? randomUUID();
       let endTurn: ((outcome: string) => void) | undefined;
-      try {
-        const principal = principalOf(ctx);
-        await limits?.admitToolCall(principal, signal);
-        await access.requireTool(principal, "agent_chat", signal);
-        const key = conversationKey(principal.userId, threadId);
-        const model = await modelForCall();
-        // The client's own model (sampling) costs the server nothing: only the server's model is metered.
-        if (!model) await limits?.admitModelTurn(principal, signal);
-        let opened: ConversationAccess | undefined;
-        await sessionLog.send(ctx, "debug", { event: "turn_started", thread_id: threadId });
-        const result = await runTurn(
-          {
-            threadId: key,
-            message,
-            signal,
-            userId: principal.userId,
-            // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
-            onAdmitted: async (turnSignal) => {
-              // A turn counts (in flight, duration) from admission: a queued or refused call is no turn.
-              endTurn = observe(observer?.agentTurn);
-              if (ownThreadId(principal.userId, key) !== undefined) {
-                opened = await access.openConversation(principal, key, turnSignal);
-              } else {
-                // Someone else's conversation (shared as its full key): continued with editor, never created.
-                await access.requireConversation(principal, "editor", key, turnSignal, threadId);
-                opened = "editable";
-              }
-            },
-            ...(model ? { model } : {}),
-          },
-          ctx,
-        );
-        endTurn?.("ok");
-        await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
-        if (!model && result.usage) {
-          // The reply is already paid for: a store that cannot count it is logged, not the caller's error.
-          await limits
-            ?.recordModelTokens(principal, result.usage.inputTokens + result.usage.outputTokens, signal)
-            .catch((error: unknown) => reportFailure("agent_chat", error));
-        }
-        await sessionLog.send(ctx, "info", {
-          event: "turn_finished",
-          thread_id: threadId,
-          ...(result.usage ? { usage: result.usage } : {}),
-        });
-        const structured = {
-          thread_id: threadId,
-          reply: result.reply,
-          created: opened === "created",
-          ...(result.verification ? { verification: result.verification } : {}),
-        };
-        return { content: [toolText(result.reply)], structuredContent: structured };
-      } catch (error) {
-        const failed = toolError(error, "agent_chat", reportFailure);
-        const { code } = (failed.structuredContent as { error: { code: string } }).error;
+      call.onFailure(async (code) => {
         endTurn?.(code);
         // Limits and cancellations are the caller's to retry; anything else is an error.
         const level = [
@@ -175,79 +110,111 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
           ? "warning"
           : "error";
         await sessionLog.send(ctx, level, { event: "turn_failed", thread_id: threadId, code });
-        return failed;
-      }
-    }),
-  );
-
-  server.registerTool(
-    "conversation_get",
-    {
-      title: "Read a conversation",
-      description: "Return the messages of one of your conversations.",
-      inputSchema: z.object({ thread_id: threadIdSchema.describe("Conversation id returned by agent_chat") }),
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    observed("conversation_get", async ({ thread_id }, ctx) => {
-      const signal = ctx.mcpReq.signal;
-      try {
-        const principal = principalOf(ctx);
-        await limits?.admitToolCall(principal, signal);
-        await access.requireTool(principal, "conversation_get", signal);
-        const key = conversationKey(principal.userId, thread_id);
-        await access.requireConversation(principal, "viewer", key, signal, thread_id);
-        const messages = (await agent.getConversation(key, { signal })) ?? [];
-        const transcript = messages.map((m) => `${m.role}: ${m.content}`).join("\n");
-        return {
-          content: [toolText(transcript || "(no messages yet)")],
-          structuredContent: {
-            thread_id,
-            messages: messages.map(({ role, content }) => ({ role, content })),
-          },
-        };
-      } catch (error) {
-        return toolError(error, "conversation_get", reportFailure);
-      }
-    }),
-  );
-
-  server.registerTool(
-    "conversation_search",
-    {
-      title: "Search your conversations",
-      description: "Case-insensitive search over the messages of the conversations you may read.",
-      inputSchema: z.object({
-        query: z.string().min(1).max(500).describe("Text to look for"),
-        limit: z.number().int().min(1).max(maxSearchResults).optional().describe("Most results to return"),
-      }),
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    observed("conversation_search", async ({ query, limit }, ctx) => {
-      const signal = ctx.mcpReq.signal;
-      try {
-        const principal = principalOf(ctx);
-        await limits?.admitToolCall(principal, signal);
-        await access.requireTool(principal, "conversation_search", signal);
-        // Searched by key, shown by the caller's thread id; objects that are no conversation key are skipped.
-        const threadIdOf = new Map<string, string>();
-        for (const key of await access.viewableConversations(principal, signal)) {
-          const threadId = clientThreadId(principal.userId, key);
-          if (threadId !== undefined) threadIdOf.set(key, threadId);
-        }
-        const found = await agent.searchConversations([...threadIdOf.keys()], query, {
-          limit: limit ?? maxSearchResults,
+      });
+      const key = conversationKey(principal.userId, threadId);
+      const model = await modelForCall();
+      // The client's own model (sampling) costs the server nothing: only the server's model is metered.
+      if (!model) await limits?.admitModelTurn(principal, signal);
+      let opened: ConversationAccess | undefined;
+      await sessionLog.send(ctx, "debug", { event: "turn_started", thread_id: threadId });
+      const result = await runTurn(
+        {
+          threadId: key,
+          message,
           signal,
-        });
-        const hits = found.map((hit) => ({ ...hit, threadId: threadIdOf.get(hit.threadId) ?? hit.threadId }));
-        const text = hits.length
-          ? hits.map((hit) => `[${hit.threadId}#${hit.index}] ${hit.role}: ${hit.content}`).join("\n")
-          : `No messages matching "${query}".`;
-        return { content: [toolText(text)], structuredContent: { query, hits } };
-      } catch (error) {
-        return toolError(error, "conversation_search", reportFailure);
+          userId: principal.userId,
+          // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
+          onAdmitted: async (turnSignal) => {
+            // A turn counts (in flight, duration) from admission: a queued or refused call is no turn.
+            endTurn = observe(observer?.agentTurn);
+            if (ownThreadId(principal.userId, key) !== undefined) {
+              opened = await access.openConversation(principal, key, turnSignal);
+            } else {
+              // Someone else's conversation (shared as its full key): continued with editor, never created.
+              await access.requireConversation(principal, "editor", key, turnSignal, threadId);
+              opened = "editable";
+            }
+          },
+          ...(model ? { model } : {}),
+          ...turnExtras?.(call),
+        },
+        ctx,
+      );
+      endTurn?.("ok");
+      await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
+      if (!model && result.usage) {
+        // The reply is already paid for: a store that cannot count it is logged, not the caller's error.
+        await limits
+          ?.recordModelTokens(principal, result.usage.inputTokens + result.usage.outputTokens, signal)
+          .catch((error: unknown) => reportFailure("agent_chat", error));
       }
+      await sessionLog.send(ctx, "info", {
+        event: "turn_finished",
+        thread_id: threadId,
+        ...(result.usage ? { usage: result.usage } : {}),
+      });
+      const structured = {
+        thread_id: threadId,
+        reply: result.reply,
+        created: opened === "created",
+        ...(result.verification ? { verification: result.verification } : {}),
+      };
+      return { content: [toolText(result.reply)], structuredContent: structured };
+    },
+  });
+
+  const conversationGet = defineTool({
+    name: "conversation_get",
+    title: "Read a conversation",
+    description: "Return the messages of one of your conversations.",
+    inputSchema: z.object({ thread_id: threadIdSchema.describe("Conversation id returned by agent_chat") }),
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    relation: "executor",
+    async handler({ thread_id }, { principal, signal }) {
+      const key = conversationKey(principal.userId, thread_id);
+      await access.requireConversation(principal, "viewer", key, signal, thread_id);
+      const messages = (await agent.getConversation(key, { signal })) ?? [];
+      const transcript = messages.map((m) => `${m.role}: ${m.content}`).join("\n");
+      return {
+        content: [toolText(transcript || "(no messages yet)")],
+        structuredContent: {
+          thread_id,
+          messages: messages.map(({ role, content }) => ({ role, content })),
+        },
+      };
+    },
+  });
+
+  const conversationSearch = defineTool({
+    name: "conversation_search",
+    title: "Search your conversations",
+    description: "Case-insensitive search over the messages of the conversations you may read.",
+    inputSchema: z.object({
+      query: z.string().min(1).max(500).describe("Text to look for"),
+      limit: z.number().int().min(1).max(maxSearchResults).optional().describe("Most results to return"),
     }),
-  );
+    annotations: { readOnlyHint: true, openWorldHint: false },
+    relation: "executor",
+    async handler({ query, limit }, { principal, signal }) {
+      // Searched by key, shown by the caller's thread id; objects that are no conversation key are skipped.
+      const threadIdOf = new Map<string, string>();
+      for (const key of await access.viewableConversations(principal, signal)) {
+        const threadId = clientThreadId(principal.userId, key);
+        if (threadId !== undefined) threadIdOf.set(key, threadId);
+      }
+      const found = await agent.searchConversations([...threadIdOf.keys()], query, {
+        limit: limit ?? maxSearchResults,
+        signal,
+      });
+      const hits = found.map((hit) => ({ ...hit, threadId: threadIdOf.get(hit.threadId) ?? hit.threadId }));
+      const text = hits.length
+        ? hits.map((hit) => `[${hit.threadId}#${hit.index}] ${hit.role}: ${hit.content}`).join("\n")
+        : `No messages matching "${query}".`;
+      return { content: [toolText(text)], structuredContent: { query, hits } };
+    },
+  });
+
+  return [agentChat, conversationGet, conversationSearch] as ToolDefinition[];
 }
 
 export const AGENT_TOOL_NAMES = ["agent_chat", "conversation_get", "conversation_search"] as const;

@@ -7,7 +7,11 @@ export type McpServerErrorCode =
   /** A per-user limit is spent: `details.limit` names it, `details.retryAfterMs` says when it resets. */
   | "RATE_LIMITED"
   /** The rate-limit store (Redis) cannot answer: calls are refused until it does (fail closed). */
-  | "RATE_LIMIT_UNAVAILABLE";
+  | "RATE_LIMIT_UNAVAILABLE"
+  /** An upstream MCP server is down or failed the call (the model reads it as the tool's error). */
+  | "UPSTREAM_UNAVAILABLE"
+  /** An upstream MCP server did not answer within MCP_UPSTREAM_TIMEOUT_MS. */
+  | "UPSTREAM_TIMEOUT";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

@@ -1,5 +1,5 @@
-export { type ConversationAccess, roleTuples, ToolAccess } from "./access.js";
-export { AGENT_TOOL_NAMES } from "./agent-tools.js";
+export { type ConversationAccess, roleTuples, ToolAccess, type ToolObject } from "./access.js";
+export { AGENT_TOOL_NAMES, agentToolTable } from "./agent-tools.js";
 export {
   type ConversationChangeBus,
   type ConversationChangeListener,
@@ -22,9 +22,12 @@ export {
   type CheckpointerSettings,
   createMcpServices,
   DEFAULT_TOOL_ROLES,
+  DEFAULT_UPSTREAM_MAX_RESULT_CHARS,
   type McpServiceSettings,
   type RunningMcpServices,
   toolGrantTuples,
+  type UpstreamServices,
+  type UpstreamSettings,
 } from "./services.js";
 export {
   SERVICE_SECRET_VARIABLES,
@@ -33,10 +36,36 @@ export {
 } from "./settings.js";
 export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
 export {
+  defineTool,
+  errorCodeOf,
+  type GuardedCall,
+  guardedCall,
+  registerToolTable,
+  type ToolCall,
+  type ToolDefinition,
+  type ToolGuardOptions,
+  type ToolTableOptions,
+} from "./tool-table.js";
+export {
   DEFAULT_PROGRESS_INTERVAL_MS,
   PROGRESS_META_KEY,
   type ProgressEvent,
 } from "./turn-progress.js";
+export { resultText, type UpstreamAgentToolsOptions, upstreamAgentTools } from "./upstreams/agent-tools.js";
+export { approvalMessage, DEFAULT_APPROVAL_TIMEOUT_MS, elicitationApproval } from "./upstreams/approval.js";
+export {
+  loadUpstreamsFile,
+  matchesGlob,
+  parseUpstreams,
+  type UpstreamServerConfig,
+} from "./upstreams/config.js";
+export {
+  DEFAULT_UPSTREAM_CONNECT_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_TIMEOUT_MS,
+  UpstreamGateway,
+  type UpstreamGatewayOptions,
+  type UpstreamTool,
+} from "./upstreams/gateway.js";
 export {
   createUsageLimits,
   DEFAULT_TOOL_CALLS_PER_MINUTE,

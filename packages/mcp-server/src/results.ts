@@ -35,6 +35,10 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
       report(tool, error);
       return fail(error.code, error.message, { retryable: true });
     }
+    if (error.code === "UPSTREAM_UNAVAILABLE" || error.code === "UPSTREAM_TIMEOUT") {
+      report(tool, error);
+      return fail(error.code, error.message, { retryable: true });
+    }
     if (error.code !== "AUTHZ_UNAVAILABLE") return fail(error.code, error.message);
     report(tool, error);
     // An authorizer outage (its server or tuple store down, a deadline) passes; a rejected request does not.

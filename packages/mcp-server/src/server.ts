@@ -11,10 +11,14 @@ import type { ConversationChangeBus } from "./change-bus.js";
 import { CompletionRouter } from "./completions.js";
 import { registerConversationResources } from "./conversation-resources.js";
 import type { McpObserver } from "./observer.js";
+import type { UpstreamServices } from "./services.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
 import { cacheToolList } from "./tool-list-cache.js";
+import type { ToolCall } from "./tool-table.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS } from "./turn-progress.js";
+import { upstreamAgentTools } from "./upstreams/agent-tools.js";
+import { elicitationApproval } from "./upstreams/approval.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface McpServices {
@@ -39,6 +43,8 @@ export interface McpServices {
   usageLimits?: UsageLimits;
   /** Told of every tool call and agent turn with its outcome (e.g. the HTTP app's metrics). */
   observer?: McpObserver;
+  /** Upstream MCP servers' tools for the agent, with approval by elicitation (none when unset). */
+  upstreams?: UpstreamServices;
 }
 
 export interface CreateMcpServerOptions {
@@ -111,6 +117,9 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     limits: services.usageLimits,
     observer: services.observer,
     progressIntervalMs: services.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
+    turnExtras: services.upstreams
+      ? upstreamTurnExtras(server, services.upstreams, access, reportFailure)
+      : undefined,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
   const subscribableUris = new Set<string>();
@@ -126,6 +135,19 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   completions.install(server);
   cacheToolList(server);
   return server;
+}
+
+/** Each turn gets the caller's upstream tools (guarded per call) and asks approvals of the caller's client. */
+function upstreamTurnExtras(
+  server: McpServer,
+  { gateway, maxResultChars, approvalTimeoutMs }: UpstreamServices,
+  access: ToolAccess,
+  reportFailure: (tool: string, error: unknown) => void,
+) {
+  return ({ principal, ctx }: ToolCall) => ({
+    tools: upstreamAgentTools(principal, { gateway, guard: { access, reportFailure }, maxResultChars }),
+    approval: elicitationApproval(server, ctx, gateway, approvalTimeoutMs),
+  });
 }
 
 /**

@@ -11,6 +11,9 @@ import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-lan
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
 import { McpServerError } from "./errors.js";
+import { DEFAULT_APPROVAL_TIMEOUT_MS } from "./upstreams/approval.js";
+import { loadUpstreamsFile } from "./upstreams/config.js";
+import { DEFAULT_UPSTREAM_TIMEOUT_MS, UpstreamGateway } from "./upstreams/gateway.js";
 
 export type AuthorizerSettings =
   | {
@@ -79,8 +82,32 @@ export interface McpServiceSettings {
   maxSubscriptionsPerSession?: number;
   /** Least time between two progress notifications carrying answer text, per agent_chat call (default 250 ms). */
   progressIntervalMs?: number;
+  /** Upstream MCP servers whose tools the agent may call (ADR 0141); none when unset. */
+  upstreams?: UpstreamSettings;
   logger?: Logger;
 }
+
+export interface UpstreamSettings {
+  /** The upstreams file (JSON or YAML), read and validated at start-up. */
+  file: string;
+  /** Deadline of one upstream tool call. Default 30000 ms. */
+  timeoutMs?: number;
+  /** Deadline of connecting to an upstream and listing its tools. Default 10000 ms. */
+  connectTimeoutMs?: number;
+  /** Longest result text of one upstream call the model reads. Default 100000 characters. */
+  maxResultChars?: number;
+  /** How long a person has to approve a call that needs approval. Default 60000 ms. */
+  approvalTimeoutMs?: number;
+}
+
+/** The running gateway and its limits, as the MCP tools use them. */
+export interface UpstreamServices {
+  gateway: UpstreamGateway;
+  maxResultChars: number;
+  approvalTimeoutMs: number;
+}
+
+export const DEFAULT_UPSTREAM_MAX_RESULT_CHARS = 100_000;
 
 export interface RunningMcpServices {
   agent: Agent;
@@ -92,6 +119,8 @@ export interface RunningMcpServices {
   changes: ConversationChangeBus;
   maxSubscriptionsPerSession?: number;
   progressIntervalMs?: number;
+  /** The upstream MCP servers' gateway, when MCP_UPSTREAMS_FILE configures one. */
+  upstreams?: UpstreamServices;
   /**
    * Whether each backend answers now (readiness): the authorizer by reading the tool-grant tuples
    * (any answer counts, so no role's grant is assumed) and the checkpointer by a round trip to
@@ -169,11 +198,18 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
   const authorizer = await createAuthorizer({ ...settings.authorizer, model }, { logger });
   const closeAll: (() => Promise<void>)[] = [() => authorizer.close()];
   try {
-    await syncToolGrants(
-      authorizer,
-      settings.toolRoles ?? DEFAULT_TOOL_ROLES,
-      settings.authorizer.backend === "embedded",
-    );
+    const toolRoles = settings.toolRoles ?? DEFAULT_TOOL_ROLES;
+    await syncToolGrants(authorizer, toolRoles, settings.authorizer.backend === "embedded");
+    const upstreams = settings.upstreams
+      ? await startUpstreams(
+          settings.upstreams,
+          authorizer,
+          toolRoles,
+          settings.authorizer.backend === "embedded",
+          logger,
+        )
+      : undefined;
+    if (upstreams) closeAll.push(() => upstreams.gateway.close());
     const chatModel = await createChatModel({ logger, ...settings.model });
     closeAll.push(() => closeChatModel(chatModel));
     const checkpointer = await createCheckpointer(settings.checkpointer);
@@ -199,6 +235,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       logger,
       useClientSampling: offline && settings.clientSampling !== "off",
       changes: createInProcessChangeBus(),
+      ...(upstreams ? { upstreams } : {}),
       ...(settings.maxSubscriptionsPerSession !== undefined
         ? { maxSubscriptionsPerSession: settings.maxSubscriptionsPerSession }
         : {}),
@@ -223,4 +260,43 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
     await Promise.allSettled(closeAll.map((close) => close()));
     throw error;
   }
+}
+
+/**
+ * Reads the upstreams file (a bad field stops start-up, named), grants each server's roles (the
+ * embedded authorizer's only source of grants, so stale ones go as for the agent tools) and
+ * connects every server; one that is down does not stop start-up and keeps being retried.
+ */
+async function startUpstreams(
+  settings: UpstreamSettings,
+  authorizer: Authorizer,
+  toolRoles: string[],
+  exclusive: boolean,
+  logger: Logger,
+): Promise<UpstreamServices> {
+  const servers = await loadUpstreamsFile(settings.file, { signal: AbortSignal.timeout(5_000) });
+  const gateway = new UpstreamGateway({
+    servers,
+    timeoutMs: settings.timeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
+    ...(settings.connectTimeoutMs !== undefined ? { connectTimeoutMs: settings.connectTimeoutMs } : {}),
+    logger,
+  });
+  const wanted = gateway.grantTuples(toolRoles);
+  await authorizer.writeTuples(wanted);
+  if (exclusive) {
+    const keep = new Set(wanted.map((tuple) => `${tuple.object}|${tuple.user}`));
+    const present = await Promise.all(
+      gateway
+        .serverNames()
+        .map((name) => authorizer.readTuples({ relation: "executor", object: `upstream_server:${name}` })),
+    );
+    const stale = present.flat().filter((tuple) => !keep.has(`${tuple.object}|${tuple.user}`));
+    if (stale.length > 0) await authorizer.deleteTuples(stale);
+  }
+  await gateway.start();
+  return {
+    gateway,
+    maxResultChars: settings.maxResultChars ?? DEFAULT_UPSTREAM_MAX_RESULT_CHARS,
+    approvalTimeoutMs: settings.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS,
+  };
 }

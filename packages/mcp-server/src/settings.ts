@@ -50,6 +50,11 @@ const settingsSchema = z
     AGENT_MAX_REFINEMENTS: z.coerce.number().int().min(0).max(10).optional(),
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
     AGENT_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
+    MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
+    MCP_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
+    MCP_UPSTREAM_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
+    MCP_UPSTREAM_MAX_RESULT_CHARS: z.coerce.number().int().min(1).max(10_000_000).optional(),
+    APPROVAL_TIMEOUT_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
   })
   .superRefine((env, ctx) => {
     if (env.AUTHZ_BACKEND === "openfga" && !env.OPENFGA_API_URL) {
@@ -152,6 +157,21 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
       : {}),
     ...(env.AGENT_PROGRESS_INTERVAL_MS !== undefined
       ? { progressIntervalMs: env.AGENT_PROGRESS_INTERVAL_MS }
+      : {}),
+    ...(env.MCP_UPSTREAMS_FILE
+      ? {
+          upstreams: {
+            file: env.MCP_UPSTREAMS_FILE,
+            ...(env.MCP_UPSTREAM_TIMEOUT_MS !== undefined ? { timeoutMs: env.MCP_UPSTREAM_TIMEOUT_MS } : {}),
+            ...(env.MCP_UPSTREAM_CONNECT_TIMEOUT_MS !== undefined
+              ? { connectTimeoutMs: env.MCP_UPSTREAM_CONNECT_TIMEOUT_MS }
+              : {}),
+            ...(env.MCP_UPSTREAM_MAX_RESULT_CHARS !== undefined
+              ? { maxResultChars: env.MCP_UPSTREAM_MAX_RESULT_CHARS }
+              : {}),
+            ...(env.APPROVAL_TIMEOUT_MS !== undefined ? { approvalTimeoutMs: env.APPROVAL_TIMEOUT_MS } : {}),
+          },
+        }
       : {}),
   };
 }

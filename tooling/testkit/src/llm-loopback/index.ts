@@ -3,6 +3,7 @@ export { ALL_WIRES } from "./all-wires.ts";
 export { bedrockWire } from "./bedrock-wire.ts";
 export { type HeldModel, startHeldModel } from "./held-model.ts";
 export { holdResponseAfter } from "./held-response.ts";
+export { instructed } from "./instructed.ts";
 export {
   type LoopbackHandler,
   type LoopbackOptions,

@@ -1,1 +1,7 @@
 export { expectBadCallsRefused } from "./refusals.ts";
+export {
+  startUpstreamHttpServer,
+  UPSTREAM_STDIO_SCRIPT,
+  type UpstreamCall,
+  type UpstreamHttpServer,
+} from "./upstream-http.ts";

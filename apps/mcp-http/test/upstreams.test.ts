@@ -1,0 +1,288 @@
+// Issue 11 items 2 and 3: upstream MCP servers' tools inside the agent, and approval by elicitation,
+// through the HTTP app with the official MCP client, a loopback model that emits tool calls, and
+// real upstream servers (one started over stdio by the app, two over Streamable HTTP by the test).
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  instructed,
+  type LoopbackServer,
+  openAIWire,
+  startLoopbackServer,
+} from "@mcp-langgraph/testkit/llm-loopback";
+import {
+  startUpstreamHttpServer,
+  UPSTREAM_STDIO_SCRIPT,
+  type UpstreamHttpServer,
+} from "@mcp-langgraph/testkit/mcp";
+import { Client, type ElicitRequest, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { RunningHttpServer } from "../src/server.ts";
+import { login, startTestServer, textOf } from "./helpers.ts";
+
+let model: LoopbackServer;
+let remote: UpstreamHttpServer;
+let adminsOnly: UpstreamHttpServer;
+let flaky: UpstreamHttpServer;
+let app: RunningHttpServer;
+let dir: string;
+let callLog: string;
+
+beforeAll(async () => {
+  model = await startLoopbackServer(instructed(openAIWire));
+  [remote, adminsOnly, flaky] = await Promise.all([
+    startUpstreamHttpServer(),
+    startUpstreamHttpServer(),
+    startUpstreamHttpServer(),
+  ]);
+  dir = await mkdtemp(join(tmpdir(), "upstreams-"));
+  callLog = join(dir, "calls.jsonl");
+  await writeFile(callLog, "");
+  const file = join(dir, "upstreams.yaml");
+  await writeFile(
+    file,
+    [
+      "servers:",
+      "  - name: local",
+      `    command: ${JSON.stringify(process.execPath)}`,
+      `    args: [${JSON.stringify(UPSTREAM_STDIO_SCRIPT)}]`,
+      `    env: { UPSTREAM_CALL_LOG: ${JSON.stringify(callLog)} }`,
+      "    tools: [echo, slow, delete_file]",
+      "  - name: remote",
+      `    url: ${remote.url}`,
+      "    headers: { x-upstream-key: configured-key }",
+      '    approval: ["delete_*"]',
+      "  - name: admins",
+      `    url: ${adminsOnly.url}`,
+      "    roles: [admin]",
+      "  - name: flaky",
+      `    url: ${flaky.url}`,
+      "",
+    ].join("\n"),
+  );
+  app = await startTestServer({
+    LLM_PROVIDER: "openai",
+    MODEL_NAME: "gpt-4o-mini",
+    OPENAI_API_KEY: "sk-app-test",
+    OPENAI_BASE_URL: `${model.url}/v1`,
+    MCP_UPSTREAMS_FILE: file,
+    MCP_UPSTREAM_TIMEOUT_MS: "1000",
+    APPROVAL_TIMEOUT_MS: "500",
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await Promise.all([model?.close(), remote?.close(), adminsOnly?.close(), flaky?.close()]);
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+type Elicit = (request: ElicitRequest) => Promise<{ action: "accept" | "decline" | "cancel" }>;
+
+/** Alice's client; with `elicit`, it declares form elicitation and answers with it. */
+async function aliceClient(elicit?: Elicit) {
+  const token = await login(app.url, "alice", "alice-pw");
+  const client = new Client(
+    { name: "upstreams-test", version: "1.0.0" },
+    elicit ? { capabilities: { elicitation: { form: {} } } } : {},
+  );
+  if (elicit) client.setRequestHandler("elicitation/create", (request) => elicit(request as ElicitRequest));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${app.url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${token}` } },
+    }),
+  );
+  return { client, token };
+}
+
+async function chat(client: Client, message: string) {
+  const result = await client.callTool({ name: "agent_chat", arguments: { message } });
+  expect(result.isError).toBeFalsy();
+  return textOf(result);
+}
+
+const loggedCalls = async () =>
+  (await readFile(callLog, "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { tool: string; args: unknown });
+
+describe("upstream MCP servers inside the agent", () => {
+  it("offers the upstreams' tools to the model next to the calculator, namespaced and allow-listed", async () => {
+    const { client } = await aliceClient();
+    try {
+      await chat(client, "hello");
+    } finally {
+      await client.close();
+    }
+    const offered = (
+      (model.requests.at(-1)?.body as { tools?: { function: { name: string } }[] } | undefined)?.tools ?? []
+    )
+      .map((tool) => tool.function.name)
+      .sort();
+    expect(offered).toContain("calculator");
+    expect(offered).toEqual(
+      expect.arrayContaining([
+        "local__echo",
+        "local__slow",
+        "local__delete_file",
+        "remote__echo",
+        "remote__hidden",
+      ]),
+    );
+    // Not on the stdio server's allow-list.
+    expect(offered).not.toContain("local__hidden");
+  });
+
+  it("calls a tool of the upstream it started over stdio and gives the model its answer", async () => {
+    const { client } = await aliceClient();
+    try {
+      expect(await chat(client, 'call local__echo {"text":"over stdio"}')).toBe(
+        "tool said: echo: over stdio",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(await loggedCalls()).toContainEqual(
+      expect.objectContaining({ tool: "echo", args: { text: "over stdio" } }),
+    );
+  });
+
+  it("calls a tool over Streamable HTTP with the configured headers, never the caller's token", async () => {
+    const { client, token } = await aliceClient();
+    try {
+      expect(await chat(client, 'call remote__echo {"text":"over http"}')).toBe("tool said: echo: over http");
+    } finally {
+      await client.close();
+    }
+    expect(remote.calls).toContainEqual({ tool: "echo", args: { text: "over http" } });
+    expect(remote.headers.length).toBeGreaterThan(0);
+    for (const headers of remote.headers) {
+      expect(headers["x-upstream-key"]).toBe("configured-key");
+      expect(headers.authorization).toBeUndefined();
+      expect(JSON.stringify(headers)).not.toContain(token);
+    }
+  });
+
+  it("refuses a tool of a server the caller's role may not use; the upstream is never reached", async () => {
+    const { client } = await aliceClient();
+    try {
+      expect(await chat(client, 'call admins__echo {"text":"let me in"}')).toBe(
+        "tool said: You are not allowed to execute the tool 'admins__echo'.",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(adminsOnly.calls).toEqual([]);
+  });
+
+  it("gives the model a tool error when an upstream is slower than MCP_UPSTREAM_TIMEOUT_MS", async () => {
+    const { client } = await aliceClient();
+    try {
+      expect(await chat(client, 'call local__slow {"ms":30000}')).toBe(
+        "tool said: The upstream server 'local' did not answer within 1000 ms.",
+      );
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("gives the model a tool error when an upstream is down, and the turn still answers", async () => {
+    await flaky.close();
+    const { client } = await aliceClient();
+    try {
+      const reply = await chat(client, 'call flaky__echo {"text":"anyone?"}');
+      expect(reply).toMatch(
+        /^tool said: The upstream server 'flaky' (failed the call|is not reachable right now)/,
+      );
+    } finally {
+      await client.close();
+    }
+    expect(flaky.calls).toEqual([]);
+  });
+
+  it("reconnects to an upstream that comes back", async () => {
+    // Runs after the test above stopped it: the same server returns on the same port.
+    flaky = await startUpstreamHttpServer(Number(new URL(flaky.url).port));
+    const { client } = await aliceClient();
+    try {
+      await vi.waitFor(
+        async () =>
+          expect(await chat(client, 'call flaky__echo {"text":"back"}')).toBe("tool said: echo: back"),
+        { timeout: 20_000, interval: 250 },
+      );
+    } finally {
+      await client.close();
+    }
+    expect(flaky.calls).toContainEqual({ tool: "echo", args: { text: "back" } });
+  });
+
+  it("refuses to start with an upstreams file whose field is wrong, naming the field", async () => {
+    const bad = join(dir, "bad.yaml");
+    await writeFile(bad, "servers:\n  - name: x\n    url: ftp://nowhere\n");
+    await expect(startTestServer({ MCP_UPSTREAMS_FILE: bad })).rejects.toThrow(
+      `MCP_UPSTREAMS_FILE ${bad}: servers.0.url`,
+    );
+  });
+});
+
+describe("approval of upstream tool calls by elicitation", () => {
+  it("asks with a form stating the tool and its arguments, and runs the call once accepted", async () => {
+    const asked: ElicitRequest[] = [];
+    const { client } = await aliceClient(async (request) => {
+      asked.push(request);
+      return { action: "accept" };
+    });
+    try {
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/a.txt"}')).toBe(
+        "tool said: deleted /tmp/a.txt",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(asked).toHaveLength(1);
+    const params = asked[0]?.params as { mode?: string; message: string };
+    expect(params.mode).toBe("form");
+    expect(params.message).toContain('"remote__delete_file"');
+    expect(params.message).toContain('"path": "/tmp/a.txt"');
+    expect(remote.calls).toContainEqual({ tool: "delete_file", args: { path: "/tmp/a.txt" } });
+  });
+
+  it("does not run a declined call; the model is told and the call still answers", async () => {
+    const { client } = await aliceClient(async () => ({ action: "decline" }));
+    try {
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/declined.txt"}')).toBe(
+        "tool said: Not run: the user did not approve this call of remote__delete_file (declined).",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/declined.txt" } });
+  });
+
+  it("does not run the call for a client without elicitation", async () => {
+    const { client } = await aliceClient();
+    try {
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/no-elicitation.txt"}')).toBe(
+        "tool said: Not run: the user did not approve this call of remote__delete_file (the user's client cannot ask for approval).",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(remote.calls).not.toContainEqual({
+      tool: "delete_file",
+      args: { path: "/tmp/no-elicitation.txt" },
+    });
+  });
+
+  it("does not run the call when nobody answers within APPROVAL_TIMEOUT_MS", async () => {
+    const { client } = await aliceClient(() => new Promise(() => {}));
+    try {
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/unanswered.txt"}')).toBe(
+        "tool said: Not run: the user did not approve this call of remote__delete_file (no answer within 500 ms).",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/unanswered.txt" } });
+  });
+});
