@@ -1,6 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { Tracer } from "@mcp-langgraph/core";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
 
@@ -114,4 +115,9 @@ export interface AgentOptions {
    * creates its own saver, off when `checkpointer` is given; `false` turns it off.
    */
   conversationCache?: ConversationCacheOptions | false;
+  /**
+   * Traces each turn as an `invoke_agent` span and each tool call as an `execute_tool <name>`
+   * child (gen_ai semantic conventions; token counts, never message text). None when unset.
+   */
+  tracer?: Tracer;
 }

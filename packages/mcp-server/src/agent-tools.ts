@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { Agent, AgentReply, ChatInput } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Tracer } from "@mcp-langgraph/core";
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
@@ -10,6 +11,7 @@ import { type McpObserver, observe, outcomeOf } from "./observer.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+import { traceToolCall } from "./tracing.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface AgentToolsOptions {
@@ -28,19 +30,23 @@ export interface AgentToolsOptions {
   limits: UsageLimits | undefined;
   /** Told of every tool call and agent turn, with its outcome (metrics); none when unset. */
   observer?: McpObserver | undefined;
+  /** Traces every tool call as a `tools/call <tool>` span; none when unset. */
+  tracer?: Tracer | undefined;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
   const { agent, access, modelForCall, principalOf, reportFailure, changes, sessionLog } = options;
-  const { maxMessageChars, maxSearchResults, limits, observer } = options;
+  const { maxMessageChars, maxSearchResults, limits, observer, tracer } = options;
 
-  /** The handler, with its call reported to the observer: "ok" or the error code the client sees. */
-  const observed =
-    <A, R extends { isError?: boolean; structuredContent?: unknown }>(
-      tool: string,
-      handler: (args: A, ctx: ServerContext) => Promise<R>,
-    ) =>
-    async (args: A, ctx: ServerContext): Promise<R> => {
+  /**
+   * The handler, with its call reported to the observer ("ok" or the error code the client sees)
+   * and, when tracing, run inside its tool-call span.
+   */
+  const observed = <A, R extends { isError?: boolean; structuredContent?: unknown }>(
+    tool: string,
+    handler: (args: A, ctx: ServerContext) => Promise<R>,
+  ) => {
+    const measured = async (args: A, ctx: ServerContext): Promise<R> => {
       const end = observe(observer?.toolCall, tool);
       try {
         const result = await handler(args, ctx);
@@ -51,6 +57,9 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         throw error;
       }
     };
+    return (args: A, ctx: ServerContext): Promise<R> =>
+      tracer ? traceToolCall(tracer, tool, () => measured(args, ctx)) : measured(args, ctx);
+  };
 
   /**
    * One turn; when the client asked for info-level log messages, run as a stream so each tool

@@ -2,7 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { Agent } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer } from "@mcp-langgraph/authz";
-import { type Logger, noopLogger } from "@mcp-langgraph/core";
+import { type Logger, noopLogger, type Tracer } from "@mcp-langgraph/core";
 import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/llm-factory";
 import { type CreateMessageRequestParams, McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
@@ -33,6 +33,8 @@ export interface McpServices {
   usageLimits?: UsageLimits;
   /** Told of every tool call and agent turn with its outcome (e.g. the HTTP app's metrics). */
   observer?: McpObserver;
+  /** Traces tool calls (`tools/call <tool>` spans); none when unset. */
+  tracer?: Tracer;
 }
 
 export interface CreateMcpServerOptions {
@@ -104,6 +106,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     maxSearchResults: options.maxSearchResults ?? 50,
     limits: services.usageLimits,
     observer: services.observer,
+    tracer: services.tracer,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
   const subscribableUris = new Set<string>();

@@ -5,8 +5,14 @@ import {
   createCheckpointer,
   useLightweightRunContext,
 } from "@mcp-langgraph/agent-graph";
-import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
-import { type Logger, type LoopSlicer, noopLogger } from "@mcp-langgraph/core";
+import {
+  type Authorizer,
+  type AuthorizerOptions,
+  createAuthorizer,
+  loadProjectModel,
+  type Tuple,
+} from "@mcp-langgraph/authz";
+import { type Logger, type LoopSlicer, noopLogger, type Tracer } from "@mcp-langgraph/core";
 import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
@@ -72,12 +78,21 @@ export interface McpServiceSettings {
   /** Resource subscriptions one MCP session may hold at once (default 100). */
   maxSubscriptionsPerSession?: number;
   logger?: Logger;
+  /**
+   * OpenTelemetry tracer for the authorizer's checks, the agent's turns and tool calls, the model's
+   * calls and the MCP tool calls. The app builds it (only when tracing is configured); none: no spans.
+   */
+  tracer?: Tracer;
+  /** Told of each authorization decision and whether the decision cache gave it (metrics). */
+  onAuthzDecision?: AuthorizerOptions["onDecision"];
 }
 
 export interface RunningMcpServices {
   agent: Agent;
   authorizer: Authorizer;
   logger: Logger;
+  /** The tracer the services were built with, for the MCP tool calls' spans. */
+  tracer?: Tracer;
   /** Whether agent_chat should use the client's model (sampling) when the client offers it. */
   useClientSampling: boolean;
   /** Conversation changes, shared by every MCP session of this process. */
@@ -157,7 +172,11 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
   assertDurableOwnership(settings);
   const model = await loadProjectModel();
   // The packages' own warnings ("authz unavailable: denying", model retries and fallbacks) go to the app's log.
-  const authorizer = await createAuthorizer({ ...settings.authorizer, model }, { logger });
+  const { tracer, onAuthzDecision } = settings;
+  const authorizer = await createAuthorizer(
+    { ...settings.authorizer, model },
+    { logger, ...(tracer ? { tracer } : {}), ...(onAuthzDecision ? { onDecision: onAuthzDecision } : {}) },
+  );
   const closeAll: (() => Promise<void>)[] = [() => authorizer.close()];
   try {
     await syncToolGrants(
@@ -165,7 +184,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       settings.toolRoles ?? DEFAULT_TOOL_ROLES,
       settings.authorizer.backend === "embedded",
     );
-    const chatModel = await createChatModel({ logger, ...settings.model });
+    const chatModel = await createChatModel({ logger, ...(tracer ? { tracer } : {}), ...settings.model });
     closeAll.push(() => closeChatModel(chatModel));
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
@@ -179,6 +198,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       model: chatModel,
       checkpointer,
       conversationCache,
+      ...(tracer ? { tracer } : {}),
       ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
     });
     const offline = (settings.model.provider ?? "offline") === "offline";
@@ -186,6 +206,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       agent,
       authorizer,
       logger,
+      ...(tracer ? { tracer } : {}),
       useClientSampling: offline && settings.clientSampling !== "off",
       changes: createInProcessChangeBus(),
       ...(settings.maxSubscriptionsPerSession !== undefined
