@@ -113,4 +113,3 @@ class ToolSpans extends BaseCallbackHandler {
     span.end();
   }
 }
-

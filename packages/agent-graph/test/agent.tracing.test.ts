@@ -2,7 +2,11 @@ import { createChatModel } from "@mcp-langgraph/llm-factory";
 import { openAIWire, scripted, startLoopbackServer } from "@mcp-langgraph/testkit/llm-loopback";
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAgent } from "../src/index.ts";
 
@@ -40,7 +44,10 @@ describe("agent turn spans", () => {
       expect(chats).toHaveLength(2);
       for (const chat of chats) expect(chat.parentSpanContext?.spanId).toBe(turn?.spanContext().spanId);
       expect(tool?.parentSpanContext?.spanId).toBe(turn?.spanContext().spanId);
-      expect(tool?.attributes).toMatchObject({ "gen_ai.tool.name": "calculator", "gen_ai.tool.call.id": "call_1" });
+      expect(tool?.attributes).toMatchObject({
+        "gen_ai.tool.name": "calculator",
+        "gen_ai.tool.call.id": "call_1",
+      });
       expect(tool?.status.code).toBe(SpanStatusCode.UNSET);
       expect(turn?.attributes).toMatchObject({
         "gen_ai.operation.name": "invoke_agent",

@@ -69,7 +69,15 @@ export interface SamplingChatModelOptions
   extends SamplingChatModelFields,
     Pick<
       ChatModelOptions,
-      (typeof INHERITED_SETTINGS)[number] | "fallbacks" | "guards" | "pricing" | "onUsage" | "onRetry" | "onFallback" | "tracer" | "logger"
+      | (typeof INHERITED_SETTINGS)[number]
+      | "fallbacks"
+      | "guards"
+      | "pricing"
+      | "onUsage"
+      | "onRetry"
+      | "onFallback"
+      | "tracer"
+      | "logger"
     > {}
 
 /**

@@ -163,7 +163,12 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     };
     const { tracer } = this.#hooks;
     if (!tracer) return generate(undefined);
-    return withSpan(tracer, this.#spanName(), { kind: SpanKind.CLIENT, attributes: this.#spanAttributes() }, generate);
+    return withSpan(
+      tracer,
+      this.#spanName(),
+      { kind: SpanKind.CLIENT, attributes: this.#spanAttributes() },
+      generate,
+    );
   }
 
   /** `chat <model>` after the gen_ai conventions, named for the first model asked. */

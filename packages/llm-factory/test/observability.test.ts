@@ -7,7 +7,11 @@ import {
   type WireFormat,
 } from "@mcp-langgraph/testkit/llm-loopback";
 import { SpanStatusCode } from "@opentelemetry/api";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { afterEach, describe, expect, it } from "vitest";
 import { createChatModel, type ModelFallback, type ModelRetry } from "../src/index.ts";
 
@@ -46,7 +50,13 @@ describe("retry and fallback hooks", () => {
     });
     await model.invoke("hi");
     expect(retries).toEqual([
-      { provider: "openai", model: "gpt-4o-mini", code: "LLM_UNAVAILABLE", retry: 1, delayMs: expect.any(Number) },
+      {
+        provider: "openai",
+        model: "gpt-4o-mini",
+        code: "LLM_UNAVAILABLE",
+        retry: 1,
+        delayMs: expect.any(Number),
+      },
     ]);
     expect(fallbacks).toEqual([
       {
