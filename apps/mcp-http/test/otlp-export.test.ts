@@ -115,4 +115,3 @@ describe("OTLP export from the app process", () => {
     ).rejects.toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: grpc is not supported/);
   });
 });
-

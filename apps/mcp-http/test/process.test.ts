@@ -45,9 +45,9 @@ describe("the built HTTP app as a process", () => {
       expect(opening.status).toBe(503);
       expect(opening.headers.get("retry-after")).toMatch(/^\d+$/);
       expect(JSON.stringify(await opening.json())).toContain("shutting down");
-      await expect(client.callTool({ name: "conversation_search", arguments: { query: "x" } })).rejects.toThrow(
-        /503|shutting down/i,
-      );
+      await expect(
+        client.callTool({ name: "conversation_search", arguments: { query: "x" } }),
+      ).rejects.toThrow(/503|shutting down/i);
       expect(llm.requests).toHaveLength(1);
       release();
       const result = await call;
