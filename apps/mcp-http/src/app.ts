@@ -5,6 +5,7 @@ import { failureHeaders, httpFailureOf } from "./http-errors.js";
 import { JSONRPC_SERVER_ERROR, jsonRpcError, jsonRpcErrorResponse } from "./jsonrpc.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { requestLog } from "./middleware/request-log.js";
+import { traceRequests } from "./middleware/trace-request.js";
 import { registerApiKeyRoutes } from "./routes/api-keys.js";
 import { registerAuthRoutes } from "./routes/auth.js";
 import type { AppEnv, HttpAppDeps } from "./routes/deps.js";
@@ -55,6 +56,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   });
   app.notFound((c) => c.json({ error: "not_found" }, 404));
 
+  // First, so the request's span is current for everything after it, its log lines included.
+  if (deps.tracing) app.use("*", traceRequests(deps.tracing));
   app.use(
     "*",
     requestLog(logger, {

@@ -10,6 +10,7 @@ import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from ".
 import type { McpSessionLimits } from "./mcp-sessions.js";
 import { DEFAULT_MAX_ERROR_MESSAGE_CHARS, DEFAULT_MAX_PENDING_SERVER_REQUESTS } from "./outbound-bounds.js";
 import { DEFAULT_DISCONNECT_GRACE_MS } from "./session-transport.js";
+import type { TracingSettings } from "./tracing.js";
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 export const isLoopbackHost = (host: string) => LOOPBACK_HOSTS.has(host.toLowerCase());
@@ -39,7 +40,34 @@ export const SECRET_VARIABLES = [
   "LOCAL_SIGNING_KEY",
   "METRICS_TOKEN",
   "REDIS_URL",
+  // May carry the collector's API key (e.g. `x-honeycomb-team=…`).
+  "OTEL_EXPORTER_OTLP_HEADERS",
 ] as const;
+
+/** `k=v,k2=v2` (OpenTelemetry's list format, values percent-encoded) as a record. */
+const keyValueList = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const record: Record<string, string> = {};
+    for (const item of (value ?? "").split(",")) {
+      if (!item.trim()) continue;
+      const equals = item.indexOf("=");
+      const key = equals < 0 ? "" : item.slice(0, equals).trim();
+      if (!key) {
+        // The value may be a secret (headers): the message names the problem, not the text.
+        ctx.addIssue({ code: "custom", message: "must be a comma-separated list of key=value pairs" });
+        return z.NEVER;
+      }
+      try {
+        record[key] = decodeURIComponent(item.slice(equals + 1).trim());
+      } catch {
+        ctx.addIssue({ code: "custom", message: `the value of ${key} is not valid percent-encoding` });
+        return z.NEVER;
+      }
+    }
+    return record;
+  });
 
 /**
  * Every environment variable the HTTP app reads, validated once at start-up.
@@ -117,6 +145,31 @@ const envSchema = z
       .max(3_600_000)
       .default(DEFAULT_DISCONNECT_GRACE_MS),
     MCP_CONFORMANCE_FIXTURES: flag,
+
+    OTEL_SDK_DISABLED: flag,
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+    OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(["http/protobuf", "http/json", "grpc"]).default("http/protobuf"),
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.enum(["http/protobuf", "http/json", "grpc"]).optional(),
+    OTEL_EXPORTER_OTLP_HEADERS: keyValueList,
+    OTEL_EXPORTER_OTLP_TIMEOUT: positiveInt(10_000),
+    OTEL_SERVICE_NAME: z.string().min(1).default("mcp-langgraph"),
+    OTEL_RESOURCE_ATTRIBUTES: keyValueList,
+    OTEL_TRACES_SAMPLER: z
+      .enum([
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+      ])
+      .default("parentbased_always_on"),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+    OTEL_BSP_MAX_QUEUE_SIZE: positiveInt(2_048),
+    OTEL_BSP_MAX_EXPORT_BATCH_SIZE: positiveInt(512),
+    OTEL_BSP_SCHEDULE_DELAY: positiveInt(5_000),
+    OTEL_BSP_EXPORT_TIMEOUT: positiveInt(30_000),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
@@ -139,6 +192,21 @@ const envSchema = z
         message: `must be at least the headers timeout (${headersTimeout} ms)`,
       });
     }
+    const otlpProtocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL;
+    if (otlpProtocol === "grpc" && !env.OTEL_SDK_DISABLED && otlpEndpoint(env) !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OTEL_EXPORTER_OTLP_PROTOCOL"],
+        message: "grpc is not supported: use http/protobuf (default) or http/json",
+      });
+    }
+    if (env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE > env.OTEL_BSP_MAX_QUEUE_SIZE) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"],
+        message: `must be at most OTEL_BSP_MAX_QUEUE_SIZE (${env.OTEL_BSP_MAX_QUEUE_SIZE})`,
+      });
+    }
     if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
       ctx.addIssue({
         code: "custom",
@@ -149,6 +217,40 @@ const envSchema = z
   });
 
 export type AppEnv = z.output<typeof envSchema>;
+
+/**
+ * Where spans go: `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given, else `/v1/traces` under
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` (the OTLP exporter specification's rule); none: tracing is off.
+ */
+function otlpEndpoint(env: {
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+}): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`;
+}
+
+function tracingSettings(e: AppEnv): TracingSettings | undefined {
+  const url = otlpEndpoint(e);
+  if (e.OTEL_SDK_DISABLED || url === undefined) return undefined;
+  return {
+    url,
+    protocol: (e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
+      e.OTEL_EXPORTER_OTLP_PROTOCOL) as TracingSettings["protocol"],
+    headers: e.OTEL_EXPORTER_OTLP_HEADERS,
+    timeoutMs: e.OTEL_EXPORTER_OTLP_TIMEOUT,
+    serviceName: e.OTEL_SERVICE_NAME,
+    resourceAttributes: e.OTEL_RESOURCE_ATTRIBUTES,
+    sampler: { name: e.OTEL_TRACES_SAMPLER, ratio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 },
+    batch: {
+      maxQueueSize: e.OTEL_BSP_MAX_QUEUE_SIZE,
+      maxExportBatchSize: e.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+      scheduledDelayMillis: e.OTEL_BSP_SCHEDULE_DELAY,
+      exportTimeoutMillis: e.OTEL_BSP_EXPORT_TIMEOUT,
+    },
+  };
+}
 
 export interface AppConfig {
   host: string;
@@ -229,6 +331,8 @@ export interface AppConfig {
     /** Per-session bounds on memory a client can make the server hold (see README, "Memory bounds"). */
     limits: McpSessionLimits;
   };
+  /** OpenTelemetry tracing (OTLP over HTTP); undefined, the default, loads no SDK at all. */
+  tracing: TracingSettings | undefined;
   /** Authorizer, chat model, checkpointer and tool roles (variables shared with the stdio app). */
   services: Omit<McpServiceSettings, "logger">;
 }
@@ -310,6 +414,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       tiersFile: e.RATE_LIMIT_TIERS_FILE,
       storeTimeoutMs: e.RATE_LIMIT_STORE_TIMEOUT_MS,
     },
+    tracing: tracingSettings(e),
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     services: serviceSettingsFromConfig(env),

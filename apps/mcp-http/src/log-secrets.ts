@@ -86,6 +86,8 @@ export function configuredSecrets(config: AppConfig): string[] {
   collect(config.services, false, out, 0);
   collect(config.sessions, false, out, 0);
   collect(config.auth.oidc?.clientSecret, true, out, 0);
+  // Collector API keys travel in the OTLP export headers.
+  collect(config.tracing?.headers, true, out, 0);
   if (config.auth.signingKey) collect(config.auth.signingKey, false, out, 0);
   if (config.auth.localUsers?.trim()) {
     try {

@@ -83,6 +83,8 @@ export class McpSessionRegistry {
   }
 
   /** Opens a transport for an initialize request; the session registers once the transport assigns its id. */
+  #draining = false;
+
   async open(principal: Principal): Promise<McpSessionTransport> {
     await this.#evictBeyondLimit(principal.userId);
     const server = this.#options.createServer();
@@ -146,8 +148,14 @@ export class McpSessionRegistry {
     return own.length;
   }
 
+  /** Set once shutdown has begun: the /mcp route opens no new session (it answers 503). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
   /** Lets every session's requests in flight finish (new ones are refused) until `signal` aborts. */
   async drainAll(signal: AbortSignal): Promise<void> {
+    this.#draining = true;
     await Promise.allSettled([...this.#sessions.values()].map((session) => session.transport.drain(signal)));
   }
 

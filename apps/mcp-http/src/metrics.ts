@@ -1,4 +1,11 @@
-import { createProviderGuards, type ProviderGuards, type UsageReport } from "@mcp-langgraph/llm-factory";
+import type { AuthzDecision } from "@mcp-langgraph/authz";
+import {
+  createProviderGuards,
+  type ModelFallback,
+  type ModelRetry,
+  type ProviderGuards,
+  type UsageReport,
+} from "@mcp-langgraph/llm-factory";
 import type { McpObserver } from "@mcp-langgraph/mcp-server";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { BackendCallObserver } from "./backend-timing.js";
@@ -16,6 +23,12 @@ export interface AppMetrics {
   observer: McpObserver;
   /** Model calls and tokens by provider and model (llm-factory's `onUsage`). */
   onUsage(report: UsageReport): void;
+  /** A model retried after a failure (llm-factory's `onRetry`). */
+  onModelRetry(retry: ModelRetry): void;
+  /** A model failed and the call moved to the next in the chain (llm-factory's `onFallback`). */
+  onModelFallback(fallback: ModelFallback): void;
+  /** One authorization decision, and whether the decision cache gave it (authz's `onDecision`). */
+  onAuthzDecision(decision: AuthzDecision): void;
   /** Provider guards whose circuit breakers are exported as a gauge (passed to llm-factory). */
   guards: ProviderGuards;
   /** Session-store calls by method and result, with their latency (see backend-timing.ts). */
@@ -94,6 +107,25 @@ export function createAppMetrics(): AppMetrics {
     registers: [registry],
   });
 
+  const modelRetries = new Counter({
+    name: "mcp_llm_retries_total",
+    help: "Model calls retried, by provider, model and the error code of the failed attempt",
+    labelNames: ["provider", "model", "code"] as const,
+    registers: [registry],
+  });
+  const modelFallbacks = new Counter({
+    name: "mcp_llm_fallbacks_total",
+    help: "Fallbacks to the next model, by the provider and model that failed and its error code",
+    labelNames: ["provider", "model", "code"] as const,
+    registers: [registry],
+  });
+  const authzDecisions = new Counter({
+    name: "mcp_authz_decisions_total",
+    help: "Authorization decisions by result (allowed, denied) and cache (hit, miss)",
+    labelNames: ["result", "cache"] as const,
+    registers: [registry],
+  });
+
   const sessionDuration = new Histogram({
     name: "mcp_session_store_duration_seconds",
     help: "Session-store calls by method and result (ok, error)",
@@ -157,6 +189,15 @@ export function createAppMetrics(): AppMetrics {
       modelDuration.observe({ provider, model }, latencyMs / 1000);
       modelTokens.inc({ provider, model, direction: "input" }, inputTokens);
       modelTokens.inc({ provider, model, direction: "output" }, outputTokens);
+    },
+    onModelRetry({ provider, model, code }) {
+      modelRetries.inc({ provider, model, code });
+    },
+    onModelFallback({ provider, model, code }) {
+      modelFallbacks.inc({ provider, model, code });
+    },
+    onAuthzDecision({ allowed, cached }) {
+      authzDecisions.inc({ result: allowed ? "allowed" : "denied", cache: cached ? "hit" : "miss" });
     },
     guards,
     sessionStoreCall(method, failed, seconds) {

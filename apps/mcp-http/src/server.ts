@@ -16,6 +16,7 @@ import { createAppMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
+import { startTracing, type TracingOptions } from "./tracing.js";
 import { createUserData } from "./user-data.js";
 
 export interface RunningHttpServer {
@@ -26,16 +27,36 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(config: AppConfig, logger: Logger): Promise<RunningHttpServer> {
+export interface StartOptions {
+  /** Replaces the OTLP exporter when tracing is configured (tests: an in-memory exporter). */
+  traceExporter?: TracingOptions["exporter"];
+}
+
+export async function startHttpServer(
+  config: AppConfig,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningHttpServer> {
   // One registry per app instance: several apps (tests, workers) may share a process.
   const metrics = createAppMetrics();
+  // Undefined unless OTEL_EXPORTER_OTLP_ENDPOINT is set: then no SDK is loaded and no span made.
+  const tracing = await startTracing(config.tracing, { logger, exporter: options.traceExporter });
+  const tracer = tracing?.tracer;
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   // Independent backends start together; a failure stops start-up (main exits with the message).
   const [services, untimedSessions, roleMapping] = await Promise.all([
     createMcpServices({
       ...config.services,
-      model: { ...config.services.model, onUsage: metrics.onUsage, guards: metrics.guards },
+      model: {
+        ...config.services.model,
+        onUsage: metrics.onUsage,
+        onRetry: metrics.onModelRetry,
+        onFallback: metrics.onModelFallback,
+        guards: metrics.guards,
+      },
+      onAuthzDecision: metrics.onAuthzDecision,
+      ...(tracer ? { tracer } : {}),
       logger,
       ...(loopSlicer ? { loopSlicer } : {}),
     }),
@@ -107,6 +128,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
 
   const app = createHttpApp({
     metrics,
+    tracing,
     config,
     logger,
     identity,
@@ -163,19 +185,29 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
-      // First, so the balancer stops sending new work while the calls in flight finish.
+      // First, so the balancer stops sending new work while the calls in flight finish. The
+      // listener stays open meanwhile: probes read 503 (not a refused connection, which looks like
+      // a crash) and new MCP requests get a retryable 503 (ADR 0098).
       readiness.drain();
-      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
       // Calls in flight get their answers before their sessions close (closing first cut them off).
       await mcpSessions.drainAll(deadline);
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
       await mcpSessions.closeAll();
       const timedOut = deadline.aborted
         ? Promise.resolve()
         : new Promise<void>((resolve) => deadline.addEventListener("abort", () => resolve(), { once: true }));
       await Promise.race([drained, timedOut]);
       server.closeAllConnections();
-      await Promise.allSettled([sessions.close(), services.close(), identity.close(), rateLimits.close()]);
+      await Promise.allSettled([
+        sessions.close(),
+        services.close(),
+        identity.close(),
+        rateLimits.close(),
+        // Last: the spans of the drained calls are exported before the process exits.
+        tracing?.shutdown(),
+      ]);
     })();
     return closing;
   };

@@ -142,4 +142,43 @@ describe("loadConfig: logout denylist", () => {
   ])("stops start-up naming %s when it is %j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
+
+  it("tracing: off unless OTEL_EXPORTER_OTLP_ENDPOINT is set; standard OTEL_* variables read", () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    const tracing = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/",
+      OTEL_SERVICE_NAME: "svc",
+      OTEL_RESOURCE_ATTRIBUTES: "deployment.environment=prod,team=a%2Cb",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0.25",
+    }).tracing;
+    expect(tracing).toMatchObject({
+      url: "http://collector:4318/v1/traces",
+      protocol: "http/protobuf",
+      serviceName: "svc",
+      resourceAttributes: { "deployment.environment": "prod", team: "a,b" },
+      sampler: { name: "parentbased_traceidratio", ratio: 0.25 },
+      batch: { maxQueueSize: 2048, maxExportBatchSize: 512 },
+    });
+    // The signal-specific endpoint is used as given; OTEL_SDK_DISABLED wins over both.
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/custom/path" }).tracing?.url,
+    ).toBe("http://collector:4318/custom/path");
+    expect(
+      loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).tracing,
+    ).toBeUndefined();
+  });
+
+  it("tracing: malformed headers, a ratio out of range or a batch above the queue are refused without echoing values", () => {
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" };
+    const headers = () => loadConfig({ ...endpoint, OTEL_EXPORTER_OTLP_HEADERS: "secret-without-equals" });
+    expect(headers).toThrow(/OTEL_EXPORTER_OTLP_HEADERS: must be a comma-separated list of key=value pairs/);
+    expect(headers).not.toThrow(/secret-without-equals/);
+    expect(() => loadConfig({ ...endpoint, OTEL_TRACES_SAMPLER_ARG: "2" })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG/,
+    );
+    expect(() =>
+      loadConfig({ ...endpoint, OTEL_BSP_MAX_QUEUE_SIZE: "10", OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "20" }),
+    ).toThrow(/OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must be at most OTEL_BSP_MAX_QUEUE_SIZE/);
+  });
 });

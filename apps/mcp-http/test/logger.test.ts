@@ -124,4 +124,17 @@ describe("the app logger", () => {
       '{"msg":"has [Redacted]"}',
     );
   });
+
+  it("never writes the OTLP export headers' values (a collector's API key), even in the debug config dump", () => {
+    const { config, logger, text } = capture({
+      LOG_LEVEL: "debug",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+      OTEL_EXPORTER_OTLP_HEADERS: "x-honeycomb-team=hc-collector-key-123",
+    });
+    expect(config.tracing?.headers).toEqual({ "x-honeycomb-team": "hc-collector-key-123" });
+    logger.debug({ config }, "configuration");
+    logger.warn({ otel: "export to collector with hc-collector-key-123 failed" }, "tracing: export problem");
+    expect(text()).toContain("tracing: export problem");
+    expect(text()).not.toContain("hc-collector-key-123");
+  });
 });

@@ -90,6 +90,67 @@ describe("/metrics", () => {
     }
   });
 
+  it("counts model retries and fallbacks by the provider, model and error code that failed", async () => {
+    // Primary: two 500s (first attempt and its one retry); the fallback model answers.
+    const openai = await startLoopbackServer(scripted(openAIWire, [{ status: 500 }, { status: 500 }, "ok"]));
+    try {
+      const server = await startTestServer({
+        LLM_PROVIDER: "openai",
+        MODEL_NAME: "gpt-4o-mini",
+        FALLBACK_MODELS: "gpt-4o",
+        LLM_MAX_RETRIES: "1",
+        OPENAI_API_KEY: "sk-metrics-test",
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+      });
+      servers.push(server);
+      const { client } = await connect(server.url, await login(server.url, "alice", "alice-pw"));
+      const result = await client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
+      await client.close();
+      expect(result.isError).toBeFalsy();
+      const { text } = await scrape(server.url);
+      expect(text).toContain(
+        'mcp_llm_retries_total{provider="openai",model="gpt-4o-mini",code="LLM_UNAVAILABLE"} 1\n',
+      );
+      expect(text).toContain(
+        'mcp_llm_fallbacks_total{provider="openai",model="gpt-4o-mini",code="LLM_UNAVAILABLE"} 1\n',
+      );
+      expect(text).not.toMatch(/mcp_llm_(retries|fallbacks)_total\{[^}]*model="gpt-4o"[,}]/);
+      expect(text).toContain('mcp_llm_calls_total{provider="openai",model="gpt-4o"} 1\n');
+    } finally {
+      await openai.close();
+    }
+  });
+
+  it("counts authorization decisions by result and decision-cache hits", async () => {
+    const server = await startTestServer();
+    servers.push(server);
+    const { client } = await connect(server.url, await login(server.url, "alice", "alice-pw"));
+    const { client: guest } = await connect(server.url, await login(server.url, "carol", "carol-pw"));
+    try {
+      const count = (text: string, result: string, cache: string) =>
+        Number(
+          new RegExp(`mcp_authz_decisions_total\\{result="${result}",cache="${cache}"\\} (\\d+)`).exec(
+            text,
+          )?.[1] ?? 0,
+        );
+      await client.callTool({ name: "conversation_search", arguments: { query: "x" } });
+      const first = (await scrape(server.url)).text;
+      expect(count(first, "allowed", "miss")).toBeGreaterThanOrEqual(1);
+      // The same grant again within the cache's TTL: answered by the decision cache.
+      await client.callTool({ name: "conversation_search", arguments: { query: "y" } });
+      const second = (await scrape(server.url)).text;
+      expect(count(second, "allowed", "hit")).toBe(count(first, "allowed", "hit") + 1);
+      expect(count(second, "allowed", "miss")).toBe(count(first, "allowed", "miss"));
+      // carol holds no grant: a denial, counted as such.
+      const refused = await guest.callTool({ name: "conversation_search", arguments: { query: "x" } });
+      expect(refused.isError).toBe(true);
+      const third = (await scrape(server.url)).text;
+      expect(count(third, "denied", "miss")).toBe(count(second, "denied", "miss") + 1);
+    } finally {
+      await Promise.all([client.close(), guest.close()]);
+    }
+  });
+
   it("keeps one registry per app: two apps in one process count apart", async () => {
     const [a, b] = await Promise.all([startTestServer(), startTestServer()]);
     servers.push(a, b);

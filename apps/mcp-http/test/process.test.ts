@@ -1,7 +1,7 @@
 // The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
 import { startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
 import { describe, expect, it, vi } from "vitest";
-import { connect, login, textOf } from "./helpers.ts";
+import { connect, INITIALIZE, login, postMcp, textOf } from "./helpers.ts";
 import { spawnApp } from "./spawn.ts";
 
 describe("the built HTTP app as a process", () => {
@@ -20,22 +20,35 @@ describe("the built HTTP app as a process", () => {
     expect(await app.exited).toBe(0);
   });
 
-  it("drains on SIGTERM: a call in flight completes with its answer before the process exits", async () => {
+  it("drains on SIGTERM: readiness and new MCP requests get 503 while a call in flight completes, then exit 0", async () => {
     // The model holds its reply until the test has sent SIGTERM.
     const { llm, release, env, reply } = await startHeldModel();
     const app = await spawnApp({ LOCAL_USERS: "alice:alice-pw:user", ...env });
     try {
-      const { client } = await connect(app.url, await login(app.url, "alice", "alice-pw"));
+      const token = await login(app.url, "alice", "alice-pw");
+      const { client } = await connect(app.url, token);
       const call = client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
       await vi.waitFor(() => expect(llm.requests).toHaveLength(1), { timeout: 20_000 });
+      expect((await fetch(`${app.url}/health/ready`)).status).toBe(200);
       app.child.kill("SIGTERM");
-      // The app has taken the signal once it stops accepting connections.
+      // Readiness turns 503 while the call is still held: the listener keeps answering.
       await vi.waitFor(
         async () => {
-          await expect(fetch(`${app.url}/health/live`)).rejects.toThrow();
+          const ready = await fetch(`${app.url}/health/ready`);
+          expect(ready.status).toBe(503);
+          expect(await ready.json()).toMatchObject({ status: "draining" });
         },
         { timeout: 10_000 },
       );
+      // A new MCP session is refused with a retryable 503, as is a new request in the open one.
+      const opening = await postMcp(app.url, INITIALIZE, { authorization: `Bearer ${token}` });
+      expect(opening.status).toBe(503);
+      expect(opening.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(JSON.stringify(await opening.json())).toContain("shutting down");
+      await expect(
+        client.callTool({ name: "conversation_search", arguments: { query: "x" } }),
+      ).rejects.toThrow(/503|shutting down/i);
+      expect(llm.requests).toHaveLength(1);
       release();
       const result = await call;
       expect(result.isError).toBeFalsy();

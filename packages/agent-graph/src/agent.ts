@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import {
   type AIMessage,
@@ -53,6 +54,7 @@ import {
 import { createStreamTranslator } from "./stream-events.js";
 import { ThreadLocks } from "./thread-locks.js";
 import { estimateTextTokens, estimateToolTokens } from "./token-estimate.js";
+import { traceTurn, turnParent } from "./tracing.js";
 import type {
   Agent,
   AgentEvent,
@@ -229,11 +231,17 @@ export function createAgent(options: AgentOptions): Agent {
     });
   }
 
-  async function runTurn(input: ChatInput, signal: AbortSignal, emit?: EmitEvent): Promise<AgentReply> {
+  async function runTurn(
+    input: ChatInput,
+    signal: AbortSignal,
+    emit?: EmitEvent,
+    traceCallbacks: BaseCallbackHandler[] = [],
+  ): Promise<AgentReply> {
     const history = (await readMessages(input.threadId, signal)) ?? [];
     assertHistoryRoom(history, settings);
     const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
     const translator = emit ? createStreamTranslator(emit) : undefined;
+    const callbacks = translator ? [translator.tokens, ...traceCallbacks] : traceCallbacks;
     const runConfig = {
       configurable: { thread_id: input.threadId },
       context: {
@@ -243,7 +251,7 @@ export function createAgent(options: AgentOptions): Agent {
       },
       signal,
       streamMode: (emit ? ["values", "updates"] : ["values"]) as ("values" | "updates")[],
-      ...(translator ? { callbacks: [translator.tokens] } : {}),
+      ...(callbacks.length > 0 ? { callbacks } : {}),
       // Each step's checkpoint is written before the next step starts, so a cancelled or failed
       // turn leaves the same state on every checkpointer: the steps that completed, no more.
       durability: "sync" as const,
@@ -295,6 +303,8 @@ export function createAgent(options: AgentOptions): Agent {
     assertText(input.message, "message", settings.maxMessageChars);
     if (input.model) bindTools(input.model, tools);
     const turnSignal = deadlineSignal(settings.turnTimeoutMs, input.signal);
+    const { tracer } = options;
+    const traceParent = turnParent(tracer);
     // The caller hears about a cancel or timeout at once, but the thread stays locked until the
     // run has really stopped and flushed its checkpoints, so the next turn never races it.
     const settled = turns.run(
@@ -307,7 +317,11 @@ export function createAgent(options: AgentOptions): Agent {
             await input.onAdmitted?.(turnSignal);
             // Inside the thread lock: the cache drops the thread before the turn writes it and again
             // once the turn has settled (ok, failed or cancelled), before the next turn may start.
-            const reply = await conversations.write(input.threadId, () => runTurn(input, turnSignal, emit));
+            const reply = await conversations.write(input.threadId, () =>
+              tracer
+                ? traceTurn(tracer, traceParent, (callbacks) => runTurn(input, turnSignal, emit, callbacks))
+                : runTurn(input, turnSignal, emit),
+            );
             turnDurations.add(performance.now() - started);
             return reply;
           },

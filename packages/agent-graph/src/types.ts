@@ -1,7 +1,7 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import type { Logger } from "@mcp-langgraph/core";
+import type { Logger, Tracer } from "@mcp-langgraph/core";
 import type { ToolApproval } from "./approval.js";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
@@ -148,4 +148,9 @@ export interface AgentOptions {
   verification?: { threshold?: number; maxRefinements?: number };
   /** Warnings the turn survives (a summariser or judge that failed). Default: none. */
   logger?: Logger;
+  /**
+   * Traces each turn as an `invoke_agent` span and each tool call as an `execute_tool <name>`
+   * child (gen_ai semantic conventions; token counts, never message text). None when unset.
+   */
+  tracer?: Tracer;
 }

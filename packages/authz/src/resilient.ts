@@ -7,8 +7,11 @@ import {
   type Logger,
   noopLogger,
   raceAbort,
+  type Tracer,
   withDeadline,
+  withSpan,
 } from "@mcp-langgraph/core";
+import type { Span } from "@opentelemetry/api";
 import { DecisionCache } from "./decision-cache.ts";
 import { AuthzError, isAuthzError } from "./errors.ts";
 import type { Authorizer, CallOptions, CheckQuery, ClaimResult, ListObjectsQuery, Tuple } from "./types.ts";
@@ -38,6 +41,19 @@ export interface ResilienceOptions {
   /** Decision cache for checks; `false` turns it off. */
   cache?: DecisionCacheOptions | false;
   logger?: Logger;
+  /**
+   * Told of every decision a check or batch check returns, and whether the decision cache gave it
+   * (metrics). Not told of failures (they throw). Must not throw; a throw is ignored.
+   */
+  onDecision?: (decision: AuthzDecision) => void;
+  /** Traces each check as an `authz.check` span (relation, object type, answer, cached). None when unset. */
+  tracer?: Tracer;
+}
+
+export interface AuthzDecision {
+  allowed: boolean;
+  /** Answered by the decision cache, without asking the backend. */
+  cached: boolean;
 }
 
 const NO_OPTIONS: CallOptions = Object.freeze({});
@@ -89,6 +105,20 @@ function cacheUser(query: CheckQuery): string | undefined {
   return user;
 }
 
+/**
+ * What a check's span may say: the relation and the object's type. Never the object id or the
+ * user, which name people and their conversations.
+ */
+function checkAttributes(query: CheckQuery) {
+  const object = typeof query?.object === "string" ? query.object : "";
+  const colon = object.indexOf(":");
+  return {
+    "authz.relation": typeof query?.relation === "string" ? query.relation : "",
+    "authz.object.type": colon < 0 ? "" : object.slice(0, colon),
+    "authz.contextual_tuples": Array.isArray(query?.contextualTuples) ? query.contextualTuples.length : 0,
+  };
+}
+
 /** A backend failure, as opposed to a caller's mistake or a caller's own abort. */
 const countsAgainstBackend = (error: unknown) =>
   isAuthzError(error) ? error.code === "AUTHZ_UNAVAILABLE" : !isAbortError(error);
@@ -110,6 +140,8 @@ export class ResilientAuthorizer implements Authorizer {
   readonly #contextualCache: DecisionCache | undefined;
   readonly #logger: Logger;
   readonly #remote: boolean;
+  readonly #onDecision: ((decision: AuthzDecision) => void) | undefined;
+  readonly #tracer: Tracer | undefined;
   /** Bumped around every local write, so a check that overlapped a write never fills the cache. */
   #generation = 0;
 
@@ -141,6 +173,19 @@ export class ResilientAuthorizer implements Authorizer {
           });
     this.#logger = options.logger ?? noopLogger;
     this.#remote = options.remote ?? true;
+    this.#onDecision = options.onDecision;
+    this.#tracer = options.tracer;
+  }
+
+  /** Reports one decision to the hook and the check's span (when there are any). */
+  #decided(allowed: boolean, cached: boolean, span: Span | undefined) {
+    span?.setAttributes({ "authz.allowed": allowed, "authz.cached": cached });
+    if (!this.#onDecision) return;
+    try {
+      this.#onDecision({ allowed, cached });
+    } catch {
+      // see ResilienceOptions.onDecision: metrics never change a decision
+    }
   }
 
   #guard<T>(operation: string, options: CallOptions | undefined, call: (options: CallOptions) => Promise<T>) {
@@ -189,11 +234,21 @@ export class ResilientAuthorizer implements Authorizer {
   }
 
   check(query: CheckQuery, options?: CallOptions): Promise<boolean> {
+    if (!this.#tracer) return this.#check(query, options, undefined);
+    return withSpan(this.#tracer, "authz.check", { attributes: checkAttributes(query) }, (span) =>
+      this.#check(query, options, span),
+    );
+  }
+
+  #check(query: CheckQuery, options: CallOptions | undefined, span: Span | undefined): Promise<boolean> {
     const user = this.#cache ? cacheUser(query) : undefined;
     const cache = user === undefined ? undefined : this.#cacheFor(query);
     const cached = user === undefined ? undefined : cache?.get(query.object, query.relation, user);
     // A hit returns a shared settled promise: no allocation on the hot path.
-    if (cached !== undefined) return cached ? ALLOWED : DENIED;
+    if (cached !== undefined) {
+      this.#decided(cached, true, span);
+      return cached ? ALLOWED : DENIED;
+    }
     const generation = this.#generation;
     return this.#guard("check", options, (callOptions) => this.#inner.check(query, callOptions)).then(
       (answer) => {
@@ -201,6 +256,7 @@ export class ResilientAuthorizer implements Authorizer {
         if (user !== undefined && generation === this.#generation) {
           cache?.set(query.object, query.relation, user, allowed);
         }
+        this.#decided(allowed, false, span);
         return allowed;
       },
     );
@@ -210,7 +266,13 @@ export class ResilientAuthorizer implements Authorizer {
     if (!Array.isArray(queries)) {
       return Promise.reject(new AuthzError("AUTHZ_VALIDATION", "batchCheck takes an array of queries"));
     }
-    return this.#decide(queries, options);
+    if (!this.#tracer) return this.#decide(queries, options);
+    return withSpan(
+      this.#tracer,
+      "authz.batch_check",
+      { attributes: { "authz.checks": queries.length } },
+      () => this.#decide(queries, options),
+    );
   }
 
   /** Answers from the cache where it can, and asks the backend for the rest in one call. */
@@ -222,6 +284,7 @@ export class ResilientAuthorizer implements Authorizer {
       return user === undefined ? undefined : this.#cacheFor(query)?.get(query.object, query.relation, user);
     });
     const missing = answers.flatMap((answer, index) => (answer === undefined ? [index] : []));
+    for (const answer of answers) if (answer !== undefined) this.#decided(answer, true, undefined);
     if (missing.length > 0) {
       const pending = missing.map((index) => queries[index]!);
       const fetched = await this.#guard("batchCheck", options, (callOptions) =>
@@ -235,6 +298,7 @@ export class ResilientAuthorizer implements Authorizer {
         if (user !== undefined && generation === this.#generation) {
           this.#cacheFor(query)?.set(query.object, query.relation, user, allowed);
         }
+        this.#decided(allowed, false, undefined);
       });
     }
     return answers.map((answer) => answer === true);

@@ -41,3 +41,4 @@ export {
   type RateState,
 } from "./rate-counter.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";
+export { errorType, markFailed, type Span, type SpanOptions, type Tracer, withSpan } from "./tracing.js";

@@ -7,7 +7,7 @@ import { createOfflineChatModel } from "./offline-model.js";
 import type { ChatModelOptions, ProviderName } from "./options.js";
 import { DEFAULT_PRICING } from "./pricing.js";
 import { buildProviderModel, providerEndpoint } from "./providers.js";
-import { type ModelRoute, ResilientChatModel } from "./resilient-model.js";
+import { type ModelRoute, type ResilienceHooks, ResilientChatModel } from "./resilient-model.js";
 import { SamplingChatModel, type SamplingChatModelFields } from "./sampling-model.js";
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -69,7 +69,15 @@ export interface SamplingChatModelOptions
   extends SamplingChatModelFields,
     Pick<
       ChatModelOptions,
-      (typeof INHERITED_SETTINGS)[number] | "fallbacks" | "guards" | "pricing" | "onUsage" | "logger"
+      | (typeof INHERITED_SETTINGS)[number]
+      | "fallbacks"
+      | "guards"
+      | "pricing"
+      | "onUsage"
+      | "onRetry"
+      | "onFallback"
+      | "tracer"
+      | "logger"
     > {}
 
 /**
@@ -134,10 +142,10 @@ async function buildRoutes(
 /** The model over `routes`, holding the pool shares its routes took until closeChatModel. */
 function resilientModel(
   routes: ModelRoute[],
-  { onUsage, logger }: Pick<ChatModelOptions, "onUsage" | "logger">,
+  { onUsage, onRetry, onFallback, tracer, logger }: ResilienceHooks,
   held: PooledFetch[],
 ): BaseChatModel {
-  const model = new ResilientChatModel(routes, { onUsage, logger });
+  const model = new ResilientChatModel(routes, { onUsage, onRetry, onFallback, tracer, logger });
   if (held.length > 0) heldPools.set(model, held);
   return model;
 }

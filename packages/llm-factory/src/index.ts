@@ -40,7 +40,7 @@ export {
   type PricingTable,
   type UsageReport,
 } from "./pricing.js";
-export { ResilientChatModel } from "./resilient-model.js";
+export { type ResilienceHooks, ResilientChatModel } from "./resilient-model.js";
 export {
   type SampleFunction,
   SamplingChatModel,
@@ -58,3 +58,4 @@ export {
   type SamplingToolUseContent,
 } from "./sampling-model.js";
 export { streamText } from "./stream-text.js";
+export type { ModelFailure, ModelFallback, ModelRetry } from "./tracing.js";

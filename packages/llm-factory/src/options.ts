@@ -1,6 +1,7 @@
-import type { Logger } from "@mcp-langgraph/core";
+import type { Logger, Tracer } from "@mcp-langgraph/core";
 import type { ProviderGuards } from "./guards.js";
 import type { PricingTable, UsageReport } from "./pricing.js";
+import type { ModelFallback, ModelRetry } from "./tracing.js";
 
 export type ProviderName =
   | "offline"
@@ -80,6 +81,15 @@ export interface ChatModelOptions {
   pricing?: PricingTable;
   /** Called once per successful call with token counts, estimated cost and latency (metrics hook). */
   onUsage?: (report: UsageReport) => void;
+  /** Called before each retry of a model (metrics hook); must not throw (a throw is logged and ignored). */
+  onRetry?: (retry: ModelRetry) => void;
+  /** Called when a model failed and the call moves to the next one in the fallback chain (metrics hook). */
+  onFallback?: (fallback: ModelFallback) => void;
+  /**
+   * Traces each call as a `chat <model>` client span (gen_ai semantic conventions: system, request
+   * and response model, token usage; retries and fallbacks as events). None when unset.
+   */
+  tracer?: Tracer;
   /** Share bulkheads and circuit breakers between models; default: one set per created model. */
   guards?: ProviderGuards;
   logger?: Logger;

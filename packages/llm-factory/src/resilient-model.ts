@@ -25,18 +25,30 @@ import { isSerializableSchema } from "@langchain/core/utils/standard_schema";
 import { isInteropZodSchema } from "@langchain/core/utils/types";
 import {
   type Logger,
+  markFailed,
   noopLogger,
   type RetryOptions,
   raceAbort,
   retry,
+  type Tracer,
   withDeadline,
+  withSpan,
 } from "@mcp-langgraph/core";
+import { context, type Span, SpanKind } from "@opentelemetry/api";
 import { runWithCallSignal } from "./call-signal.js";
 import { isLlmError, LlmError } from "./errors.js";
 import { acquireSlot, enterCircuit, guardErrorToLlmError } from "./guarded-call.js";
 import type { ProviderGuard } from "./guards.js";
 import { estimateCostUsd, type PricingTable, type UsageReport } from "./pricing.js";
 import { isRetryable, type ProviderContext, toLlmError } from "./provider-errors.js";
+import {
+  chatRequestAttributes,
+  chatResponseAttributes,
+  failureAttributes,
+  type ModelFailure,
+  type ModelFallback,
+  type ModelRetry,
+} from "./tracing.js";
 
 type ChatRunnable = Runnable<BaseLanguageModelInput, AIMessageChunk>;
 
@@ -63,6 +75,9 @@ export interface ModelRoute extends ProviderContext {
 
 export interface ResilienceHooks {
   onUsage?: ((report: UsageReport) => void) | undefined;
+  onRetry?: ((retry: ModelRetry) => void) | undefined;
+  onFallback?: ((fallback: ModelFallback) => void) | undefined;
+  tracer?: Tracer | undefined;
   logger?: Logger | undefined;
 }
 
@@ -140,10 +155,30 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
   }
 
   async _generate(messages: BaseMessage[], options: this["ParsedCallOptions"]): Promise<ChatResult> {
-    const message = await this.#acrossRoutes(options.signal, (route, retrying) =>
-      this.#invokeRoute(route, messages, options, retrying),
+    const generate = async (span: Span | undefined) => {
+      const message = await this.#acrossRoutes(options.signal, span, (route, retrying) =>
+        this.#invokeRoute(route, messages, options, retrying, span),
+      );
+      return { generations: [{ text: message.text, message }] };
+    };
+    const { tracer } = this.#hooks;
+    if (!tracer) return generate(undefined);
+    return withSpan(
+      tracer,
+      this.#spanName(),
+      { kind: SpanKind.CLIENT, attributes: this.#spanAttributes() },
+      generate,
     );
-    return { generations: [{ text: message.text, message }] };
+  }
+
+  /** `chat <model>` after the gen_ai conventions, named for the first model asked. */
+  #spanName() {
+    return `chat ${this.routes[0]?.model ?? ""}`;
+  }
+
+  #spanAttributes() {
+    // The constructor refuses an empty chain.
+    return chatRequestAttributes(this.routes[0]!);
   }
 
   override async *_streamResponseChunks(
@@ -151,11 +186,25 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     options: this["ParsedCallOptions"],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const stream = await this.#acrossRoutes(options.signal, (route, retrying) =>
-      retry((attempt) => GuardedStream.open(route, messages, options, attempt + 1), retrying),
+    // A generator cannot run inside a context callback: the span is a child of the caller's
+    // context and is ended by hand, once the stream has ended.
+    const span = this.#hooks.tracer?.startSpan(
+      this.#spanName(),
+      { kind: SpanKind.CLIENT, attributes: this.#spanAttributes() },
+      context.active(),
     );
+    let stream: GuardedStream;
+    try {
+      stream = await this.#acrossRoutes(options.signal, span, (route, retrying) =>
+        retry((attempt) => GuardedStream.open(route, messages, options, attempt + 1), retrying),
+      );
+    } catch (error) {
+      if (span) endSpan(span, error);
+      throw error;
+    }
     const startedAt = stream.startedAt;
     let usage: UsageMetadata | undefined;
+    let failure: unknown;
     try {
       for (let next = stream.first; !next.done; next = await stream.next()) {
         const chunk = next.value;
@@ -167,12 +216,17 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
       }
     } catch (error) {
       // Past the first chunk there is no retry or fallback: this model's attempts are the whole story.
-      if (isLlmError(error) && error.code === "LLM_TIMEOUT") {
-        throw callFailure([{ route: stream.route, error, attempts: stream.attempt }], "mid-answer");
-      }
-      throw error;
+      failure =
+        isLlmError(error) && error.code === "LLM_TIMEOUT"
+          ? callFailure([{ route: stream.route, error, attempts: stream.attempt }], "mid-answer")
+          : error;
+      throw failure;
     } finally {
       stream.abandon();
+      if (span) {
+        span.setAttributes(chatResponseAttributes(stream.route, usage));
+        endSpan(span, failure);
+      }
     }
     const report = this.#report(stream.route, usage, startedAt);
     if (report) {
@@ -188,6 +242,7 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
     messages: BaseMessage[],
     options: this["ParsedCallOptions"],
     retrying: RetryOptions,
+    span: Span | undefined,
   ) {
     const startedAt = performance.now();
     const message = await retry(
@@ -215,6 +270,7 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
           }),
       retrying,
     );
+    span?.setAttributes(chatResponseAttributes(route, message.usage_metadata));
     const report = this.#report(route, message.usage_metadata, startedAt);
     // The integration built this message for this call alone, so annotating it in place is safe.
     if (report) message.response_metadata = { ...message.response_metadata, ...costMetadata(report) };
@@ -227,29 +283,46 @@ export class ResilientChatModel extends BaseChatModel<BaseChatModelCallOptions> 
    */
   async #acrossRoutes<T>(
     signal: AbortSignal | undefined,
+    span: Span | undefined,
     run: (route: ModelRoute, retrying: RetryOptions) => Promise<T>,
   ): Promise<T> {
     const failures: RouteFailure[] = [];
     for (const [index, route] of this.routes.entries()) {
       let attempts = 1;
+      const onRetry = (retrying: ModelRetry) => {
+        attempts++;
+        span?.addEvent("gen_ai.retry", { ...failureAttributes(retrying), retry: retrying.retry });
+        this.#callHook("onRetry", this.#hooks.onRetry, retrying);
+      };
       try {
-        return await run(
-          route,
-          retryOptions(route, signal, this.#logger, () => attempts++),
-        );
+        return await run(route, retryOptions(route, signal, this.#logger, onRetry));
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         const failure = isLlmError(error) ? error : toLlmError(error, route);
         failures.push({ route, error: failure, attempts });
-        if (index < this.routes.length - 1) {
-          this.#logger.warn(
-            { provider: route.provider, model: route.model, code: failure.code },
-            "LLM call failed; falling back to the next model",
-          );
+        const next = this.routes[index + 1];
+        if (next) {
+          const failed: ModelFailure = { provider: route.provider, model: route.model, code: failure.code };
+          this.#logger.warn({ ...failed }, "LLM call failed; falling back to the next model");
+          span?.addEvent("gen_ai.fallback", failureAttributes(failed));
+          this.#callHook("onFallback", this.#hooks.onFallback, {
+            ...failed,
+            next: { provider: next.provider, model: next.model },
+          });
         }
       }
     }
     throw callFailure(failures, "no fallback");
+  }
+
+  /** A metrics hook must never fail the call it reports on. */
+  #callHook<E>(name: string, hook: ((event: E) => void) | undefined, event: E) {
+    if (!hook) return;
+    try {
+      hook(event);
+    } catch (error) {
+      this.#logger.warn({ error: String(error) }, `${name} hook threw`);
+    }
   }
 
   #report(route: ModelRoute, usage: UsageMetadata | undefined, startedAt: number): UsageReport | undefined {
@@ -398,6 +471,12 @@ class GuardedStream {
   }
 }
 
+/** Ends a span the caller started by hand (streams), marking a failure (see core's `withSpan`). */
+function endSpan(span: Span, failure: unknown) {
+  if (failure !== undefined) markFailed(span, failure);
+  span.end();
+}
+
 function toLlmErrorUnlessAbort(error: unknown, route: ModelRoute): unknown {
   return isLlmError(error) ? error : toLlmError(error, route);
 }
@@ -411,7 +490,7 @@ function retryOptions(
   route: ModelRoute,
   signal: AbortSignal | undefined,
   logger: Logger,
-  countRetry: () => void,
+  onRetry: (retry: ModelRetry) => void,
 ): RetryOptions {
   return {
     retries: route.maxRetries,
@@ -431,11 +510,9 @@ function retryOptions(
       return { retry: true, retryAfterMs };
     },
     onRetry: (error, attempt, delayMs) => {
-      countRetry();
-      logger.info(
-        { provider: route.provider, model: route.model, code: (error as LlmError).code, attempt, delayMs },
-        "LLM call failed; retrying",
-      );
+      const failed = { provider: route.provider, model: route.model, code: (error as LlmError).code };
+      logger.info({ ...failed, attempt, delayMs }, "LLM call failed; retrying");
+      onRetry({ ...failed, retry: attempt + 1, delayMs });
     },
   };
 }

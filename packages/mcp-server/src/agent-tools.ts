@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { Agent, AgentReply, ChatInput } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Tracer } from "@mcp-langgraph/core";
 import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
@@ -34,6 +35,8 @@ export interface AgentToolsOptions {
   turnExtras?: ((call: ToolCall) => Pick<ChatInput, "tools" | "approval">) | undefined;
   /** Least time between two progress notifications carrying answer text, per call (turn-progress.ts). */
   progressIntervalMs: number;
+  /** Traces every tool call as a `tools/call <tool>` span; none when unset. */
+  tracer?: Tracer | undefined;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {

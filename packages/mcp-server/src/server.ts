@@ -2,7 +2,7 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { Agent } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer } from "@mcp-langgraph/authz";
-import { type Logger, noopLogger } from "@mcp-langgraph/core";
+import { type Logger, noopLogger, type Tracer } from "@mcp-langgraph/core";
 import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/llm-factory";
 import { type CreateMessageRequestParams, McpServer, type ServerContext } from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
@@ -45,6 +45,8 @@ export interface McpServices {
   observer?: McpObserver;
   /** Upstream MCP servers' tools for the agent, with approval by elicitation (none when unset). */
   upstreams?: UpstreamServices;
+  /** Traces tool calls (`tools/call <tool>` spans); none when unset. */
+  tracer?: Tracer;
 }
 
 export interface CreateMcpServerOptions {
@@ -120,6 +122,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     turnExtras: services.upstreams
       ? upstreamTurnExtras(server, services.upstreams, access, reportFailure)
       : undefined,
+    tracer: services.tracer,
   });
   registerConversationResources(server, { agent: services.agent, access, principalOf, completions });
   const subscribableUris = new Set<string>();

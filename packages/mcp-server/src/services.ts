@@ -5,8 +5,14 @@ import {
   createCheckpointer,
   useLightweightRunContext,
 } from "@mcp-langgraph/agent-graph";
-import { type Authorizer, createAuthorizer, loadProjectModel, type Tuple } from "@mcp-langgraph/authz";
-import { type Logger, type LoopSlicer, noopLogger } from "@mcp-langgraph/core";
+import {
+  type Authorizer,
+  type AuthorizerOptions,
+  createAuthorizer,
+  loadProjectModel,
+  type Tuple,
+} from "@mcp-langgraph/authz";
+import { type Logger, type LoopSlicer, noopLogger, type Tracer } from "@mcp-langgraph/core";
 import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
@@ -85,6 +91,13 @@ export interface McpServiceSettings {
   /** Upstream MCP servers whose tools the agent may call (ADR 0141); none when unset. */
   upstreams?: UpstreamSettings;
   logger?: Logger;
+  /**
+   * OpenTelemetry tracer for the authorizer's checks, the agent's turns and tool calls, the model's
+   * calls and the MCP tool calls. The app builds it (only when tracing is configured); none: no spans.
+   */
+  tracer?: Tracer;
+  /** Told of each authorization decision and whether the decision cache gave it (metrics). */
+  onAuthzDecision?: AuthorizerOptions["onDecision"];
 }
 
 export interface UpstreamSettings {
@@ -113,6 +126,8 @@ export interface RunningMcpServices {
   agent: Agent;
   authorizer: Authorizer;
   logger: Logger;
+  /** The tracer the services were built with, for the MCP tool calls' spans. */
+  tracer?: Tracer;
   /** Whether agent_chat should use the client's model (sampling) when the client offers it. */
   useClientSampling: boolean;
   /** Conversation changes, shared by every MCP session of this process. */
@@ -195,7 +210,11 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
   assertDurableOwnership(settings);
   const model = await loadProjectModel();
   // The packages' own warnings ("authz unavailable: denying", model retries and fallbacks) go to the app's log.
-  const authorizer = await createAuthorizer({ ...settings.authorizer, model }, { logger });
+  const { tracer, onAuthzDecision } = settings;
+  const authorizer = await createAuthorizer(
+    { ...settings.authorizer, model },
+    { logger, ...(tracer ? { tracer } : {}), ...(onAuthzDecision ? { onDecision: onAuthzDecision } : {}) },
+  );
   const closeAll: (() => Promise<void>)[] = [() => authorizer.close()];
   try {
     const toolRoles = settings.toolRoles ?? DEFAULT_TOOL_ROLES;
@@ -210,7 +229,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
         )
       : undefined;
     if (upstreams) closeAll.push(() => upstreams.gateway.close());
-    const chatModel = await createChatModel({ logger, ...settings.model });
+    const chatModel = await createChatModel({ logger, ...(tracer ? { tracer } : {}), ...settings.model });
     closeAll.push(() => closeChatModel(chatModel));
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
@@ -226,6 +245,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       conversationCache,
       // A summariser or judge that failed is logged; the turn goes on without it.
       logger,
+      ...(tracer ? { tracer } : {}),
       ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
     });
     const offline = (settings.model.provider ?? "offline") === "offline";
@@ -233,6 +253,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       agent,
       authorizer,
       logger,
+      ...(tracer ? { tracer } : {}),
       useClientSampling: offline && settings.clientSampling !== "off",
       changes: createInProcessChangeBus(),
       ...(upstreams ? { upstreams } : {}),

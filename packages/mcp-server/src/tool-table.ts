@@ -1,9 +1,11 @@
 import type { Principal } from "@mcp-langgraph/auth-provider";
+import type { Tracer } from "@mcp-langgraph/core";
 import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { ToolAccess, ToolObject } from "./access.js";
 import { type McpObserver, observe, outcomeOf } from "./observer.js";
 import { type ToolFailureReporter, toolError } from "./results.js";
+import { traceToolCall } from "./tracing.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 /** What a tool's handler gets besides its arguments: who calls, and the request it runs in. */
@@ -88,6 +90,8 @@ export interface ToolTableOptions extends ToolGuardOptions {
   principalOf: (ctx: ServerContext) => Principal;
   /** Told of every tool call with its outcome (metrics); none when unset. */
   observer?: McpObserver | undefined;
+  /** Traces every tool call as a `tools/call <tool>` span; none when unset. */
+  tracer?: Tracer | undefined;
 }
 
 /** Registers each tool of the table on `server`, each wrapped by `guardedCall` exactly once. */
@@ -102,33 +106,38 @@ export function registerToolTable(
       name,
       { title, description, inputSchema, ...(outputSchema ? { outputSchema } : {}), annotations },
       async (args: unknown, ctx: ServerContext) => {
-        const end = observe(options.observer?.toolCall, name);
-        const listeners: ((code: string) => Promise<void> | void)[] = [];
-        try {
-          const result = await guardedCall(options, {
-            tool: name,
-            object: { name, object: `tool:${name}`, relation },
-            principal: () => options.principalOf(ctx),
-            signal: ctx.mcpReq.signal,
-            metered: true,
-            handler: (principal) =>
-              definition.handler(args as z.infer<typeof inputSchema>, {
-                principal,
-                signal: ctx.mcpReq.signal,
-                ctx,
-                onFailure: (listener) => listeners.push(listener),
-              }),
-            failed: async (code) => {
-              for (const listener of listeners) await listener(code);
-            },
-          });
-          end(outcomeOf(result));
-          return result;
-        } catch (error) {
-          end("INTERNAL");
-          throw error;
-        }
+        const { tracer } = options;
+        return tracer ? traceToolCall(tracer, name, () => call(args, ctx)) : call(args, ctx);
       },
     );
+
+    async function call(args: unknown, ctx: ServerContext): Promise<CallToolResult> {
+      const end = observe(options.observer?.toolCall, name);
+      const listeners: ((code: string) => Promise<void> | void)[] = [];
+      try {
+        const result = await guardedCall(options, {
+          tool: name,
+          object: { name, object: `tool:${name}`, relation },
+          principal: () => options.principalOf(ctx),
+          signal: ctx.mcpReq.signal,
+          metered: true,
+          handler: (principal) =>
+            definition.handler(args as z.infer<typeof inputSchema>, {
+              principal,
+              signal: ctx.mcpReq.signal,
+              ctx,
+              onFailure: (listener) => listeners.push(listener),
+            }),
+          failed: async (code) => {
+            for (const listener of listeners) await listener(code);
+          },
+        });
+        end(outcomeOf(result));
+        return result;
+      } catch (error) {
+        end("INTERNAL");
+        throw error;
+      }
+    }
   }
 }

@@ -71,7 +71,7 @@ export function requestLog(
 }
 
 /** The handler's route pattern (e.g. `/auth/api-keys/:id`), or `*` when no route matched. */
-function routeOf(matched: readonly { method: string; path: string }[]): string {
+export function routeOf(matched: readonly { method: string; path: string }[]): string {
   for (let i = matched.length - 1; i >= 0; i--) {
     const route = matched[i];
     if (route && route.method !== "ALL") return route.path;

@@ -6,6 +6,7 @@ import type { McpSessionRegistry } from "../mcp-sessions.js";
 import type { AppMetrics } from "../metrics.js";
 import type { Readiness } from "../readiness.js";
 import type { RoleSync } from "../role-sync.js";
+import type { AppTracing } from "../tracing.js";
 import type { UserData } from "../user-data.js";
 
 export interface HttpAppDeps {
@@ -16,6 +17,8 @@ export interface HttpAppDeps {
   syncRoles: RoleSync | undefined;
   mcpSessions: McpSessionRegistry;
   readiness: Readiness;
+  /** Set when tracing is configured: one server span per request, parent of the rest. */
+  tracing?: AppTracing | undefined;
   /** This instance's metrics, served at `/metrics` and fed by the request log. */
   metrics?: AppMetrics | undefined;
   /** When set, MCP requests wait for their share of the event loop, so health probes never queue behind them. */

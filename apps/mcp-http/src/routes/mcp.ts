@@ -108,6 +108,14 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
         400,
       );
     }
+    if (mcpSessions.draining) {
+      // A session opened now would be cut off by the shutdown in progress: the client goes elsewhere.
+      const failure = unavailable(
+        "Service Unavailable: the server is shutting down; retry",
+        RETRY_BACKEND_SECONDS,
+      );
+      return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
+    }
     const transport = await mcpSessions.open(principal);
     return transport.handleRequest(c.req.raw, { parsedBody, authInfo });
   });

@@ -1,0 +1,6 @@
+export {
+  type AttributeValue,
+  type OtlpReceiver,
+  type ReceivedSpan,
+  startOtlpReceiver,
+} from "./otlp-receiver.ts";
