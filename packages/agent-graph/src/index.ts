@@ -13,6 +13,7 @@ export {
   createCheckpointer,
   type MemoryCheckpointerConfig,
   type PostgresCheckpointerConfig,
+  type SqliteCheckpointerConfig,
 } from "./checkpointer.js";
 export {
   type ConversationCacheOptions,

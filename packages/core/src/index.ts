@@ -41,3 +41,4 @@ export {
   type RateState,
 } from "./rate-counter.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";
+export { openSqliteFile, type SqliteFileOptions, type SqliteHandle } from "./sqlite-file.js";
