@@ -10,6 +10,7 @@ import { type McpObserver, observe, outcomeOf } from "./observer.js";
 import { type ToolFailureReporter, toolError, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
+import { turnUsage, turnUsageSchema } from "./turn-usage.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface AgentToolsOptions {
@@ -76,7 +77,12 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
         message: z.string().min(1).max(maxMessageChars).describe("Your message to the agent"),
         thread_id: threadIdSchema.optional().describe("Conversation to continue; omit to start a new one"),
       }),
-      outputSchema: z.object({ thread_id: z.string(), reply: z.string(), created: z.boolean() }),
+      outputSchema: z.object({
+        thread_id: z.string(),
+        reply: z.string(),
+        created: z.boolean(),
+        usage: turnUsageSchema.optional(),
+      }),
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
     observed("agent_chat", async ({ message, thread_id }, ctx) => {
@@ -128,7 +134,12 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
           thread_id: threadId,
           ...(result.usage ? { usage: result.usage } : {}),
         });
-        const structured = { thread_id: threadId, reply: result.reply, created: opened === "created" };
+        const structured = {
+          thread_id: threadId,
+          reply: result.reply,
+          created: opened === "created",
+          ...turnUsage(result.usage),
+        };
         return { content: [toolText(result.reply)], structuredContent: structured };
       } catch (error) {
         const failed = toolError(error, "agent_chat", reportFailure);
