@@ -131,7 +131,9 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
                   backend: "sqlite",
                   path: env.SQLITE_PATH,
                   ...(env.AUTHZ_TUPLE_TABLE ? { table: env.AUTHZ_TUPLE_TABLE } : {}),
-                  ...(env.SQLITE_BUSY_TIMEOUT_MS !== undefined ? { busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS } : {}),
+                  ...(env.SQLITE_BUSY_TIMEOUT_MS !== undefined
+                    ? { busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS }
+                    : {}),
                 },
               }
             : { backend: "embedded" },
@@ -146,7 +148,9 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
           ? {
               backend: "sqlite",
               path: env.SQLITE_PATH,
-              ...(env.SQLITE_BUSY_TIMEOUT_MS !== undefined ? { busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS } : {}),
+              ...(env.SQLITE_BUSY_TIMEOUT_MS !== undefined
+                ? { busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS }
+                : {}),
             }
           : { backend: "memory" },
     model: chatModelOptionsFrom(config),

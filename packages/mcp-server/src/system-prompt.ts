@@ -6,7 +6,10 @@ import { McpServerError } from "./errors.js";
  * prompts are easier to keep in a file than in one environment variable. A missing, unreadable
  * or blank file stops the start with CONFIG_INVALID naming the path; the text is never logged.
  */
-export async function loadSystemPromptFile(path: string, { signal }: { signal?: AbortSignal } = {}): Promise<string> {
+export async function loadSystemPromptFile(
+  path: string,
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, { encoding: "utf8", ...(signal ? { signal } : {}) });

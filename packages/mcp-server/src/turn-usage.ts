@@ -19,5 +19,11 @@ export type TurnUsage = z.infer<typeof turnUsageSchema>;
 export function turnUsage(usage: AgentReply["usage"]): { usage?: TurnUsage } {
   if (!usage) return {};
   const { inputTokens, outputTokens } = usage;
-  return { usage: { input_tokens: inputTokens, output_tokens: outputTokens, total_tokens: inputTokens + outputTokens } };
+  return {
+    usage: {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      total_tokens: inputTokens + outputTokens,
+    },
+  };
 }

@@ -72,7 +72,10 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
 
 describe("serviceSettingsFromConfig: agent settings", () => {
   it("reads the step limit and an inline system prompt", () => {
-    const settings = serviceSettingsFromConfig({ AGENT_MAX_STEPS: "3", SYSTEM_PROMPT: " Answer in French. " });
+    const settings = serviceSettingsFromConfig({
+      AGENT_MAX_STEPS: "3",
+      SYSTEM_PROMPT: " Answer in French. ",
+    });
     expect(settings.agent).toEqual({ maxSteps: 3, systemPrompt: "Answer in French." });
     expect(settings.systemPromptFile).toBeUndefined();
   });
@@ -119,7 +122,12 @@ describe("serviceSettingsFromConfig: where ownership tuples live", () => {
     });
     expect(settings.authorizer).toEqual({
       backend: "embedded",
-      storage: { backend: "sqlite", path: "/var/lib/agent/state.sqlite", table: "tenant_tuples", busyTimeoutMs: 250 },
+      storage: {
+        backend: "sqlite",
+        path: "/var/lib/agent/state.sqlite",
+        table: "tenant_tuples",
+        busyTimeoutMs: 250,
+      },
     });
   });
 
