@@ -56,7 +56,8 @@ async function chat(app: RunningHttpServer, message: string) {
 
 /** The system message of a recorded OpenAI chat request. */
 const systemOf = (body: unknown) =>
-  (body as { messages?: { role: string; content: unknown }[] }).messages?.find((m) => m.role === "system")?.content;
+  (body as { messages?: { role: string; content: unknown }[] }).messages?.find((m) => m.role === "system")
+    ?.content;
 
 describe("agent_chat reports the turn's token usage in structuredContent", () => {
   it.each([
@@ -111,10 +112,14 @@ describe("agent_chat reports the turn's token usage in structuredContent", () =>
 describe("agent settings by environment", () => {
   it("SYSTEM_PROMPT replaces the agent's system prompt", async () => {
     const model = await startLoopbackServer(scripted(openAIWire, ["ok"]));
-    await withApp(model, { ...openAI(model.url), SYSTEM_PROMPT: "You answer like a pirate." }, async (app) => {
-      expect((await chat(app, "hello")).isError).toBeFalsy();
-      expect(systemOf(model.requests[0]?.body)).toBe("You answer like a pirate.");
-    });
+    await withApp(
+      model,
+      { ...openAI(model.url), SYSTEM_PROMPT: "You answer like a pirate." },
+      async (app) => {
+        expect((await chat(app, "hello")).isError).toBeFalsy();
+        expect(systemOf(model.requests[0]?.body)).toBe("You answer like a pirate.");
+      },
+    );
   });
 
   it("SYSTEM_PROMPT_FILE reads the prompt from a file at start-up", async () => {
@@ -138,16 +143,19 @@ describe("agent settings by environment", () => {
       },
       /is empty/,
     ],
-  ])("SYSTEM_PROMPT_FILE naming %s file stops the start with CONFIG_INVALID", async (_name, file, problem) => {
-    const path = file();
-    const error = await startTestServer({ SYSTEM_PROMPT_FILE: path }).then(
-      () => undefined,
-      (thrown: unknown) => thrown as Error & { code?: string },
-    );
-    expect(error?.code).toBe("CONFIG_INVALID");
-    expect(error?.message).toContain(path);
-    expect(error?.message).toMatch(problem);
-  });
+  ])(
+    "SYSTEM_PROMPT_FILE naming %s file stops the start with CONFIG_INVALID",
+    async (_name, file, problem) => {
+      const path = file();
+      const error = await startTestServer({ SYSTEM_PROMPT_FILE: path }).then(
+        () => undefined,
+        (thrown: unknown) => thrown as Error & { code?: string },
+      );
+      expect(error?.code).toBe("CONFIG_INVALID");
+      expect(error?.message).toContain(path);
+      expect(error?.message).toMatch(problem);
+    },
+  );
 
   it("AGENT_MAX_STEPS ends a turn whose model keeps calling tools, after that many model calls", async () => {
     const model = await startLoopbackServer(scripted(openAIWire, ["tool"]));
