@@ -53,13 +53,15 @@ describe("openSqliteFile", () => {
     writeFileSync(file, "");
     const driver = fakeDriver();
     const path = join(file, "state.sqlite");
-    expect(() => openSqliteFile(driver.open, path)).toThrow(`cannot open the SQLite database at ${path} for writing: E`);
+    expect(() => openSqliteFile(driver.open, path)).toThrow(
+      `cannot open the SQLite database at ${path} for writing: E`,
+    );
     expect(driver.calls).toEqual([]);
   });
 
   it("refuses a busy timeout that is not a whole number of milliseconds", () => {
-    expect(() => openSqliteFile(fakeDriver().open, join(directory, "x.sqlite"), { busyTimeoutMs: 1.5 })).toThrow(
-      RangeError,
-    );
+    expect(() =>
+      openSqliteFile(fakeDriver().open, join(directory, "x.sqlite"), { busyTimeoutMs: 1.5 }),
+    ).toThrow(RangeError);
   });
 });
