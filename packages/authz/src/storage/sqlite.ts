@@ -67,6 +67,9 @@ export class SqliteTupleStorage implements TupleStorage {
   readonly #busyTimeoutMs: number;
   readonly #retention: number;
   #database: Database.Database | undefined;
+  /** Prepared once: a check reads the version row, and preparing costs more than running it. */
+  #readVersion: Database.Statement<[], { seq: number }> | undefined;
+  #readChanges: Database.Statement<[number], ChangeRow> | undefined;
   #mirror: TupleStore | undefined;
   #applied = 0;
   #closed = false;
@@ -133,6 +136,10 @@ export class SqliteTupleStorage implements TupleStorage {
         );
         db.exec(`INSERT OR IGNORE INTO ${this.#version} (id, seq) VALUES (1, 0)`);
       }).immediate();
+      this.#readVersion = db.prepare(`SELECT seq FROM ${this.#version}`);
+      this.#readChanges = db.prepare(
+        `SELECT seq, op, object, relation, user, condition FROM ${this.#changes} WHERE seq > ? ORDER BY seq`,
+      );
       this.#reload(db);
     });
   }
@@ -272,15 +279,15 @@ export class SqliteTupleStorage implements TupleStorage {
   #catchUp(db: Database.Database): void {
     const mirror = this.#mirror;
     if (!mirror) return;
-    // One read transaction: the version and the log rows come from the same snapshot.
+    const [readVersion, readChanges] = [this.#readVersion, this.#readChanges];
+    if (!readVersion || !readChanges) return;
+    // Outside a transaction first: one indexed read answers the common case (nothing new).
+    if ((readVersion.get()?.seq ?? 0) === this.#applied) return;
+    // Then one read transaction: the version and the log rows come from the same snapshot.
     db.transaction(() => {
-      const version = db.prepare<[], { seq: number }>(`SELECT seq FROM ${this.#version}`).get()?.seq ?? 0;
+      const version = readVersion.get()?.seq ?? 0;
       if (version === this.#applied) return;
-      const changes = db
-        .prepare<[number], ChangeRow>(
-          `SELECT seq, op, object, relation, user, condition FROM ${this.#changes} WHERE seq > ? ORDER BY seq`,
-        )
-        .all(this.#applied);
+      const changes = readChanges.all(this.#applied);
       if (changes[0]?.seq !== this.#applied + 1) {
         this.#reload(db);
         return;
