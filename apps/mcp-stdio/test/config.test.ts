@@ -25,3 +25,24 @@ describe("stdio config: compaction and verification", () => {
     expect(loadConfig({}).services.agent).toEqual({});
   });
 });
+
+describe("stdio config: the services' variables, read as the HTTP app reads them", () => {
+  it("takes the SQLite checkpointer and the agent settings", () => {
+    const { services } = loadConfig({
+      CHECKPOINTER_BACKEND: "sqlite",
+      SQLITE_PATH: "/var/lib/agent/state.sqlite",
+      AGENT_MAX_STEPS: "3",
+      AGENT_TURN_TIMEOUT_MS: "5000",
+      SYSTEM_PROMPT: "Be brief.",
+    });
+    expect(services.checkpointer).toEqual({ backend: "sqlite", path: "/var/lib/agent/state.sqlite" });
+    expect(services.authorizer).toMatchObject({ backend: "embedded", storage: { backend: "sqlite" } });
+    expect(services.agent).toEqual({ maxSteps: 3, turnTimeoutMs: 5000, systemPrompt: "Be brief." });
+  });
+
+  it("passes SYSTEM_PROMPT_FILE on to be read at start-up", () => {
+    expect(loadConfig({ SYSTEM_PROMPT_FILE: "/etc/agent/prompt.md" }).services.systemPromptFile).toBe(
+      "/etc/agent/prompt.md",
+    );
+  });
+});

@@ -20,7 +20,21 @@ export interface PostgresCheckpointerConfig {
   setupTimeoutMs?: number;
 }
 
-export type CheckpointerConfig = MemoryCheckpointerConfig | PostgresCheckpointerConfig;
+export interface SqliteCheckpointerConfig {
+  backend: "sqlite";
+  /** Database file (its directory and the file are created when missing); must be writable. */
+  path: string;
+  /**
+   * How long a write waits for another connection's write lock (another worker process on the
+   * same file) before failing; the wait is synchronous. Default 5000 ms.
+   */
+  busyTimeoutMs?: number;
+}
+
+export type CheckpointerConfig =
+  | MemoryCheckpointerConfig
+  | PostgresCheckpointerConfig
+  | SqliteCheckpointerConfig;
 
 /**
  * A checkpointer that owns resources (a connection pool) and must be closed on shutdown. `ping`
@@ -33,7 +47,8 @@ export type ClosableCheckpointer = BaseCheckpointSaver & {
 
 /**
  * Builds the checkpoint store for agent threads: in-memory (lost on restart,
- * one process) or Postgres (shared by every process and machine). The Postgres
+ * one process), SQLite (one file on one node, kept across restarts) or
+ * Postgres (shared by every process and machine). The Postgres
  * store creates its schema and tables on first use, under an advisory lock so
  * several processes starting together do not race the migrations.
  */
@@ -41,8 +56,13 @@ export async function createCheckpointer(config: CheckpointerConfig): Promise<Cl
   if (config?.backend === "memory") {
     return Object.assign(new MemorySaver(), { close: async () => {}, ping: async () => true });
   }
+  if (config?.backend === "sqlite") {
+    // Loaded on demand so other users never load the native SQLite driver.
+    const { createSqliteCheckpointer } = await import("./sqlite-checkpointer.js");
+    return createSqliteCheckpointer(config);
+  }
   if (config?.backend !== "postgres") {
-    throw new AgentError("CHECKPOINTER_CONFIG_INVALID", 'backend must be "memory" or "postgres"');
+    throw new AgentError("CHECKPOINTER_CONFIG_INVALID", 'backend must be "memory", "sqlite" or "postgres"');
   }
   // Loaded on demand so memory-only users never load the Postgres driver.
   const { createPostgresCheckpointer } = await import("./postgres-checkpointer.js");

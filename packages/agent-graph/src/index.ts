@@ -18,6 +18,7 @@ export {
   createCheckpointer,
   type MemoryCheckpointerConfig,
   type PostgresCheckpointerConfig,
+  type SqliteCheckpointerConfig,
 } from "./checkpointer.js";
 export { SUMMARY_PROMPT } from "./compaction.js";
 export {

@@ -4,6 +4,8 @@ import { AuthzError, isAuthzError } from "./errors.ts";
 import { OpenFgaAuthorizer, type OpenFgaConnection } from "./openfga.ts";
 import { type ResilienceOptions, ResilientAuthorizer } from "./resilient.ts";
 import type { PostgresTupleStorageConfig } from "./storage/postgres.ts";
+import type { SqliteTupleStorageConfig } from "./storage/sqlite.ts";
+import type { TupleStorage } from "./storage/types.ts";
 import type { Authorizer } from "./types.ts";
 
 export type AuthorizerConfig =
@@ -12,10 +14,14 @@ export type AuthorizerConfig =
       /** OpenFGA DSL (schema 1.1), e.g. from `loadProjectModel()`. */
       model: string;
       /**
-       * Where the tuples live: process memory (default) or a Postgres table,
-       * shared by every process using it and kept across restarts (ADR 0070).
+       * Where the tuples live: process memory (default), a Postgres table (shared by every
+       * process using it and kept across restarts, ADR 0070) or a SQLite file (kept across
+       * restarts, shared by the processes of one node, ADR 0111).
        */
-      storage?: { backend: "memory" } | ({ backend: "postgres" } & PostgresTupleStorageConfig);
+      storage?:
+        | { backend: "memory" }
+        | ({ backend: "postgres" } & PostgresTupleStorageConfig)
+        | ({ backend: "sqlite" } & SqliteTupleStorageConfig);
     }
   | ({ backend: "openfga" } & OpenFgaConnection);
 
@@ -64,7 +70,8 @@ export async function createAuthorizer(
   }
   // Over durable storage the engine's mirror is the cache, kept current by change notifications
   // and confirmed on every deny; a TTL decision cache would only serve stale answers (ADR 0070).
-  const durable = config.backend === "embedded" && config.storage?.backend === "postgres";
+  const durable =
+    config.backend === "embedded" && config.storage !== undefined && config.storage.backend !== "memory";
   return new ResilientAuthorizer(backend, {
     ...resilience,
     remote: config.backend === "openfga",
@@ -84,18 +91,27 @@ async function createEmbedded(
       // Loaded on demand so memory-only users never load the Postgres driver.
       const { PostgresTupleStorage } = await import("./storage/postgres.ts");
       const { backend: _backend, ...storageConfig } = storage;
-      const durable = new PostgresTupleStorage(storageConfig);
-      try {
-        return await EmbeddedAuthorizer.open(config.model, durable, signal ? { signal } : {});
-      } catch (error) {
-        await durable.close();
-        throw error;
-      }
+      return openDurable(config.model, new PostgresTupleStorage(storageConfig), signal);
+    }
+    case "sqlite": {
+      // Loaded on demand so other users never load the native SQLite driver.
+      const { SqliteTupleStorage } = await import("./storage/sqlite.ts");
+      const { backend: _backend, ...storageConfig } = storage;
+      return openDurable(config.model, new SqliteTupleStorage(storageConfig), signal);
     }
     default:
       throw new AuthzError(
         "AUTHZ_VALIDATION",
         `unsupported tuple storage '${String((storage as { backend?: unknown }).backend)}'`,
       );
+  }
+}
+
+async function openDurable(model: string, storage: TupleStorage, signal: AbortSignal | undefined) {
+  try {
+    return await EmbeddedAuthorizer.open(model, storage, signal ? { signal } : {});
+  } catch (error) {
+    await storage.close();
+    throw error;
   }
 }

@@ -11,5 +11,6 @@ export type { OpenFgaConnection } from "./openfga.ts";
 export { loadProjectModel } from "./project-model.ts";
 export type { AuthzDecision, DecisionCacheOptions, ResilienceOptions } from "./resilient.ts";
 export type { PostgresTupleStorageConfig } from "./storage/postgres.ts";
+export type { SqliteTupleStorageConfig } from "./storage/sqlite.ts";
 export type { TupleStorage } from "./storage/types.ts";
 export type { Authorizer, CallOptions, CheckQuery, ClaimResult, ListObjectsQuery, Tuple } from "./types.ts";

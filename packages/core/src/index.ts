@@ -41,4 +41,5 @@ export {
   type RateState,
 } from "./rate-counter.js";
 export { backoffDelay, type RetryDecision, type RetryOptions, retry } from "./retry.js";
+export { openSqliteFile, type SqliteFileOptions, type SqliteHandle } from "./sqlite-file.js";
 export { errorType, markFailed, type Span, type SpanOptions, type Tracer, withSpan } from "./tracing.js";

@@ -13,6 +13,7 @@ import type { SessionLog } from "./session-log.js";
 import { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
 import { defineTool, registerToolTable, type ToolCall, type ToolDefinition } from "./tool-table.js";
 import { turnProgress } from "./turn-progress.js";
+import { turnUsage, turnUsageSchema } from "./turn-usage.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface AgentToolsOptions {
@@ -92,6 +93,7 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
       created: z.boolean(),
       // With AGENT_VERIFY=on: the judge's scores this turn and how often the answer was rewritten.
       verification: z.object({ scores: z.array(z.number()), refinements: z.number() }).optional(),
+      usage: turnUsageSchema.optional(),
     }),
     annotations: { readOnlyHint: false, openWorldHint: true },
     relation: "executor",
@@ -161,6 +163,7 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
         reply: result.reply,
         created: opened === "created",
         ...(result.verification ? { verification: result.verification } : {}),
+        ...turnUsage(result.usage),
       };
       return { content: [toolText(result.reply)], structuredContent: structured };
     },

@@ -17,6 +17,7 @@ import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-lan
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
 import { McpServerError } from "./errors.js";
+import { loadSystemPromptFile } from "./system-prompt.js";
 import { DEFAULT_APPROVAL_TIMEOUT_MS } from "./upstreams/approval.js";
 import { loadUpstreamsFile } from "./upstreams/config.js";
 import { DEFAULT_UPSTREAM_TIMEOUT_MS, UpstreamGateway } from "./upstreams/gateway.js";
@@ -38,12 +39,28 @@ export type AuthorizerSettings =
             table?: string;
             /** Connections for tuple writes and catch-ups. Default 4. */
             poolSize?: number;
+          }
+        | {
+            backend: "sqlite";
+            /** Database file; the checkpointer's own file, so one file holds a node's state (ADR 0111). */
+            path: string;
+            /** Tuple table (and prefix of its change-log tables). Default "authz_tuples". */
+            table?: string;
+            /** How long a write waits for the file's write lock. Default 5000 ms. */
+            busyTimeoutMs?: number;
           };
     }
   | { backend: "openfga"; apiUrl: string; storeId?: string; modelId?: string; token?: string };
 
 export type CheckpointerSettings =
   | { backend: "memory" }
+  | {
+      backend: "sqlite";
+      /** Database file on this node (created with its directory); every worker process may share it. */
+      path: string;
+      /** How long a write waits for the file's write lock (agent-graph's default 5000 ms). */
+      busyTimeoutMs?: number;
+    }
   | {
       backend: "postgres";
       connectionString: string;
@@ -83,7 +100,11 @@ export interface McpServiceSettings {
     | "conversationCache"
     | "contextTokens"
     | "verification"
+    | "maxSteps"
+    | "systemPrompt"
   >;
+  /** A UTF-8 file whose text is the agent's system prompt, read at start-up (instead of `agent.systemPrompt`). */
+  systemPromptFile?: string;
   /** Resource subscriptions one MCP session may hold at once (default 100). */
   maxSubscriptionsPerSession?: number;
   /** Least time between two progress notifications carrying answer text, per agent_chat call (default 250 ms). */
@@ -186,15 +207,17 @@ async function syncToolGrants(authorizer: Authorizer, roles: string[], exclusive
  */
 function assertDurableOwnership(settings: McpServiceSettings): void {
   const { authorizer, checkpointer } = settings;
-  if (
-    checkpointer.backend === "postgres" &&
-    authorizer.backend === "embedded" &&
-    authorizer.storage?.backend !== "postgres"
-  ) {
+  if (authorizer.backend !== "embedded" || checkpointer.backend === "memory") return;
+  const storage = authorizer.storage?.backend ?? "memory";
+  // SQLite conversations stay on one node, so Postgres ownership outlasts them safely; Postgres
+  // conversations are read on every machine, so node-local SQLite ownership would diverge.
+  const durableEnough = checkpointer.backend === "postgres" ? storage === "postgres" : storage !== "memory";
+  if (!durableEnough) {
+    const where = checkpointer.backend === "postgres" ? "Postgres" : "SQLite";
     throw new McpServerError(
       "CONFIG_INVALID",
-      "Conversations are kept in Postgres but the embedded authorizer would keep their ownership in memory: " +
-        "give it Postgres tuple storage (authorizer.storage) or use AUTHZ_BACKEND=openfga.",
+      `Conversations are kept in ${where} but the embedded authorizer would keep their ownership in ${storage}: ` +
+        `give it ${where} tuple storage (authorizer.storage) or use AUTHZ_BACKEND=openfga.`,
     );
   }
 }
@@ -231,11 +254,14 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
     if (upstreams) closeAll.push(() => upstreams.gateway.close());
     const chatModel = await createChatModel({ logger, ...(tracer ? { tracer } : {}), ...settings.model });
     closeAll.push(() => closeChatModel(chatModel));
+    const systemPrompt = settings.systemPromptFile
+      ? await loadSystemPromptFile(settings.systemPromptFile, { signal: AbortSignal.timeout(5_000) })
+      : settings.agent?.systemPrompt;
     const checkpointer = await createCheckpointer(settings.checkpointer);
     closeAll.push(() => checkpointer.close());
     const { loopSlicer } = settings;
     // Only this process writes an in-memory checkpointer, so its threads may stay decoded between
-    // reads; Postgres is written by every process, and another process's turn would go unseen.
+    // reads; SQLite and Postgres are written by every worker process, whose turns would go unseen.
     const conversationCache =
       settings.checkpointer.backend === "memory" ? (settings.agent?.conversationCache ?? {}) : false;
     const agent = createAgent({
@@ -246,6 +272,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       // A summariser or judge that failed is logged; the turn goes on without it.
       logger,
       ...(tracer ? { tracer } : {}),
+      ...(systemPrompt !== undefined ? { systemPrompt } : {}),
       ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
     });
     const offline = (settings.model.provider ?? "offline") === "offline";

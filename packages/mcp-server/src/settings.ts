@@ -21,6 +21,9 @@ export const SERVICE_SECRET_VARIABLES = [
   "OPENFGA_API_TOKEN",
 ] as const;
 
+/** Relative to the working directory: `pnpm start` from a clone keeps it in the clone's `data/` (git-ignored). */
+export const DEFAULT_SQLITE_PATH = "./data/mcp-langgraph.sqlite";
+
 const wholeNumber = (min: number) => z.coerce.number().int().min(min).max(1_000_000);
 
 const settingsSchema = z
@@ -30,7 +33,9 @@ const settingsSchema = z
     OPENFGA_STORE_ID: z.string().min(1).optional(),
     OPENFGA_MODEL_ID: z.string().min(1).optional(),
     OPENFGA_API_TOKEN: z.string().min(1).optional(),
-    CHECKPOINTER_BACKEND: z.enum(["memory", "postgres"]).default("memory"),
+    CHECKPOINTER_BACKEND: z.enum(["memory", "sqlite", "postgres"]).default("memory"),
+    SQLITE_PATH: z.string().min(1).default(DEFAULT_SQLITE_PATH),
+    SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).optional(),
     DATABASE_URL: z.string().min(1).optional(),
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(10_000).optional(),
     AUTHZ_TUPLE_TABLE: z
@@ -48,6 +53,9 @@ const settingsSchema = z
     AGENT_VERIFY: z.enum(["on", "off"]).default("off"),
     AGENT_VERIFY_THRESHOLD: z.coerce.number().min(0).max(1).optional(),
     AGENT_MAX_REFINEMENTS: z.coerce.number().int().min(0).max(10).optional(),
+    AGENT_MAX_STEPS: z.coerce.number().int().min(1).max(100).optional(),
+    SYSTEM_PROMPT: z.string().trim().min(1).optional(),
+    SYSTEM_PROMPT_FILE: z.string().min(1).optional(),
     MAX_SUBSCRIPTIONS_PER_SESSION: wholeNumber(0).optional(),
     AGENT_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).optional(),
     MCP_UPSTREAMS_FILE: z.string().min(1).optional(),
@@ -62,6 +70,13 @@ const settingsSchema = z
         code: "custom",
         path: ["OPENFGA_API_URL"],
         message: "required when AUTHZ_BACKEND=openfga",
+      });
+    }
+    if (env.SYSTEM_PROMPT !== undefined && env.SYSTEM_PROMPT_FILE !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["SYSTEM_PROMPT_FILE"],
+        message: "set SYSTEM_PROMPT or SYSTEM_PROMPT_FILE, not both",
       });
     }
     if (env.CHECKPOINTER_BACKEND === "postgres" && !env.DATABASE_URL) {
@@ -118,7 +133,20 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
                   : {}),
               },
             }
-          : { backend: "embedded" },
+          : env.CHECKPOINTER_BACKEND === "sqlite"
+            ? {
+                // Same file as the conversations, a table of its own (ADR 0111).
+                backend: "embedded",
+                storage: {
+                  backend: "sqlite",
+                  path: env.SQLITE_PATH,
+                  ...(env.AUTHZ_TUPLE_TABLE ? { table: env.AUTHZ_TUPLE_TABLE } : {}),
+                  ...(env.SQLITE_BUSY_TIMEOUT_MS !== undefined
+                    ? { busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS }
+                    : {}),
+                },
+              }
+            : { backend: "embedded" },
     checkpointer:
       env.CHECKPOINTER_BACKEND === "postgres"
         ? {
@@ -126,7 +154,15 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
             connectionString: env.DATABASE_URL ?? "",
             ...(env.DATABASE_POOL_SIZE !== undefined ? { poolSize: env.DATABASE_POOL_SIZE } : {}),
           }
-        : { backend: "memory" },
+        : env.CHECKPOINTER_BACKEND === "sqlite"
+          ? {
+              backend: "sqlite",
+              path: env.SQLITE_PATH,
+              ...(env.SQLITE_BUSY_TIMEOUT_MS !== undefined
+                ? { busyTimeoutMs: env.SQLITE_BUSY_TIMEOUT_MS }
+                : {}),
+            }
+          : { backend: "memory" },
     model: chatModelOptionsFrom(config),
     toolRoles: toolRoles.length > 0 ? toolRoles : DEFAULT_TOOL_ROLES,
     clientSampling: env.LLM_CLIENT_SAMPLING,
@@ -151,7 +187,10 @@ export function serviceSettingsFromConfig(config: ServiceConfigRecord): Omit<Mcp
             },
           }
         : {}),
+      ...(env.AGENT_MAX_STEPS !== undefined ? { maxSteps: env.AGENT_MAX_STEPS } : {}),
+      ...(env.SYSTEM_PROMPT !== undefined ? { systemPrompt: env.SYSTEM_PROMPT } : {}),
     },
+    ...(env.SYSTEM_PROMPT_FILE !== undefined ? { systemPromptFile: env.SYSTEM_PROMPT_FILE } : {}),
     ...(env.MAX_SUBSCRIPTIONS_PER_SESSION !== undefined
       ? { maxSubscriptionsPerSession: env.MAX_SUBSCRIPTIONS_PER_SESSION }
       : {}),

@@ -81,6 +81,13 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
     ["AGENT_PROGRESS_INTERVAL_MS", "60001"],
     ["AUTHZ_DATABASE_POOL_SIZE", "0"],
     ["AUTHZ_TUPLE_TABLE", 'tuples"; DROP TABLE x'],
+    ["CHECKPOINTER_BACKEND", "redis"],
+    ["SQLITE_PATH", ""],
+    ["SQLITE_BUSY_TIMEOUT_MS", "0"],
+    ["AGENT_MAX_STEPS", "0"],
+    ["AGENT_MAX_STEPS", "101"],
+    ["SYSTEM_PROMPT", "   "],
+    ["SYSTEM_PROMPT_FILE", ""],
   ])("refuses %s=%j with CONFIG_INVALID naming the variable", (name, value) => {
     let error: unknown;
     try {
@@ -93,7 +100,67 @@ describe("serviceSettingsFromConfig: concurrency limits", () => {
   });
 });
 
+describe("serviceSettingsFromConfig: agent settings", () => {
+  it("reads the step limit and an inline system prompt", () => {
+    const settings = serviceSettingsFromConfig({
+      AGENT_MAX_STEPS: "3",
+      SYSTEM_PROMPT: " Answer in French. ",
+    });
+    expect(settings.agent).toEqual({ maxSteps: 3, systemPrompt: "Answer in French." });
+    expect(settings.systemPromptFile).toBeUndefined();
+  });
+
+  it("passes a system prompt file on, to be read at start-up", () => {
+    const settings = serviceSettingsFromConfig({ SYSTEM_PROMPT_FILE: "/etc/agent/prompt.md" });
+    expect(settings.systemPromptFile).toBe("/etc/agent/prompt.md");
+    expect(settings.agent).toEqual({});
+  });
+
+  it("refuses SYSTEM_PROMPT and SYSTEM_PROMPT_FILE together", () => {
+    let error: unknown;
+    try {
+      serviceSettingsFromConfig({ SYSTEM_PROMPT: "be brief", SYSTEM_PROMPT_FILE: "/etc/agent/prompt.md" });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isMcpServerError(error) && error.code).toBe("CONFIG_INVALID");
+    expect((error as Error).message).toContain("SYSTEM_PROMPT_FILE");
+  });
+});
+
 describe("serviceSettingsFromConfig: where ownership tuples live", () => {
+  it("keeps conversations and their ownership in one SQLite file, by default under ./data/", () => {
+    const settings = serviceSettingsFromConfig({ CHECKPOINTER_BACKEND: "sqlite" });
+    expect(settings.checkpointer).toEqual({ backend: "sqlite", path: "./data/mcp-langgraph.sqlite" });
+    expect(settings.authorizer).toEqual({
+      backend: "embedded",
+      storage: { backend: "sqlite", path: "./data/mcp-langgraph.sqlite" },
+    });
+  });
+
+  it("puts both in SQLITE_PATH with its busy timeout and the tuple table asked for", () => {
+    const settings = serviceSettingsFromConfig({
+      CHECKPOINTER_BACKEND: "sqlite",
+      SQLITE_PATH: "/var/lib/agent/state.sqlite",
+      SQLITE_BUSY_TIMEOUT_MS: "250",
+      AUTHZ_TUPLE_TABLE: "tenant_tuples",
+    });
+    expect(settings.checkpointer).toEqual({
+      backend: "sqlite",
+      path: "/var/lib/agent/state.sqlite",
+      busyTimeoutMs: 250,
+    });
+    expect(settings.authorizer).toEqual({
+      backend: "embedded",
+      storage: {
+        backend: "sqlite",
+        path: "/var/lib/agent/state.sqlite",
+        table: "tenant_tuples",
+        busyTimeoutMs: 250,
+      },
+    });
+  });
+
   it("keeps the embedded authorizer's tuples in memory next to in-memory conversations", () => {
     expect(serviceSettingsFromConfig({}).authorizer).toEqual({ backend: "embedded" });
   });

@@ -6,7 +6,7 @@ import type { CallOptions, ClaimResult, Tuple } from "../types.ts";
  * answering checks from its in-memory index (`mirror`); the storage is the
  * source of truth, applies every change to the mirror in commit order, and
  * is what makes claims atomic across the processes that share it. Postgres
- * implements it today; a single-node SQLite store would plug in here too.
+ * and SQLite (one machine, ADR 0111) implement it.
  */
 export interface TupleStorage {
   /** Creates what the storage needs, loads every stored tuple into `mirror` and keeps it current. */

@@ -1,0 +1,132 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import type {
+  ChannelVersions,
+  Checkpoint,
+  CheckpointListOptions,
+  CheckpointMetadata,
+  CheckpointTuple,
+  PendingWrite,
+} from "@langchain/langgraph-checkpoint";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { openSqliteFile } from "@mcp-langgraph/core";
+import Database from "better-sqlite3";
+import type { ClosableCheckpointer, SqliteCheckpointerConfig } from "./checkpointer.js";
+import { AgentError, isAgentError } from "./errors.js";
+
+export async function createSqliteCheckpointer(
+  config: SqliteCheckpointerConfig,
+): Promise<ClosableCheckpointer> {
+  if (typeof config.path !== "string" || config.path.trim() === "") {
+    throw new AgentError("CHECKPOINTER_CONFIG_INVALID", "path must be a non-empty file path");
+  }
+  const busyTimeoutMs = config.busyTimeoutMs ?? 5_000;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 1) {
+    throw new AgentError("CHECKPOINTER_CONFIG_INVALID", "busyTimeoutMs must be a positive integer");
+  }
+  let database: Database.Database;
+  try {
+    database = openSqliteFile((path) => new Database(path), config.path, { busyTimeoutMs });
+  } catch (error) {
+    // The message names the path (the operator's own setting, and the fix) and the reason.
+    throw new AgentError("CHECKPOINTER_UNAVAILABLE", (error as Error).message, { cause: error });
+  }
+  const saver = new GuardedSqliteSaver(database);
+  try {
+    saver.createTables();
+  } catch (error) {
+    database.close();
+    throw asCheckpointerError(error, "SQLite checkpointer setup failed");
+  }
+  return saver;
+}
+
+/**
+ * SqliteSaver whose failures surface as typed CHECKPOINTER_UNAVAILABLE errors and which closes
+ * its own connection. better-sqlite3 is synchronous: each call runs on the event loop, which is
+ * the library's design (a statement on a local file costs microseconds, less than a hop to a
+ * worker thread would); ADR 0110 has the figures.
+ */
+class GuardedSqliteSaver extends SqliteSaver {
+  readonly #database: Database.Database;
+
+  constructor(database: Database.Database) {
+    super(database);
+    this.#database = database;
+  }
+
+  /** The library creates its tables lazily, on first use; at start-up a failure is clearer. */
+  createTables(): void {
+    this.setup();
+  }
+
+  async ping(options?: { signal?: AbortSignal }): Promise<boolean> {
+    if (options?.signal?.aborted || !this.#database.open) return false;
+    try {
+      this.#database.prepare("SELECT 1").get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    try {
+      return await super.getTuple(config);
+    } catch (error) {
+      throw asCheckpointerError(error, "reading a checkpoint failed");
+    }
+  }
+
+  override async *list(
+    config: RunnableConfig,
+    options?: CheckpointListOptions,
+  ): AsyncGenerator<CheckpointTuple> {
+    try {
+      yield* super.list(config, options);
+    } catch (error) {
+      throw asCheckpointerError(error, "listing checkpoints failed");
+    }
+  }
+
+  override async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    _newVersions?: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    try {
+      return await super.put(config, checkpoint, metadata);
+    } catch (error) {
+      throw asCheckpointerError(error, "writing a checkpoint failed");
+    }
+  }
+
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    try {
+      await super.putWrites(config, writes, taskId);
+    } catch (error) {
+      throw asCheckpointerError(error, "writing pending writes failed");
+    }
+  }
+
+  override async deleteThread(threadId: string): Promise<void> {
+    try {
+      await super.deleteThread(threadId);
+    } catch (error) {
+      throw asCheckpointerError(error, "deleting a thread failed");
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#database.open) this.#database.close();
+  }
+}
+
+function asCheckpointerError(error: unknown, message: string): AgentError {
+  if (isAgentError(error)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  return new AgentError("CHECKPOINTER_UNAVAILABLE", message, {
+    cause: error,
+    details: typeof code === "string" ? { code } : undefined,
+  });
+}
