@@ -7,7 +7,15 @@ export type McpServerErrorCode =
   /** A per-user limit is spent: `details.limit` names it, `details.retryAfterMs` says when it resets. */
   | "RATE_LIMITED"
   /** The rate-limit store (Redis) cannot answer: calls are refused until it does (fail closed). */
-  | "RATE_LIMIT_UNAVAILABLE";
+  | "RATE_LIMIT_UNAVAILABLE"
+  /** The caller holds as many live tasks as allowed (`details.limit`); one must finish or expire first. */
+  | "TASK_LIMIT_REACHED"
+  /** The task store (Redis) did not answer within its deadline or is down. */
+  | "TASK_STORE_UNAVAILABLE"
+  /** No task of the caller's has this id (never created, another user's, or expired). */
+  | "TASK_NOT_FOUND"
+  /** A task request that cannot be served as asked (a foreign cursor, a task already finished). */
+  | "TASK_INVALID";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

@@ -13,6 +13,9 @@ import { registerConversationResources } from "./conversation-resources.js";
 import type { McpObserver } from "./observer.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
+import { installTasks } from "./tasks/install-tasks.js";
+import type { TaskStore } from "./tasks/task-store.js";
+import type { TaskSupport } from "./tasks/task-tool-call.js";
 import { cacheToolList } from "./tool-list-cache.js";
 import type { UsageLimits } from "./usage-limits.js";
 
@@ -33,7 +36,15 @@ export interface McpServices {
   usageLimits?: UsageLimits;
   /** Told of every tool call and agent turn with its outcome (e.g. the HTTP app's metrics). */
   observer?: McpObserver;
+  /**
+   * Where MCP tasks live (memory, or Redis shared by every instance). When set, the server
+   * advertises the `tasks` capability and agent_chat may be called as a task.
+   */
+  tasks?: TaskStore;
 }
+
+/** Tools a client may call as tasks (MCP `execution.taskSupport`): a turn can take long. */
+export const TASK_TOOLS: Readonly<Record<string, TaskSupport>> = { agent_chat: "optional" };
 
 export interface CreateMcpServerOptions {
   services: McpServices;
@@ -117,6 +128,15 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     logger,
   });
   completions.install(server);
+  if (services.tasks) {
+    installTasks(server, {
+      store: services.tasks,
+      taskTools: TASK_TOOLS,
+      principalOf,
+      authorize: (principal, tool, signal) => access.requireTool(principal, tool, signal),
+      reportFailure,
+    });
+  }
   cacheToolList(server);
   return server;
 }

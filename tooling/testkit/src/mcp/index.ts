@@ -1,1 +1,2 @@
 export { expectBadCallsRefused } from "./refusals.ts";
+export { taskClient } from "./tasks.ts";
