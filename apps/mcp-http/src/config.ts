@@ -1,8 +1,10 @@
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
+  DEFAULT_TASK_STORE_LIMITS,
   type McpServiceSettings,
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
+  type TaskStoreLimits,
 } from "@mcp-langgraph/mcp-server";
 import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { z } from "zod";
@@ -110,6 +112,12 @@ const envSchema = z
     MCP_ERROR_MESSAGE_MAX_CHARS: positiveInt(DEFAULT_MAX_ERROR_MESSAGE_CHARS),
     MCP_MAX_PENDING_SERVER_REQUESTS: positiveInt(DEFAULT_MAX_PENDING_SERVER_REQUESTS),
     MCP_CONFORMANCE_FIXTURES: flag,
+    MCP_TASK_MAX_PER_USER: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTasksPerUser),
+    MCP_TASK_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.defaultTtlMs),
+    MCP_TASK_MAX_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
+    MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
+    MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
+    MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
@@ -130,6 +138,13 @@ const envSchema = z
         code: "custom",
         path: ["HTTP_REQUEST_TIMEOUT_MS"],
         message: `must be at least the headers timeout (${headersTimeout} ms)`,
+      });
+    }
+    if (env.MCP_TASK_TTL_MS > env.MCP_TASK_MAX_TTL_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MCP_TASK_TTL_MS"],
+        message: `must be at most MCP_TASK_MAX_TTL_MS (${env.MCP_TASK_MAX_TTL_MS})`,
       });
     }
     if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
@@ -221,6 +236,8 @@ export interface AppConfig {
     conformanceFixtures: boolean;
     /** Per-session bounds on memory a client can make the server hold (see README, "Memory bounds"). */
     limits: McpSessionLimits;
+    /** MCP tasks: kept in Redis with SESSION_BACKEND=redis (any instance answers), in memory otherwise. */
+    tasks: { limits: TaskStoreLimits; storeTimeoutMs: number };
   };
   /** Authorizer, chat model, checkpointer and tool roles (variables shared with the stdio app). */
   services: Omit<McpServiceSettings, "logger">;
@@ -315,6 +332,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         eventStoreMaxBytes: e.MCP_EVENT_STORE_MAX_BYTES,
         maxErrorMessageChars: e.MCP_ERROR_MESSAGE_MAX_CHARS,
         maxPendingServerRequests: e.MCP_MAX_PENDING_SERVER_REQUESTS,
+      },
+      tasks: {
+        limits: {
+          maxTasksPerUser: e.MCP_TASK_MAX_PER_USER,
+          defaultTtlMs: e.MCP_TASK_TTL_MS,
+          maxTtlMs: e.MCP_TASK_MAX_TTL_MS,
+          pollIntervalMs: e.MCP_TASK_POLL_INTERVAL_MS,
+          pageSize: e.MCP_TASK_LIST_PAGE_SIZE,
+        },
+        storeTimeoutMs: e.MCP_TASK_STORE_TIMEOUT_MS,
       },
     },
   };

@@ -16,6 +16,7 @@ import { createAppMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
+import { createAppTaskStore } from "./task-store.js";
 import { createUserData } from "./user-data.js";
 
 export interface RunningHttpServer {
@@ -66,6 +67,10 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     await Promise.allSettled([services.close(), sessions.close()]);
     throw error;
   });
+  const tasks = await createAppTaskStore(config).catch(async (error: unknown) => {
+    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close()]);
+    throw error;
+  });
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
@@ -77,6 +82,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
           authorizer,
           usageLimits: rateLimits.usageLimits,
           observer: metrics.observer,
+          tasks,
         },
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
@@ -175,7 +181,13 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
         : new Promise<void>((resolve) => deadline.addEventListener("abort", () => resolve(), { once: true }));
       await Promise.race([drained, timedOut]);
       server.closeAllConnections();
-      await Promise.allSettled([sessions.close(), services.close(), identity.close(), rateLimits.close()]);
+      await Promise.allSettled([
+        sessions.close(),
+        services.close(),
+        identity.close(),
+        rateLimits.close(),
+        tasks.close(),
+      ]);
     })();
     return closing;
   };
