@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 import { createOidcProvider, type Principal } from "@mcp-langgraph/auth-provider";
-import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
+import {
+  createMcpServer,
+  createMcpServices,
+  createMemoryTaskStore,
+  McpServerError,
+} from "@mcp-langgraph/mcp-server";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { pino } from "pino";
 import { loadConfig, resolveSecrets, type StdioConfig } from "./config.js";
@@ -41,8 +46,9 @@ async function main() {
     resolvePrincipal(config),
     createMcpServices({ ...config.services, logger }),
   ]);
+  const tasks = createMemoryTaskStore(config.taskLimits);
   const server = createMcpServer({
-    services,
+    services: { ...services, tasks },
     principalOf: () => {
       if (principal.expiresAt.getTime() <= Date.now()) {
         throw new McpServerError("FORBIDDEN", "MCP_TOKEN has expired; restart with a fresh token.");
@@ -67,7 +73,7 @@ async function main() {
       }
       secrets.close();
       await server.close();
-      await services.close();
+      await Promise.all([services.close(), tasks.close()]);
       process.exit(0);
     })();
   };
