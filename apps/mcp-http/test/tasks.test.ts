@@ -187,6 +187,16 @@ describe("MCP tasks: list, cancel, other users, limits, expiry", () => {
     expect((await tasks.list()).tasks.length).toBe(before);
   });
 
+  it("refuses a task to a user who may not use the tool, before anything is created", async () => {
+    const { client } = await connect(app.url, await login(app.url, "carol", "carol-pw"));
+    clients.push(client);
+    const tasks = taskClient(client);
+    const refused = await rpcError(tasks.callToolAsTask("agent_chat", { message: "hi" }));
+    expect(refused.code).toBe(-32600);
+    expect(refused.data).toMatchObject({ code: "FORBIDDEN" });
+    expect((await tasks.list()).tasks).toEqual([]);
+  });
+
   it("forgets a task when its TTL ends: afterwards it is not found", async () => {
     const { tasks } = await connectAs(app, "alice");
     const { task } = await tasks.callToolAsTask("agent_chat", { message: "short-lived" }, 1_000);

@@ -40,6 +40,9 @@ interface SdkInternals {
   _registeredTools: Record<string, RegisteredTool>;
 }
 
+/** For the background run's store calls: nobody waits on them but the store's own deadline bounds each one. */
+const unbounded = new AbortController().signal;
+
 const taskParams = z.object({ ttl: z.number().int().positive().optional() }).loose();
 
 /**
@@ -64,7 +67,7 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
   const run = async (request: JSONRPCRequest, ctx: ServerContext, ownerId: string, task: StoredTask) => {
     const controller = new AbortController();
     const stopWatching = store.watch(ownerId, task.taskId, () => {
-      store.get(ownerId, task.taskId, AbortSignal.timeout(task.pollInterval * 10)).then(
+      store.get(ownerId, task.taskId, unbounded).then(
         (current) => {
           if (current?.status === "cancelled" || current === undefined) controller.abort(cancelled());
         },
@@ -96,14 +99,9 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
       stopWatching();
     }
     const status = result.isError ? "failed" : "completed";
-    // The store's own deadline bounds this; a task cancelled or expired meanwhile is left as it is.
+    // A task cancelled or expired meanwhile is left as it is.
     const finished = await store
-      .finish(
-        ownerId,
-        task.taskId,
-        { status, result: relatedResult(task.taskId, result) },
-        new AbortController().signal,
-      )
+      .finish(ownerId, task.taskId, { status, result: relatedResult(task.taskId, result) }, unbounded)
       .catch((error: unknown) => {
         reportFailure("tasks store", error);
         return undefined;
