@@ -127,6 +127,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       agent: services.agent,
       authorizer,
       closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
+      tasks,
       timeoutMs: config.userDataTimeoutMs,
       logger,
     }),

@@ -178,6 +178,25 @@ export function runTaskStoreContract(name: string, makeStore: TaskStoreFactory):
       expect((await store.list(ALICE, undefined, signal())).tasks).toEqual([]);
     });
 
+    it("deletes every task of one owner (erasure), telling their watchers, and nobody else's", async () => {
+      const store = await open();
+      const first = await store.create(ALICE, undefined, signal());
+      const second = await store.create(ALICE, undefined, signal());
+      await store.finish(ALICE, second.taskId, { status: "completed", result: done("private") }, signal());
+      const bobs = await store.create(BOB, undefined, signal());
+      const heard = vi.fn();
+      store.watch(ALICE, first.taskId, heard);
+      expect(await store.deleteOwner(ALICE, signal())).toBe(2);
+      await vi.waitFor(() => expect(heard).toHaveBeenCalled());
+      expect(await store.get(ALICE, first.taskId, signal())).toBeUndefined();
+      expect(await store.result(ALICE, second.taskId, signal())).toBeUndefined();
+      expect((await store.list(ALICE, undefined, signal())).tasks).toEqual([]);
+      expect(await store.get(BOB, bobs.taskId, signal())).toEqual(bobs);
+      expect(await store.deleteOwner(ALICE, signal())).toBe(0);
+      // The owner starts afresh: the limit counts nothing deleted.
+      expect(await store.create(ALICE, undefined, signal())).toMatchObject({ status: "working" });
+    });
+
     it("rejects at once with the caller's reason when the caller has given up", async () => {
       const store = await open();
       const controller = new AbortController();

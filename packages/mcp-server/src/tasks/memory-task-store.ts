@@ -116,6 +116,15 @@ export function createMemoryTaskStore(limits?: Partial<TaskStoreLimits>): TaskSt
       const all = [...(owners.get(ownerId)?.values() ?? [])].filter((entry) => entry.expiresAt > now);
       return pageOf(all, cursor, resolved.pageSize);
     },
+    async deleteOwner(ownerId, signal) {
+      settled(signal);
+      const taskIds = [...(owners.get(ownerId)?.keys() ?? [])];
+      for (const taskId of taskIds) {
+        remove(ownerId, taskId);
+        changes.emit(eventName(ownerId, taskId));
+      }
+      return taskIds.length;
+    },
     watch(ownerId, taskId, listener) {
       const name = eventName(ownerId, taskId);
       changes.on(name, listener);

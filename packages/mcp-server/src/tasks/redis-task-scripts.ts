@@ -60,3 +60,20 @@ for _, id in ipairs(ids) do
 end
 return rows
 `;
+
+/**
+ * KEYS: index. ARGV: task key prefix, result key prefix, channel, event prefix. Deletes every task
+ * of the owner with its result and the index, publishing each deletion; returns how many tasks
+ * were live.
+ */
+export const DELETE_OWNER_TASKS = `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local deleted = 0
+for _, id in ipairs(ids) do
+  deleted = deleted + redis.call('DEL', ARGV[1] .. id)
+  redis.call('DEL', ARGV[2] .. id)
+  redis.call('PUBLISH', ARGV[3], ARGV[4] .. id)
+end
+redis.call('DEL', KEYS[1])
+return deleted
+`;

@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { withDeadline } from "@mcp-langgraph/core";
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { isMcpServerError, McpServerError } from "../errors.js";
-import { CREATE_TASK, LIST_TASKS, SETTLE_TASK } from "./redis-task-scripts.js";
+import { CREATE_TASK, DELETE_OWNER_TASKS, LIST_TASKS, SETTLE_TASK } from "./redis-task-scripts.js";
 import { pageOf } from "./task-pages.js";
 import {
   grantedTtl,
@@ -68,6 +68,7 @@ export async function createRedisTaskStore(options: RedisTaskStoreOptions): Prom
       index: `${prefix}tasks:${tag}`,
       taskPrefix: `${prefix}task:${tag}:`,
       resultPrefix: `${prefix}task-result:${tag}:`,
+      eventPrefix: `${tag}:`,
       event: (taskId: string) => `${tag}:${taskId}`,
     };
   };
@@ -201,6 +202,16 @@ export async function createRedisTaskStore(options: RedisTaskStoreOptions): Prom
         taskOf(meta ?? "{}", status ?? "working", statusMessage ?? "", lastUpdatedAt ?? ""),
       );
       return pageOf(all, cursor, limits.pageSize);
+    },
+    async deleteOwner(ownerId, signal) {
+      const k = keys(ownerId);
+      const deleted = await evalScript(
+        DELETE_OWNER_TASKS,
+        [k.index],
+        [k.taskPrefix, k.resultPrefix, channel, k.eventPrefix],
+        signal,
+      );
+      return Number(deleted);
     },
     watch(ownerId, taskId, listener) {
       const name = keys(ownerId).event(taskId);

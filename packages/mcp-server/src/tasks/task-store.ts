@@ -70,6 +70,11 @@ export interface TaskStore {
   /** The owner's live tasks, newest first, `pageSize` per page. A cursor that is not one of ours is refused. */
   list(ownerId: string, cursor: string | undefined, signal: AbortSignal): Promise<TaskPage>;
   /**
+   * Deletes every task of the owner and its result (erasing a user's data); their runs hear the
+   * change and stop. Returns how many were deleted.
+   */
+  deleteOwner(ownerId: string, signal: AbortSignal): Promise<number>;
+  /**
    * Calls `listener` when the task changes on any instance (a hint to read it again; a change
    * may occasionally be missed, e.g. while Redis reconnects, so waiters also poll). Returns the
    * function that stops listening.
