@@ -3,7 +3,12 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { loadRoleMappingFile, type Principal } from "@mcp-langgraph/auth-provider";
 import { createLoopSlicer, type Logger } from "@mcp-langgraph/core";
-import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
+import {
+  createMcpServer,
+  createMcpServices,
+  createMcpTasks,
+  McpServerError,
+} from "@mcp-langgraph/mcp-server";
 import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
@@ -67,10 +72,13 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
     await Promise.allSettled([services.close(), sessions.close()]);
     throw error;
   });
-  const tasks = await createAppTaskStore(config).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close()]);
-    throw error;
-  });
+  const tasks = await createAppTaskStore(config).then(
+    (store) => createMcpTasks(store),
+    async (error: unknown) => {
+      await Promise.allSettled([services.close(), sessions.close(), rateLimits.close()]);
+      throw error;
+    },
+  );
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
@@ -127,7 +135,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       agent: services.agent,
       authorizer,
       closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
-      tasks,
+      tasks: tasks.store,
       timeoutMs: config.userDataTimeoutMs,
       logger,
     }),
@@ -174,8 +182,9 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
       readiness.drain();
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
-      // Calls in flight get their answers before their sessions close (closing first cut them off).
-      await mcpSessions.drainAll(deadline);
+      // Calls in flight get their answers before their sessions close (closing first cut them off);
+      // task runs get the same time, then those still going are stopped and recorded as failed.
+      await Promise.all([mcpSessions.drainAll(deadline), tasks.drain(deadline)]);
       await mcpSessions.closeAll();
       const timedOut = deadline.aborted
         ? Promise.resolve()
@@ -187,7 +196,7 @@ export async function startHttpServer(config: AppConfig, logger: Logger): Promis
         services.close(),
         identity.close(),
         rateLimits.close(),
-        tasks.close(),
+        tasks.store.close(),
       ]);
     })();
     return closing;

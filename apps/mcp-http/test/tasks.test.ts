@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { type HeldModel, startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
 import { taskClient } from "@mcp-langgraph/testkit/mcp";
 import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
@@ -213,7 +213,6 @@ describe("MCP tasks: list, cancel, other users, limits, expiry", () => {
 
 describe.skipIf(!redisUp)("MCP tasks in Redis (SESSION_BACKEND=redis): any instance answers", () => {
   it("a task created on one instance is read, awaited and cancelled on another", async () => {
-    const { generateKeyPairSync } = await import("node:crypto");
     const { privateKey } = generateKeyPairSync("ed25519");
     const model = await startHeldModel();
     const env = {
@@ -263,6 +262,44 @@ describe.skipIf(!redisUp)("MCP tasks in Redis (SESSION_BACKEND=redis): any insta
     } finally {
       await Promise.all(clients.splice(0).map((client) => client.close()));
       await Promise.all([first.close(), second.close()]);
+      await model.llm.close();
+    }
+  });
+
+  it("a task still running when its instance shuts down ends failed (retryable), as any instance reports", async () => {
+    const model = await startHeldModel();
+    const env = {
+      ...model.env,
+      SESSION_BACKEND: "redis",
+      REDIS_URL,
+      SESSION_KEY_PREFIX: `mcp-http-test:${randomUUID()}:`,
+      LOCAL_SIGNING_KEY: JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" })),
+      TOKEN_ISSUER: "http://mcp.test",
+      TOKEN_AUDIENCE: "http://mcp.test/mcp",
+    };
+    const [leaving, staying] = await Promise.all([
+      startTestServer({ ...env, DRAIN_TIMEOUT_MS: "300" }),
+      startTestServer(env),
+    ]);
+    try {
+      const token = await login(staying.url, "alice", "alice-pw");
+      const onLeaving = await connect(leaving.url, token);
+      const onStaying = await connect(staying.url, token);
+      clients.push(onStaying.client);
+      const { task } = await taskClient(onLeaving.client).callToolAsTask("agent_chat", { message: "long" });
+      await vi.waitFor(() => expect(model.llm.openConnections).toBeGreaterThan(0));
+      await onLeaving.client.close();
+      // The held model never answers: the drain timeout ends the run.
+      await leaving.close();
+      const tasks = taskClient(onStaying.client);
+      expect(await tasks.get(task.taskId)).toMatchObject({ status: "failed" });
+      const result = await tasks.result(task.taskId);
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent).toMatchObject({ error: { code: "SHUTTING_DOWN", retryable: true } });
+    } finally {
+      model.release();
+      await Promise.all(clients.splice(0).map((client) => client.close()));
+      await Promise.all([leaving.close(), staying.close()]);
       await model.llm.close();
     }
   });

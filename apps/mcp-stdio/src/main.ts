@@ -3,6 +3,7 @@ import { createOidcProvider, type Principal } from "@mcp-langgraph/auth-provider
 import {
   createMcpServer,
   createMcpServices,
+  createMcpTasks,
   createMemoryTaskStore,
   McpServerError,
 } from "@mcp-langgraph/mcp-server";
@@ -46,7 +47,7 @@ async function main() {
     resolvePrincipal(config),
     createMcpServices({ ...config.services, logger }),
   ]);
-  const tasks = createMemoryTaskStore(config.taskLimits);
+  const tasks = createMcpTasks(createMemoryTaskStore(config.taskLimits));
   const server = createMcpServer({
     services: { ...services, tasks },
     principalOf: () => {
@@ -68,12 +69,17 @@ async function main() {
         { reason, inFlight: requests?.inFlight ?? 0 },
         "shutting down: draining requests in flight",
       );
-      if (requests && !(await requests.drain(config.drainTimeoutMs))) {
-        logger.warn({ inFlight: requests.inFlight }, "drain timeout: closing with requests unanswered");
+      // Task runs get the same time as requests; those still going then are stopped.
+      const [answered] = await Promise.all([
+        requests ? requests.drain(config.drainTimeoutMs) : true,
+        tasks.drain(AbortSignal.timeout(config.drainTimeoutMs)),
+      ]);
+      if (!answered) {
+        logger.warn({ inFlight: requests?.inFlight }, "drain timeout: closing with requests unanswered");
       }
       secrets.close();
       await server.close();
-      await Promise.all([services.close(), tasks.close()]);
+      await Promise.all([services.close(), tasks.store.close()]);
       process.exit(0);
     })();
   };

@@ -39,6 +39,7 @@ export {
   type TaskRedisClient,
   type TaskRedisSubscriber,
 } from "./tasks/redis-task-store.js";
+export { createMcpTasks, type McpTasks } from "./tasks/task-runs.js";
 export {
   DEFAULT_TASK_STORE_LIMITS,
   type StoredTask,

@@ -14,7 +14,7 @@ import type { McpObserver } from "./observer.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
 import { installTasks } from "./tasks/install-tasks.js";
-import type { TaskStore } from "./tasks/task-store.js";
+import type { McpTasks } from "./tasks/task-runs.js";
 import type { TaskSupport } from "./tasks/task-tool-call.js";
 import { cacheToolList } from "./tool-list-cache.js";
 import type { UsageLimits } from "./usage-limits.js";
@@ -37,10 +37,10 @@ export interface McpServices {
   /** Told of every tool call and agent turn with its outcome (e.g. the HTTP app's metrics). */
   observer?: McpObserver;
   /**
-   * Where MCP tasks live (memory, or Redis shared by every instance). When set, the server
-   * advertises the `tasks` capability and agent_chat may be called as a task.
+   * MCP tasks of the process (`createMcpTasks(store)`: a store in memory or Redis, and the runs
+   * in flight). When set, the server advertises `tasks` and agent_chat may be called as a task.
    */
-  tasks?: TaskStore;
+  tasks?: McpTasks;
 }
 
 /** Tools a client may call as tasks (MCP `execution.taskSupport`): a turn can take long. */
@@ -130,7 +130,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   completions.install(server);
   if (services.tasks) {
     installTasks(server, {
-      store: services.tasks,
+      tasks: services.tasks,
       taskTools: TASK_TOOLS,
       principalOf,
       authorize: (principal, tool, signal) => access.requireTool(principal, tool, signal),

@@ -1,11 +1,11 @@
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { McpServer, Notification, ServerContext } from "@modelcontextprotocol/server";
 import { registerTaskMethods } from "./task-methods.js";
-import type { TaskStore } from "./task-store.js";
+import type { McpTasks } from "./task-runs.js";
 import { routeTaskToolCalls, type TaskSupport } from "./task-tool-call.js";
 
 export interface InstallTasksOptions {
-  store: TaskStore;
+  tasks: McpTasks;
   taskTools: Readonly<Record<string, TaskSupport>>;
   principalOf: (ctx: ServerContext) => Principal;
   authorize: (principal: Principal, tool: string, signal: AbortSignal) => Promise<void>;
@@ -18,11 +18,11 @@ export interface InstallTasksOptions {
  * when a task it started ends. Call it after the tools are registered and before connecting.
  */
 export function installTasks(server: McpServer, options: InstallTasksOptions): void {
-  const { store, principalOf, reportFailure } = options;
+  const { tasks, principalOf, reportFailure } = options;
   server.server.registerCapabilities({
     tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
   } as Parameters<typeof server.server.registerCapabilities>[0]);
-  registerTaskMethods(server, { store, principalOf, reportFailure });
+  registerTaskMethods(server, { store: tasks.store, principalOf, reportFailure });
   routeTaskToolCalls(server, {
     ...options,
     onStatus: (task) => {

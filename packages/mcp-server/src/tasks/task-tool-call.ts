@@ -12,13 +12,14 @@ import {
 import { z } from "zod";
 import { isUnexpectedTaskError, taskProtocolError } from "./task-errors.js";
 import { relatedResult } from "./task-methods.js";
-import type { StoredTask, TaskStore } from "./task-store.js";
+import { type McpTasks, TaskShutdownError } from "./task-runs.js";
+import type { StoredTask } from "./task-store.js";
 
 /** How a tool may be called as a task (MCP `Tool.execution.taskSupport`); tools not named forbid it. */
 export type TaskSupport = "optional" | "required";
 
 export interface TaskToolCallOptions {
-  store: TaskStore;
+  tasks: McpTasks;
   /** Tools that run as tasks, and whether they must. */
   taskTools: Readonly<Record<string, TaskSupport>>;
   principalOf: (ctx: ServerContext) => Principal;
@@ -54,7 +55,8 @@ const taskParams = z.object({ ttl: z.number().int().positive().optional() }).loo
  * with a signal that `tasks/cancel` (from any instance) and the task's end of life abort.
  */
 export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptions): void {
-  const { store, taskTools, principalOf, authorize, onStatus, reportFailure } = options;
+  const { tasks, taskTools, principalOf, authorize, onStatus, reportFailure } = options;
+  const { store } = tasks;
   const internals = server as unknown as SdkInternals;
   const sdkCall = internals.server._getRequestHandler("tools/call");
   if (!sdkCall) throw new TypeError("register the tools before routing task-augmented calls");
@@ -64,8 +66,13 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
     if (tool) tool.execution = { taskSupport };
   }
 
-  const run = async (request: JSONRPCRequest, ctx: ServerContext, ownerId: string, task: StoredTask) => {
-    const controller = new AbortController();
+  const run = async (
+    request: JSONRPCRequest,
+    ctx: ServerContext,
+    ownerId: string,
+    task: StoredTask,
+    controller: AbortController,
+  ) => {
     const stopWatching = store.watch(ownerId, task.taskId, () => {
       store.get(ownerId, task.taskId, unbounded).then(
         (current) => {
@@ -97,6 +104,14 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
     } finally {
       clearTimeout(expiry);
       stopWatching();
+    }
+    if (controller.signal.reason instanceof TaskShutdownError) {
+      const message = controller.signal.reason.message;
+      result = {
+        isError: true,
+        content: [{ type: "text", text: message }],
+        structuredContent: { error: { code: "SHUTTING_DOWN", message, retryable: true } },
+      };
     }
     const status = result.isError ? "failed" : "completed";
     // A task cancelled or expired meanwhile is left as it is.
@@ -140,7 +155,8 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
       const principal = principalOf(ctx);
       await authorize(principal, name, signal);
       const task = await store.create(principal.userId, wanted.data.ttl, signal);
-      void run(request, ctx, principal.userId, task);
+      const controller = new AbortController();
+      tasks.track(controller, run(request, ctx, principal.userId, task, controller));
       return { task };
     } catch (error) {
       if (isUnexpectedTaskError(error) && !signal.aborted) reportFailure("tools/call task", error);
