@@ -114,7 +114,13 @@ const envSchema = z
     MCP_CONFORMANCE_FIXTURES: flag,
     MCP_TASK_MAX_PER_USER: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTasksPerUser),
     MCP_TASK_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.defaultTtlMs),
-    MCP_TASK_MAX_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
+    // Node timers end tasks; longer ones fire at once.
+    MCP_TASK_MAX_TTL_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(2_147_483_647)
+      .default(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
     MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
     MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
     MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),

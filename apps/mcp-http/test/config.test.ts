@@ -166,6 +166,7 @@ describe("loadConfig: MCP tasks", () => {
     ["MCP_TASK_MAX_PER_USER", "0"],
     ["MCP_TASK_TTL_MS", "-5"],
     ["MCP_TASK_LIST_PAGE_SIZE", "many"],
+    ["MCP_TASK_MAX_TTL_MS", "3000000000"],
   ])("stops start-up naming %s when it is %j", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });

@@ -7,4 +7,5 @@ runTaskStoreContract("memory", async (limits) => createMemoryTaskStore(limits));
 it("refuses limits that make no sense, naming the one at fault", () => {
   expect(() => createMemoryTaskStore({ maxTasksPerUser: 0 })).toThrow(/maxTasksPerUser/);
   expect(() => createMemoryTaskStore({ defaultTtlMs: 10_000, maxTtlMs: 5_000 })).toThrow(/defaultTtlMs/);
+  expect(() => createMemoryTaskStore({ maxTtlMs: 30 * 86_400_000 })).toThrow(/maxTtlMs/);
 });

@@ -104,6 +104,8 @@ export const DEFAULT_TASK_STORE_LIMITS: TaskStoreLimits = {
   pageSize: 50,
 };
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Shortest lifetime granted, whatever a client asks: a task must outlive the reply that announces it. */
 export const MIN_TASK_TTL_MS = 1_000;
 
@@ -121,6 +123,9 @@ export function resolveTaskStoreLimits(limits: Partial<TaskStoreLimits> = {}): T
   }
   if (resolved.defaultTtlMs > resolved.maxTtlMs)
     throw new TypeError("task store defaultTtlMs exceeds maxTtlMs");
+  // A task's end is a timer, and Node fires longer timers at once.
+  if (resolved.maxTtlMs > MAX_TIMER_MS)
+    throw new TypeError(`task store maxTtlMs exceeds ${MAX_TIMER_MS} (24.8 days)`);
   return resolved;
 }
 
