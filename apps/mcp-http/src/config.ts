@@ -1,8 +1,10 @@
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
+  DEFAULT_TASK_STORE_LIMITS,
   type McpServiceSettings,
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
+  type TaskStoreLimits,
 } from "@mcp-langgraph/mcp-server";
 import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { z } from "zod";
@@ -170,6 +172,18 @@ const envSchema = z
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: positiveInt(512),
     OTEL_BSP_SCHEDULE_DELAY: positiveInt(5_000),
     OTEL_BSP_EXPORT_TIMEOUT: positiveInt(30_000),
+    MCP_TASK_MAX_PER_USER: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTasksPerUser),
+    MCP_TASK_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.defaultTtlMs),
+    // Node timers end tasks; longer ones fire at once.
+    MCP_TASK_MAX_TTL_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(2_147_483_647)
+      .default(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
+    MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
+    MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
+    MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
@@ -205,6 +219,13 @@ const envSchema = z
         code: "custom",
         path: ["OTEL_BSP_MAX_EXPORT_BATCH_SIZE"],
         message: `must be at most OTEL_BSP_MAX_QUEUE_SIZE (${env.OTEL_BSP_MAX_QUEUE_SIZE})`,
+      });
+    }
+    if (env.MCP_TASK_TTL_MS > env.MCP_TASK_MAX_TTL_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MCP_TASK_TTL_MS"],
+        message: `must be at most MCP_TASK_MAX_TTL_MS (${env.MCP_TASK_MAX_TTL_MS})`,
       });
     }
     if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
@@ -330,6 +351,8 @@ export interface AppConfig {
     conformanceFixtures: boolean;
     /** Per-session bounds on memory a client can make the server hold (see README, "Memory bounds"). */
     limits: McpSessionLimits;
+    /** MCP tasks: kept in Redis with SESSION_BACKEND=redis (any instance answers), in memory otherwise. */
+    tasks: { limits: TaskStoreLimits; storeTimeoutMs: number };
   };
   /** OpenTelemetry tracing (OTLP over HTTP); undefined, the default, loads no SDK at all. */
   tracing: TracingSettings | undefined;
@@ -428,6 +451,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         maxErrorMessageChars: e.MCP_ERROR_MESSAGE_MAX_CHARS,
         maxPendingServerRequests: e.MCP_MAX_PENDING_SERVER_REQUESTS,
         disconnectGraceMs: e.MCP_DISCONNECT_GRACE_MS,
+      },
+      tasks: {
+        limits: {
+          maxTasksPerUser: e.MCP_TASK_MAX_PER_USER,
+          defaultTtlMs: e.MCP_TASK_TTL_MS,
+          maxTtlMs: e.MCP_TASK_MAX_TTL_MS,
+          pollIntervalMs: e.MCP_TASK_POLL_INTERVAL_MS,
+          pageSize: e.MCP_TASK_LIST_PAGE_SIZE,
+        },
+        storeTimeoutMs: e.MCP_TASK_STORE_TIMEOUT_MS,
       },
     },
   };

@@ -3,7 +3,12 @@ import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
 import { loadRoleMappingFile, type Principal } from "@mcp-langgraph/auth-provider";
 import { createLoopSlicer, type Logger } from "@mcp-langgraph/core";
-import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
+import {
+  createMcpServer,
+  createMcpServices,
+  createMcpTasks,
+  McpServerError,
+} from "@mcp-langgraph/mcp-server";
 import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
 import { createHttpApp } from "./app.js";
@@ -16,6 +21,7 @@ import { createAppMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
+import { createAppTaskStore } from "./task-store.js";
 import { startTracing, type TracingOptions } from "./tracing.js";
 import { createUserData } from "./user-data.js";
 
@@ -87,6 +93,13 @@ export async function startHttpServer(
     await Promise.allSettled([services.close(), sessions.close()]);
     throw error;
   });
+  const tasks = await createAppTaskStore(config).then(
+    (store) => createMcpTasks(store),
+    async (error: unknown) => {
+      await Promise.allSettled([services.close(), sessions.close(), rateLimits.close()]);
+      throw error;
+    },
+  );
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
@@ -98,6 +111,7 @@ export async function startHttpServer(
           authorizer,
           usageLimits: rateLimits.usageLimits,
           observer: metrics.observer,
+          tasks,
         },
         principalOf: (ctx) => {
           // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
@@ -143,6 +157,7 @@ export async function startHttpServer(
       agent: services.agent,
       authorizer,
       closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
+      tasks: tasks.store,
       timeoutMs: config.userDataTimeoutMs,
       logger,
     }),
@@ -190,8 +205,9 @@ export async function startHttpServer(
       // a crash) and new MCP requests get a retryable 503 (ADR 0098).
       readiness.drain();
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
-      // Calls in flight get their answers before their sessions close (closing first cut them off).
-      await mcpSessions.drainAll(deadline);
+      // Calls in flight get their answers before their sessions close (closing first cut them off);
+      // task runs get the same time, then those still going are stopped and recorded as failed.
+      await Promise.all([mcpSessions.drainAll(deadline), tasks.drain(deadline)]);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await mcpSessions.closeAll();
@@ -205,6 +221,7 @@ export async function startHttpServer(
         services.close(),
         identity.close(),
         rateLimits.close(),
+        tasks.store.close(),
         // Last: the spans of the drained calls are exported before the process exits.
         tracing?.shutdown(),
       ]);

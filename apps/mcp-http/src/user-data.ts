@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type ApiKeyManager, isAuthError, type Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer, Tuple } from "@mcp-langgraph/authz";
 import type { Logger } from "@mcp-langgraph/core";
-import { clientThreadId, type RunningMcpServices } from "@mcp-langgraph/mcp-server";
+import { clientThreadId, type RunningMcpServices, type TaskStore } from "@mcp-langgraph/mcp-server";
 import type { SessionStore } from "@mcp-langgraph/session";
 
 type Agent = RunningMcpServices["agent"];
@@ -21,6 +21,8 @@ export interface UserDataDeps {
   authorizer: Pick<Authorizer, "readTuples" | "deleteTuples">;
   /** Closes the user's live MCP sessions in this process. */
   closeMcpSessions: (userId: string) => Promise<number>;
+  /** MCP tasks (their results hold the agent's replies): all of the user's are deleted, runs stopped. */
+  tasks: Pick<TaskStore, "deleteOwner">;
   /** Deadline of each backend call (one read or one delete). */
   timeoutMs: number;
   logger: Logger;
@@ -63,6 +65,7 @@ export interface ErasureCounts {
   api_keys: number;
   login_sessions: number;
   mcp_sessions: number;
+  tasks: number;
 }
 
 export interface UserData {
@@ -152,6 +155,8 @@ export function createUserData(deps: UserDataDeps): UserData {
       const { userId } = principal;
       // Live MCP sessions first, so none of them writes a conversation while the rest goes.
       const mcpSessions = await deps.closeMcpSessions(userId);
+      // Then the tasks: their runs stop (they hear the deletion) before their conversations go.
+      const tasks = await deps.tasks.deleteOwner(userId, step(signal));
 
       // Checkpoints before the tuples that find them: a retry after a failure here still sees them.
       const conversations = await ownedConversations(userId, signal);
@@ -192,6 +197,7 @@ export function createUserData(deps: UserDataDeps): UserData {
         api_keys: keys,
         login_sessions: loginSessions,
         mcp_sessions: mcpSessions,
+        tasks,
       };
       logger.info({ audit: "user_erased", subject: auditSubject(userId), ...counts }, "user data erased");
       return counts;

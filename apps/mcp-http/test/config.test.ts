@@ -182,3 +182,41 @@ describe("loadConfig: logout denylist", () => {
     ).toThrow(/OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must be at most OTEL_BSP_MAX_QUEUE_SIZE/);
   });
 });
+
+describe("loadConfig: MCP tasks", () => {
+  it("reads the task limits into the task store's settings", () => {
+    const config = loadConfig({
+      MCP_TASK_MAX_PER_USER: "3",
+      MCP_TASK_TTL_MS: "60000",
+      MCP_TASK_MAX_TTL_MS: "120000",
+      MCP_TASK_POLL_INTERVAL_MS: "250",
+      MCP_TASK_LIST_PAGE_SIZE: "10",
+      MCP_TASK_STORE_TIMEOUT_MS: "500",
+    });
+    expect(config.mcp.tasks).toEqual({
+      limits: {
+        maxTasksPerUser: 3,
+        defaultTtlMs: 60_000,
+        maxTtlMs: 120_000,
+        pollIntervalMs: 250,
+        pageSize: 10,
+      },
+      storeTimeoutMs: 500,
+    });
+  });
+
+  it.each([
+    ["MCP_TASK_MAX_PER_USER", "0"],
+    ["MCP_TASK_TTL_MS", "-5"],
+    ["MCP_TASK_LIST_PAGE_SIZE", "many"],
+    ["MCP_TASK_MAX_TTL_MS", "3000000000"],
+  ])("stops start-up naming %s when it is %j", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it("refuses a default task lifetime above the longest allowed", () => {
+    expect(() => loadConfig({ MCP_TASK_TTL_MS: "7200000", MCP_TASK_MAX_TTL_MS: "3600000" })).toThrow(
+      /MCP_TASK_TTL_MS: must be at most MCP_TASK_MAX_TTL_MS/,
+    );
+  });
+});

@@ -1,6 +1,11 @@
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import { noopLogger } from "@mcp-langgraph/core";
-import { conversationKey, createMcpServices, type RunningMcpServices } from "@mcp-langgraph/mcp-server";
+import {
+  conversationKey,
+  createMcpServices,
+  createMemoryTaskStore,
+  type RunningMcpServices,
+} from "@mcp-langgraph/mcp-server";
 import { createSessionStore, type SessionStore } from "@mcp-langgraph/session";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUserData } from "../src/user-data.ts";
@@ -19,6 +24,7 @@ const principal = (name: string): Principal => ({
 
 let services: RunningMcpServices;
 let sessions: SessionStore;
+const tasks = createMemoryTaskStore();
 
 beforeAll(async () => {
   services = await createMcpServices({
@@ -29,7 +35,7 @@ beforeAll(async () => {
   sessions = await createSessionStore({ backend: "memory" }, { ttlSeconds: 3600 });
 });
 afterAll(async () => {
-  await Promise.allSettled([services?.close(), sessions?.close()]);
+  await Promise.allSettled([services?.close(), sessions?.close(), tasks.close()]);
 });
 
 /** The service over this file's backends, with no API keys and no MCP sessions to close. */
@@ -40,6 +46,7 @@ const userDataOver = ({ agent, authorizer }: RunningMcpServices) =>
     agent,
     authorizer,
     closeMcpSessions: async () => 0,
+    tasks,
     timeoutMs: 5_000,
     logger: noopLogger,
   });
@@ -96,5 +103,17 @@ describe("createUserData erase", () => {
     await expect(userData.erase(principal("carol"), AbortSignal.abort())).rejects.toThrow();
     expect(await agent.getConversation(key)).toHaveLength(2);
     expect(await authorizer.readTuples({ object: `conversation:${key}` })).toHaveLength(1);
+  });
+
+  it("deletes the user's MCP tasks (results included) and counts them; other users' stay", async () => {
+    const signal = () => AbortSignal.timeout(5_000);
+    const mine = await tasks.create("user:dave", undefined, signal());
+    await tasks.finish("user:dave", mine.taskId, { status: "completed", result: { content: [] } }, signal());
+    const theirs = await tasks.create("user:erin", undefined, signal());
+    const counts = await userDataOver(services).erase(principal("dave"), signal());
+    expect(counts.tasks).toBe(1);
+    expect(await tasks.get("user:dave", mine.taskId, signal())).toBeUndefined();
+    expect(await tasks.result("user:dave", mine.taskId, signal())).toBeUndefined();
+    expect(await tasks.get("user:erin", theirs.taskId, signal())).toEqual(theirs);
   });
 });

@@ -1,13 +1,17 @@
 import {
+  DEFAULT_TASK_STORE_LIMITS,
   type McpServiceSettings,
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
+  type TaskStoreLimits,
 } from "@mcp-langgraph/mcp-server";
 import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { z } from "zod";
 
 /** Variables that hold secrets: main.ts resolves them (environment, `NAME_FILE`, Infisical) first. */
 export const SECRET_VARIABLES = [...SERVICE_SECRET_VARIABLES, "MCP_TOKEN"] as const;
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Every environment variable the stdio binary reads; the only `process.env` access in this app. */
 const envSchema = z
@@ -17,8 +21,26 @@ const envSchema = z
     MCP_TOKEN_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
     DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+    MCP_TASK_MAX_PER_USER: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTasksPerUser),
+    MCP_TASK_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.defaultTtlMs),
+    // Node timers end tasks; longer ones fire at once.
+    MCP_TASK_MAX_TTL_MS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .max(2_147_483_647)
+      .default(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
+    MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
+    MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
   })
   .superRefine((env, ctx) => {
+    if (env.MCP_TASK_TTL_MS > env.MCP_TASK_MAX_TTL_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["MCP_TASK_TTL_MS"],
+        message: `must be at most MCP_TASK_MAX_TTL_MS (${env.MCP_TASK_MAX_TTL_MS})`,
+      });
+    }
     if (env.MCP_TOKEN && !env.MCP_TOKEN_ISSUER) {
       ctx.addIssue({
         code: "custom",
@@ -34,6 +56,8 @@ export interface StdioConfig {
   logLevel: z.output<typeof envSchema>["LOG_LEVEL"];
   /** On SIGTERM, SIGINT or stdin closing: how long requests in flight may finish. */
   drainTimeoutMs: number;
+  /** MCP tasks, kept in this process's memory (one client, one session). */
+  taskLimits: TaskStoreLimits;
   /** Authorizer, chat model, checkpointer and tool roles (the same variables as the HTTP app). */
   services: Omit<McpServiceSettings, "logger">;
 }
@@ -51,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   }
   const { MCP_TOKEN, MCP_TOKEN_ISSUER, MCP_TOKEN_AUDIENCE, LOG_LEVEL, DRAIN_TIMEOUT_MS } = parsed.data;
+  const e = parsed.data;
   return {
     token:
       MCP_TOKEN && MCP_TOKEN_ISSUER
@@ -62,6 +87,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     logLevel: LOG_LEVEL,
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    taskLimits: {
+      maxTasksPerUser: e.MCP_TASK_MAX_PER_USER,
+      defaultTtlMs: e.MCP_TASK_TTL_MS,
+      maxTtlMs: e.MCP_TASK_MAX_TTL_MS,
+      pollIntervalMs: e.MCP_TASK_POLL_INTERVAL_MS,
+      pageSize: e.MCP_TASK_LIST_PAGE_SIZE,
+    },
     services: serviceSettingsFromConfig(env),
   };
 }

@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 import { createOidcProvider, type Principal } from "@mcp-langgraph/auth-provider";
-import { createMcpServer, createMcpServices, McpServerError } from "@mcp-langgraph/mcp-server";
+import {
+  createMcpServer,
+  createMcpServices,
+  createMcpTasks,
+  createMemoryTaskStore,
+  McpServerError,
+} from "@mcp-langgraph/mcp-server";
 import { StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { pino } from "pino";
 import { loadConfig, resolveSecrets, type StdioConfig } from "./config.js";
@@ -41,8 +47,9 @@ async function main() {
     resolvePrincipal(config),
     createMcpServices({ ...config.services, logger }),
   ]);
+  const tasks = createMcpTasks(createMemoryTaskStore(config.taskLimits));
   const server = createMcpServer({
-    services,
+    services: { ...services, tasks },
     principalOf: () => {
       if (principal.expiresAt.getTime() <= Date.now()) {
         throw new McpServerError("FORBIDDEN", "MCP_TOKEN has expired; restart with a fresh token.");
@@ -62,12 +69,17 @@ async function main() {
         { reason, inFlight: requests?.inFlight ?? 0 },
         "shutting down: draining requests in flight",
       );
-      if (requests && !(await requests.drain(config.drainTimeoutMs))) {
-        logger.warn({ inFlight: requests.inFlight }, "drain timeout: closing with requests unanswered");
+      // Task runs get the same time as requests; those still going then are stopped.
+      const [answered] = await Promise.all([
+        requests ? requests.drain(config.drainTimeoutMs) : true,
+        tasks.drain(AbortSignal.timeout(config.drainTimeoutMs)),
+      ]);
+      if (!answered) {
+        logger.warn({ inFlight: requests?.inFlight }, "drain timeout: closing with requests unanswered");
       }
       secrets.close();
       await server.close();
-      await services.close();
+      await Promise.all([services.close(), tasks.store.close()]);
       process.exit(0);
     })();
   };

@@ -13,7 +13,7 @@ import {
 } from "@mcp-langgraph/testkit/http-app";
 // The llm-factory's loopback server speaks OpenAI's wire format to the real @langchain client.
 import { startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
-import { expectBadCallsRefused } from "@mcp-langgraph/testkit/mcp";
+import { expectBadCallsRefused, taskClient } from "@mcp-langgraph/testkit/mcp";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { runCommand, resultText as textOf } from "@mcp-langgraph/tooling/testing";
 import { Client } from "@modelcontextprotocol/client";
@@ -89,6 +89,25 @@ describe("mcp-langgraph-stdio", () => {
       await client.close();
     }
   }, 30_000);
+
+  it("runs agent_chat as an MCP task: created at once, its result awaited, listed, limited by MCP_TASK_MAX_PER_USER", async () => {
+    const client = await connectStdio({ MCP_TASK_MAX_PER_USER: "1" });
+    try {
+      expect(client.getServerCapabilities()?.tasks).toBeDefined();
+      const tasks = taskClient(client);
+      const { task } = await tasks.callToolAsTask("agent_chat", { message: "what is 6*7" });
+      expect(task.status).toBe("working");
+      const result = await tasks.result(task.taskId);
+      expect(replyOf(result)).toContain("42");
+      expect((await tasks.list()).tasks).toEqual([
+        expect.objectContaining({ taskId: task.taskId, status: "completed" }),
+      ]);
+      const refused = await tasks.callToolAsTask("agent_chat", { message: "again" }).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: -32600, data: { code: "TASK_LIMIT_REACHED", limit: 1 } });
+    } finally {
+      await client.close();
+    }
+  });
 
   it("reports an unknown tool as JSON-RPC -32602, bad arguments as isError results, and keeps serving", async () => {
     const client = await connectStdio();

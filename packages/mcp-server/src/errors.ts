@@ -11,7 +11,15 @@ export type McpServerErrorCode =
   /** An upstream MCP server is down or failed the call (the model reads it as the tool's error). */
   | "UPSTREAM_UNAVAILABLE"
   /** An upstream MCP server did not answer within MCP_UPSTREAM_TIMEOUT_MS. */
-  | "UPSTREAM_TIMEOUT";
+  | "UPSTREAM_TIMEOUT"
+  /** The caller holds as many live tasks as allowed (`details.limit`); one must finish or expire first. */
+  | "TASK_LIMIT_REACHED"
+  /** The task store (Redis) did not answer within its deadline or is down. */
+  | "TASK_STORE_UNAVAILABLE"
+  /** No task of the caller's has this id (never created, another user's, or expired). */
+  | "TASK_NOT_FOUND"
+  /** A task request that cannot be served as asked (a foreign cursor, a task already finished). */
+  | "TASK_INVALID";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

@@ -16,6 +16,7 @@ export {
   type McpRegistrar,
   type McpRegistrarContext,
   type McpServices,
+  TASK_TOOLS,
 } from "./server.js";
 export {
   type AuthorizerSettings,
@@ -34,6 +35,23 @@ export {
   type ServiceConfigRecord,
   serviceSettingsFromConfig,
 } from "./settings.js";
+export { createMemoryTaskStore } from "./tasks/memory-task-store.js";
+export {
+  createRedisTaskStore,
+  type RedisTaskStoreOptions,
+  type TaskRedisClient,
+  type TaskRedisSubscriber,
+} from "./tasks/redis-task-store.js";
+export { createMcpTasks, type McpTasks } from "./tasks/task-runs.js";
+export {
+  DEFAULT_TASK_STORE_LIMITS,
+  type StoredTask,
+  type TaskPage,
+  type TaskStatus,
+  type TaskStore,
+  type TaskStoreLimits,
+} from "./tasks/task-store.js";
+export type { TaskSupport } from "./tasks/task-tool-call.js";
 export { clientThreadId, conversationKey, ownThreadId, threadIdSchema } from "./thread-keys.js";
 export {
   defineTool,

@@ -14,6 +14,9 @@ import type { McpObserver } from "./observer.js";
 import type { UpstreamServices } from "./services.js";
 import { trackSessionLogLevel } from "./session-log.js";
 import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
+import { installTasks } from "./tasks/install-tasks.js";
+import type { McpTasks } from "./tasks/task-runs.js";
+import type { TaskSupport } from "./tasks/task-tool-call.js";
 import { cacheToolList } from "./tool-list-cache.js";
 import type { ToolCall } from "./tool-table.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS } from "./turn-progress.js";
@@ -47,7 +50,15 @@ export interface McpServices {
   upstreams?: UpstreamServices;
   /** Traces tool calls (`tools/call <tool>` spans); none when unset. */
   tracer?: Tracer;
+  /**
+   * MCP tasks of the process (`createMcpTasks(store)`: a store in memory or Redis, and the runs
+   * in flight). When set, the server advertises `tasks` and agent_chat may be called as a task.
+   */
+  tasks?: McpTasks;
 }
+
+/** Tools a client may call as tasks (MCP `execution.taskSupport`): a turn can take long. */
+export const TASK_TOOLS: Readonly<Record<string, TaskSupport>> = { agent_chat: "optional" };
 
 export interface CreateMcpServerOptions {
   services: McpServices;
@@ -136,6 +147,17 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     logger,
   });
   completions.install(server);
+  if (services.tasks) {
+    installTasks(server, {
+      tasks: services.tasks,
+      taskTools: TASK_TOOLS,
+      principalOf,
+      // The same check as the tool table's (`tool:<name>`, executor): a task runs no tool the caller could not call.
+      authorize: (principal, tool, signal) =>
+        access.requireTool(principal, { name: tool, object: `tool:${tool}`, relation: "executor" }, signal),
+      reportFailure,
+    });
+  }
   cacheToolList(server);
   return server;
 }

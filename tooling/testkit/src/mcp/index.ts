@@ -1,4 +1,5 @@
 export { expectBadCallsRefused } from "./refusals.ts";
+export { taskClient } from "./tasks.ts";
 export {
   startUpstreamHttpServer,
   UPSTREAM_STDIO_SCRIPT,
