@@ -76,7 +76,12 @@ export function claimsOf(token: string): Record<string, unknown> {
 }
 
 /** Registers a public client by RFC 7591 dynamic registration. */
-export async function registerClient(baseUrl: string, redirectUris: string[], clientName = "Raw Client") {
+export async function registerClient(
+  baseUrl: string,
+  redirectUris: string[],
+  clientName = "Raw Client",
+  extra: Record<string, string> = {},
+) {
   const response = await fetch(`${baseUrl}/oauth/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -86,9 +91,13 @@ export async function registerClient(baseUrl: string, redirectUris: string[], cl
       token_endpoint_auth_method: "none",
       grant_types: ["authorization_code", "refresh_token"],
       response_types: ["code"],
+      ...extra,
     }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, string> };
+  const text = await response.text();
+  // A 404 (registration off) has no JSON body.
+  const body = (text.startsWith("{") ? JSON.parse(text) : { text }) as Record<string, string>;
+  return { status: response.status, body };
 }
 
 export function authorizeUrl(baseUrl: string, params: Record<string, string>): string {
