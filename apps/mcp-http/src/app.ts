@@ -13,6 +13,7 @@ import { registerGdprRoutes } from "./routes/gdpr.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerMcpRoutes } from "./routes/mcp.js";
 import { registerMetricsRoutes } from "./routes/metrics.js";
+import { registerOAuthRoutes } from "./routes/oauth.js";
 import { unauthorizedResponder } from "./routes/unauthorized.js";
 import { registerWellKnownRoutes } from "./routes/well-known.js";
 import { hostAndOriginGuard } from "./security.js";
@@ -96,6 +97,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono<AppEnv> {
   registerHealthRoutes(app, deps);
   registerMetricsRoutes(app, deps);
   registerWellKnownRoutes(app, deps);
+  if (identity.oauth) {
+    registerOAuthRoutes(app, {
+      oauth: identity.oauth,
+      loginThrottle: deps.loginThrottle,
+      trustProxyHops: config.trustProxyHops,
+      logger,
+    });
+  }
   registerAuthRoutes(app, {
     identity,
     loginThrottle: deps.loginThrottle,

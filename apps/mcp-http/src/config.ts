@@ -120,6 +120,16 @@ const envSchema = z
     RATE_LIMIT_MODEL_TOKENS_PER_DAY: z.coerce.number().int().positive().optional(),
     RATE_LIMIT_TIERS_FILE: z.string().min(1).optional(),
     RATE_LIMIT_STORE_TIMEOUT_MS: positiveInt(2_000),
+    OAUTH_REGISTRATION: z.enum(["open", "loopback", "off"]).default("loopback"),
+    OAUTH_CLIENT_METADATA_DOCUMENTS: z.enum(["on", "off"]).default("on"),
+    OAUTH_CLIENT_METADATA_ALLOW_PRIVATE: flag,
+    OAUTH_CLIENT_METADATA_TIMEOUT_MS: positiveInt(2_500),
+    OAUTH_CLIENT_METADATA_MAX_BYTES: positiveInt(5_120),
+    OAUTH_CODE_TTL_SECONDS: positiveInt(60),
+    OAUTH_INTERACTION_TTL_SECONDS: positiveInt(600),
+    OAUTH_REFRESH_TOKEN_TTL_SECONDS: positiveInt(86_400),
+    OAUTH_CLIENT_TTL_SECONDS: positiveInt(30 * 86_400),
+    OAUTH_STORE_TIMEOUT_MS: positiveInt(2_000),
     OIDC_ISSUER: z.url().optional(),
     OIDC_AUDIENCE: z.string().min(1).optional(),
     OIDC_CLIENT_ID: z.string().min(1).optional(),
@@ -326,6 +336,8 @@ export interface AppConfig {
     oidc: { clientId: string | undefined; clientSecret: string | undefined } | undefined;
     /** Logged-out OIDC tokens held in memory at once (SESSION_BACKEND=memory); beyond it logout answers 503. */
     logoutDenylistMaxEntries: number;
+    /** The embedded issuer's OAuth 2.1 authorization server (AUTH_PROVIDER=local). */
+    oauth: OAuthSettings;
   };
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
   /** Proxies in front of this server that append to `X-Forwarded-For`; 0 = use the TCP peer's address. */
@@ -358,6 +370,25 @@ export interface AppConfig {
   tracing: TracingSettings | undefined;
   /** Authorizer, chat model, checkpointer and tool roles (variables shared with the stdio app). */
   services: Omit<McpServiceSettings, "logger">;
+}
+
+export interface OAuthSettings {
+  /** Dynamic client registration: anyone, only loopback and https redirect URIs, or nobody. */
+  registration: "open" | "loopback" | "off";
+  /** Client ID Metadata Documents (an https client_id whose JSON the server fetches). */
+  clientMetadataDocuments: boolean;
+  /** Lets metadata documents be fetched from private and loopback addresses: for development and tests only. */
+  clientMetadataAllowPrivate: boolean;
+  clientMetadataTimeoutMs: number;
+  clientMetadataMaxBytes: number;
+  codeTtlSeconds: number;
+  /** How long a person has to finish the login and consent pages. */
+  interactionTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Lifetime of a dynamically registered client; MCP clients register again when theirs is gone. */
+  clientTtlSeconds: number;
+  /** Deadline per OAuth state store call (Redis). */
+  storeTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -416,6 +447,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           ? { clientId: e.OIDC_CLIENT_ID, clientSecret: e.OIDC_CLIENT_SECRET }
           : undefined,
       logoutDenylistMaxEntries: e.LOGOUT_DENYLIST_MAX_ENTRIES,
+      oauth: {
+        registration: e.OAUTH_REGISTRATION,
+        clientMetadataDocuments: e.OAUTH_CLIENT_METADATA_DOCUMENTS === "on",
+        clientMetadataAllowPrivate: e.OAUTH_CLIENT_METADATA_ALLOW_PRIVATE,
+        clientMetadataTimeoutMs: e.OAUTH_CLIENT_METADATA_TIMEOUT_MS,
+        clientMetadataMaxBytes: e.OAUTH_CLIENT_METADATA_MAX_BYTES,
+        codeTtlSeconds: e.OAUTH_CODE_TTL_SECONDS,
+        interactionTtlSeconds: e.OAUTH_INTERACTION_TTL_SECONDS,
+        refreshTokenTtlSeconds: e.OAUTH_REFRESH_TOKEN_TTL_SECONDS,
+        clientTtlSeconds: e.OAUTH_CLIENT_TTL_SECONDS,
+        storeTimeoutMs: e.OAUTH_STORE_TIMEOUT_MS,
+      },
     },
     sessions:
       e.SESSION_BACKEND === "redis"

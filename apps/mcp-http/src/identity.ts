@@ -8,6 +8,7 @@ import {
   createLocalProvider,
   createMemoryApiKeyStore,
   createRedisApiKeyStore,
+  generateSigningJwk,
   isAuthError,
   type LocalProvider,
   type LocalUserInput,
@@ -19,6 +20,7 @@ import type { Logger } from "@mcp-langgraph/core";
 import { isSessionError, type SessionStore } from "@mcp-langgraph/session";
 import { type AuthRedis, authKeyPrefix, closeAuthRedis, connectAuthRedis } from "./auth-redis.js";
 import type { AppConfig } from "./config.js";
+import { createEmbeddedOAuth, type EmbeddedOAuth } from "./oauth/embedded.js";
 import { connectOidc, createLogoutDenylist, createOidcIdentity } from "./oidc-identity.js";
 
 /** How the HTTP app learns who is calling, whichever identity provider is configured. */
@@ -37,6 +39,8 @@ export interface Identity {
   localProvider: LocalProvider | undefined;
   /** The authorization server named in the protected-resource metadata. */
   issuer: string;
+  /** The embedded issuer's OAuth 2.1 authorization server (AUTH_PROVIDER=local). */
+  oauth?: EmbeddedOAuth | undefined;
   /** API keys, when enabled; a bearer value with the key prefix resolves through it. */
   apiKeys: ApiKeyManager | undefined;
   close(): Promise<void>;
@@ -91,16 +95,13 @@ export async function createIdentity(
       close: async () => {},
     };
   }
-  // One Redis connection for API keys and the logout denylist, next to the login sessions.
-  const redis =
-    config.sessions.backend === "redis" && (auth.apiKeys || auth.provider === "oidc")
-      ? await connectAuthRedis(config.sessions.url)
-      : undefined;
+  // One Redis connection for API keys, the logout denylist and OAuth state, next to the login sessions.
+  const redis = config.sessions.backend === "redis" ? await connectAuthRedis(config.sessions.url) : undefined;
   const base = await (auth.provider === "oidc"
     ? connectOidc(config).then((provider) =>
         createOidcIdentity(config, provider, createLogoutDenylist(config, redis), logger),
       )
-    : createLocalIdentity(config, sessions)
+    : createLocalIdentity(config, sessions, redis)
   ).catch(async (error: unknown) => {
     if (redis) await closeAuthRedis(redis);
     throw error;
@@ -161,16 +162,32 @@ function createApiKeys(
   return createApiKeyManager({ store, ...limits });
 }
 
-async function createLocalIdentity(config: AppConfig, sessions: SessionStore): Promise<ProviderIdentity> {
+async function createLocalIdentity(
+  config: AppConfig,
+  sessions: SessionStore,
+  redis: AuthRedis | undefined,
+): Promise<ProviderIdentity> {
   const { auth } = config;
+  const users = localUsers(auth.localUsers);
+  // One key for `/auth/login` tokens and the authorization server's, so both verify the same way.
+  const signingJwk = auth.signingKey ?? (await generateSigningJwk());
 
   const provider = await createLocalProvider({
     issuer: auth.issuer,
     audience: auth.audience,
-    users: localUsers(auth.localUsers),
+    users,
     tokenTtlSeconds: auth.tokenTtlSeconds,
     passwordHashing: auth.loginHashing,
-    ...(auth.signingKey ? { privateKeyJwk: auth.signingKey } : {}),
+    privateKeyJwk: signingJwk,
+  });
+  const oauth = createEmbeddedOAuth({
+    config,
+    sessions,
+    signingJwk,
+    users,
+    redis,
+    verifyCredentials: (username, password, signal) =>
+      provider.verifyCredentials(username, password, { signal }),
   });
   return {
     tokens: {
@@ -207,6 +224,7 @@ async function createLocalIdentity(config: AppConfig, sessions: SessionStore): P
     },
     localProvider: provider,
     issuer: auth.issuer,
+    oauth,
     apiKeys: undefined,
     close: async () => {},
   };

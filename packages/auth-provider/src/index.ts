@@ -19,7 +19,7 @@ export { type BearerVerifierOptions, createBearerVerifier } from "./bearer-verif
 export { type ClaimMappingOptions, principalFromClaims } from "./claims.js";
 export { AUTH_ERROR_FAMILY, AuthError, type AuthErrorCode, isAuthError } from "./errors.js";
 export { ASYMMETRIC_ALGORITHMS, type AsymmetricAlgorithm } from "./jwt-verify.js";
-export type { LocalAlgorithm } from "./keys.js";
+export { generateSigningJwk, type LocalAlgorithm } from "./keys.js";
 export {
   createLocalProvider,
   type IssueTokenOptions,
@@ -41,6 +41,15 @@ export {
   type LoginThrottle,
   type LoginThrottleOptions,
 } from "./login-throttle.js";
+export {
+  DEFAULT_OAUTH_STATE_TTL_SECONDS,
+  type OAuthStateAdapter,
+  type OAuthStateOptions,
+  type OAuthStatePayload,
+  type OAuthStateStore,
+} from "./oauth-state.js";
+export { createMemoryOAuthState, type MemoryOAuthStateOptions } from "./oauth-state-memory.js";
+export { createRedisOAuthState, type RedisOAuthStateOptions } from "./oauth-state-redis.js";
 export {
   type ClientCredentialsOptions,
   createOidcProvider,

@@ -54,3 +54,17 @@ export async function loadSigningKey(alg: LocalAlgorithm, privateJwk?: JsonWebKe
   const kid = await calculateJwkThumbprint(publicJwk);
   return { alg, kid, privateKey, publicJwk: { ...publicJwk, kid, alg, use: "sig" } };
 }
+
+/**
+ * A fresh private JWK (with its `kid` and `alg`) for a local issuer and an authorization server
+ * that must sign with the same key; a process without LOCAL_SIGNING_KEY makes one at start-up.
+ */
+export async function generateSigningJwk(alg: LocalAlgorithm = "EdDSA"): Promise<JsonWebKey> {
+  const expected = CURVES[alg];
+  if (expected === undefined) throw new AuthError("AUTH_CONFIG", "signing algorithm must be EdDSA or ES256");
+  const { privateKey } = await generateKeyPair(alg, { crv: expected.crv, extractable: true });
+  const jwk = await exportJWK(privateKey);
+  const { kty, crv, x, y } = jwk;
+  const kid = await calculateJwkThumbprint(y === undefined ? { kty, crv, x } : { kty, crv, x, y });
+  return { ...jwk, kid, alg, use: "sig" } as JsonWebKey;
+}

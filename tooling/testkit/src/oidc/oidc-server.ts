@@ -1,4 +1,3 @@
-/// <reference path="./oidc-provider.d.ts" />
 /**
  * A real OpenID Provider (the `oidc-provider` package) on loopback, standing in
  * for Keycloak: JWT access tokens via resource indicators, Keycloak-shaped
@@ -136,7 +135,7 @@ function configuration(
     audience,
     accessTokenFormat: "jwt" as const,
     accessTokenTTL: 300,
-    jwt: { sign: { alg: "RS256" } },
+    jwt: { sign: { alg: "RS256" as const } },
   });
   return {
     clients: [
@@ -162,7 +161,10 @@ function configuration(
     findAccount: (_ctx: unknown, id: string) =>
       ACCOUNTS[id] ? { accountId: id, claims: () => ({ sub: id, preferred_username: id }) } : undefined,
     // Keycloak puts these into every access token.
-    extraTokenClaims: (_ctx: unknown, token: { accountId?: string; clientId: string }) => {
+    extraTokenClaims: (
+      _ctx: unknown,
+      token: { accountId?: string | undefined; clientId?: string | undefined },
+    ) => {
       const account = token.accountId ? ACCOUNTS[token.accountId] : undefined;
       if (!account) {
         return {

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from "node:crypto";
+import type {
+  OAuthClientInformationMixed,
+  OAuthClientMetadata,
+  OAuthClientProvider,
+  OAuthDiscoveryState,
+  OAuthTokens,
+} from "@modelcontextprotocol/client";
+
+/**
+ * An MCP client's OAuth state kept in memory, as a desktop client keeps it in its settings: the
+ * SDK drives discovery, registration, PKCE and the token exchange; the test plays the browser.
+ */
+export class MemoryOAuthClient implements OAuthClientProvider {
+  authorizationUrl: URL | undefined;
+  #client: OAuthClientInformationMixed | undefined;
+  #tokens: OAuthTokens | undefined;
+  #verifier = "";
+  #discovery: OAuthDiscoveryState | undefined;
+
+  constructor(
+    readonly redirectUrl: string,
+    readonly clientName = "Browser Test Client",
+  ) {}
+
+  get clientMetadata(): OAuthClientMetadata {
+    return {
+      client_name: this.clientName,
+      redirect_uris: [this.redirectUrl],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+    };
+  }
+  clientInformation() {
+    return this.#client;
+  }
+  saveClientInformation(info: OAuthClientInformationMixed) {
+    this.#client = info;
+  }
+  tokens() {
+    return this.#tokens;
+  }
+  saveTokens(tokens: OAuthTokens) {
+    this.#tokens = tokens;
+  }
+  redirectToAuthorization(url: URL) {
+    this.authorizationUrl = url;
+  }
+  saveCodeVerifier(verifier: string) {
+    this.#verifier = verifier;
+  }
+  codeVerifier() {
+    return this.#verifier;
+  }
+  saveDiscoveryState(state: OAuthDiscoveryState) {
+    this.#discovery = state;
+  }
+  discoveryState() {
+    return this.#discovery;
+  }
+}
+
+/** A PKCE pair (RFC 7636, S256). */
+export function pkcePair() {
+  const verifier = randomBytes(32).toString("base64url");
+  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
+}
+
+/** The claims of a JWT, unverified (the server verified it; the test reads what it says). */
+export function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as Record<
+    string,
+    unknown
+  >;
+}
+
+/** Registers a public client by RFC 7591 dynamic registration. */
+export async function registerClient(
+  baseUrl: string,
+  redirectUris: string[],
+  clientName = "Raw Client",
+  extra: Record<string, string> = {},
+) {
+  const response = await fetch(`${baseUrl}/oauth/register`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      client_name: clientName,
+      redirect_uris: redirectUris,
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      ...extra,
+    }),
+  });
+  const text = await response.text();
+  // A 404 (registration off) has no JSON body.
+  const body = (text.startsWith("{") ? JSON.parse(text) : { text }) as Record<string, string>;
+  return { status: response.status, body };
+}
+
+export function authorizeUrl(baseUrl: string, params: Record<string, string>): string {
+  return `${baseUrl}/oauth/authorize?${new URLSearchParams({ response_type: "code", ...params })}`;
+}
