@@ -1,3 +1,5 @@
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, requireChromium } from "@mcp-langgraph/testkit/browser";
 import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@modelcontextprotocol/client";
@@ -12,7 +14,12 @@ import { type SpawnedApp, spawnApp } from "./spawn.ts";
 // defaults, and a real browser fills in the login page.
 
 const REDIRECT = "http://127.0.0.1:9/oauth/callback";
-const SCREENSHOT = fileURLToPath(new URL("../../../docs/images/login-page.png", import.meta.url));
+// The README's picture of the login page: rewritten only when asked (its port changes every run, so
+// writing it on every run would leave the checkout modified); otherwise the shot goes to a temp file.
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOTS === "1"
+    ? fileURLToPath(new URL("../../../docs/images/login-page.png", import.meta.url))
+    : join(tmpdir(), `login-page-${process.pid}.png`);
 const runs = requireChromium();
 
 describe.skipIf(!runs)("OAuth sign-in through the login page in a browser", () => {
