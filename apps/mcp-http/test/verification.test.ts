@@ -133,6 +133,7 @@ describe("agent_chat with verification off (the default)", () => {
       thread_id: expect.any(String),
       reply: "draft",
       created: true,
+      usage: { input_tokens: 10, output_tokens: 5, total_tokens: 15 },
     });
     expect(llm.requests).toHaveLength(1);
     expect(llm.requests.filter(isJudgeRequest)).toHaveLength(0);

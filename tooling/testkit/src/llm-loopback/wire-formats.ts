@@ -51,8 +51,11 @@ export interface WireFormat {
   isStreaming(request: RecordedRequest): boolean;
   /** Writes a complete success response, streaming or not as the request asked. */
   reply(request: RecordedRequest, response: ServerResponse, reply: Reply): void;
-  /** Starts a stream, sends `parts` and leaves it open (the caller then hangs or drops it). */
-  partialStream(response: ServerResponse, parts: string[]): void;
+  /**
+   * Starts a stream, sends `parts` and leaves it open (the caller then hangs or drops it); the
+   * stream's usage reports `inputTokens` where the wire carries it there.
+   */
+  partialStream(response: ServerResponse, parts: string[], inputTokens?: number): void;
   error(response: ServerResponse, status: number, headers?: Record<string, string>): void;
 }
 
@@ -225,7 +228,7 @@ export const anthropicWire: WireFormat = {
       });
       return;
     }
-    this.partialStream(response, reply.parts);
+    this.partialStream(response, reply.parts, reply.inputTokens);
     if (reply.parts.length > 0) sse(response, { type: "content_block_stop", index: 0 }, "content_block_stop");
     if (reply.toolCall) {
       const index = reply.parts.length > 0 ? 1 : 0;
@@ -261,7 +264,8 @@ export const anthropicWire: WireFormat = {
     sse(response, { type: "message_stop" }, "message_stop");
     response.end();
   },
-  partialStream(response, parts) {
+  // Streamed usage matches the JSON reply's: input tokens in message_start, output in message_delta.
+  partialStream(response, parts, inputTokens = 12) {
     nextResponse();
     startEventStream(response);
     sse(
@@ -276,7 +280,7 @@ export const anthropicWire: WireFormat = {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: 12, output_tokens: 0 },
+          usage: { input_tokens: inputTokens, output_tokens: 0 },
         },
       },
       "message_start",
