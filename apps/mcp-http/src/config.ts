@@ -1,7 +1,9 @@
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
+  DEFAULT_REQUEST_STATE_TTL_SECONDS,
   DEFAULT_TASK_STORE_LIMITS,
   type McpServiceSettings,
+  MIN_REQUEST_STATE_KEY_BYTES,
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
   type TaskStoreLimits,
@@ -41,6 +43,7 @@ export const SECRET_VARIABLES = [
   "OIDC_CLIENT_SECRET",
   "LOCAL_SIGNING_KEY",
   "METRICS_TOKEN",
+  "MCP_REQUEST_STATE_KEY",
   "REDIS_URL",
   // May carry the collector's API key (e.g. `x-honeycomb-team=…`).
   "OTEL_EXPORTER_OTLP_HEADERS",
@@ -157,6 +160,14 @@ const envSchema = z
       .max(3_600_000)
       .default(DEFAULT_DISCONNECT_GRACE_MS),
     MCP_CONFORMANCE_FIXTURES: flag,
+    // A secret: the message states the rule, never the value.
+    MCP_REQUEST_STATE_KEY: z
+      .string()
+      .refine((key) => Buffer.byteLength(key, "utf8") >= MIN_REQUEST_STATE_KEY_BYTES, {
+        message: `must be at least ${MIN_REQUEST_STATE_KEY_BYTES} bytes (e.g. \`openssl rand -base64 32\`)`,
+      })
+      .optional(),
+    MCP_REQUEST_STATE_TTL_SECONDS: positiveInt(DEFAULT_REQUEST_STATE_TTL_SECONDS),
 
     OTEL_SDK_DISABLED: flag,
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
@@ -365,6 +376,11 @@ export interface AppConfig {
     limits: McpSessionLimits;
     /** MCP tasks: kept in Redis with SESSION_BACKEND=redis (any instance answers), in memory otherwise. */
     tasks: { limits: TaskStoreLimits; storeTimeoutMs: number };
+    /**
+     * The 2026-07-28 protocol's `requestState` seal. The key must be the same on every instance;
+     * unset, each process generates its own at start (one instance only).
+     */
+    requestState: { key: string | undefined; ttlSeconds: number };
   };
   /** OpenTelemetry tracing (OTLP over HTTP); undefined, the default, loads no SDK at all. */
   tracing: TracingSettings | undefined;
@@ -505,6 +521,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         },
         storeTimeoutMs: e.MCP_TASK_STORE_TIMEOUT_MS,
       },
+      requestState: { key: e.MCP_REQUEST_STATE_KEY, ttlSeconds: e.MCP_REQUEST_STATE_TTL_SECONDS },
     },
   };
 }

@@ -89,6 +89,7 @@ export function configuredSecrets(config: AppConfig): string[] {
   // Collector API keys travel in the OTLP export headers.
   collect(config.tracing?.headers, true, out, 0);
   if (config.auth.signingKey) collect(config.auth.signingKey, false, out, 0);
+  collect(config.mcp.requestState.key, true, out, 0);
   if (config.auth.localUsers?.trim()) {
     try {
       for (const user of parseLocalUsers(config.auth.localUsers)) out.add(user.password);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAdaptorServer } from "@hono/node-server";
@@ -7,10 +8,12 @@ import {
   createMcpServer,
   createMcpServices,
   createMcpTasks,
+  createUserBoundRequestStateCodec,
   McpServerError,
 } from "@mcp-langgraph/mcp-server";
 import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
+import type { ServerContext } from "@modelcontextprotocol/server";
 import { createHttpApp } from "./app.js";
 import { timedBackend } from "./backend-timing.js";
 import type { AppConfig } from "./config.js";
@@ -18,6 +21,7 @@ import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createAppMetrics } from "./metrics.js";
+import { ModernMcpEndpoint } from "./modern-mcp.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
@@ -103,24 +107,42 @@ export async function startHttpServer(
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
+  const principalOf = (ctx: ServerContext): Principal => {
+    // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
+    const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
+    if (!principal) throw new McpServerError("FORBIDDEN", "The request is not authenticated.");
+    return principal;
+  };
+  if (config.mcp.requestState.key === undefined) {
+    logger.warn(
+      {},
+      "MCP_REQUEST_STATE_KEY is unset: a key was generated for this process; set one shared by every instance when several serve /mcp",
+    );
+  }
+  const requestState = createUserBoundRequestStateCodec({
+    key: config.mcp.requestState.key ?? randomBytes(32),
+    ttlSeconds: config.mcp.requestState.ttlSeconds,
+    principalOf,
+  });
+  // One composition for both protocols: the 2025-11-25 sessions and the 2026-07-28 requests see
+  // the same tools, resources, authorization, limits, metrics and tracing.
+  const createServer = (era: "legacy" | "modern") =>
+    createMcpServer({
+      services: {
+        ...services,
+        authorizer,
+        usageLimits: rateLimits.usageLimits,
+        observer: metrics.observer,
+        tasks,
+      },
+      principalOf,
+      registrars: config.mcp.conformanceFixtures ? [registerConformanceFixtures] : [],
+      era,
+      requestState,
+    });
+  const modernMcp = new ModernMcpEndpoint({ createServer: () => createServer("modern"), logger });
   const mcpSessions = new McpSessionRegistry({
-    createServer: () =>
-      createMcpServer({
-        services: {
-          ...services,
-          authorizer,
-          usageLimits: rateLimits.usageLimits,
-          observer: metrics.observer,
-          tasks,
-        },
-        principalOf: (ctx) => {
-          // Set by the /mcp authentication middleware on every request; its absence is a bug, never an identity.
-          const principal = ctx.http?.authInfo?.extra?.principal as Principal | undefined;
-          if (!principal) throw new McpServerError("FORBIDDEN", "The request is not authenticated.");
-          return principal;
-        },
-        registrars: config.mcp.conformanceFixtures ? [registerConformanceFixtures] : [],
-      }),
+    createServer: () => createServer("legacy"),
     idleMs: config.mcp.idleSeconds * 1000,
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
     limits: config.mcp.limits,
@@ -148,6 +170,7 @@ export async function startHttpServer(
     identity,
     syncRoles,
     mcpSessions,
+    modernMcp,
     readiness,
     loopSlicer,
     loginThrottle: rateLimits.loginThrottle,
@@ -207,10 +230,10 @@ export async function startHttpServer(
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
       // Calls in flight get their answers before their sessions close (closing first cut them off);
       // task runs get the same time, then those still going are stopped and recorded as failed.
-      await Promise.all([mcpSessions.drainAll(deadline), tasks.drain(deadline)]);
+      await Promise.all([mcpSessions.drainAll(deadline), modernMcp.drain(deadline), tasks.drain(deadline)]);
       const drained = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await mcpSessions.closeAll();
+      await Promise.all([mcpSessions.closeAll(), modernMcp.close()]);
       const timedOut = deadline.aborted
         ? Promise.resolve()
         : new Promise<void>((resolve) => deadline.addEventListener("abort", () => resolve(), { once: true }));

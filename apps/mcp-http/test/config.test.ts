@@ -220,3 +220,28 @@ describe("loadConfig: MCP tasks", () => {
     );
   });
 });
+
+describe("loadConfig: the 2026-07-28 request-state key", () => {
+  it("is unset by default (generated at start) with a ten-minute lifetime", () => {
+    expect(loadConfig({}).mcp.requestState).toEqual({ key: undefined, ttlSeconds: 600 });
+  });
+
+  it("takes a key of at least 32 bytes and a lifetime", () => {
+    const key = "k".repeat(32);
+    const config = loadConfig({ MCP_REQUEST_STATE_KEY: key, MCP_REQUEST_STATE_TTL_SECONDS: "60" });
+    expect(config.mcp.requestState).toEqual({ key, ttlSeconds: 60 });
+  });
+
+  it("refuses a shorter key, naming the variable and never the value", () => {
+    const key = "short-secret-value";
+    let message = "";
+    try {
+      loadConfig({ MCP_REQUEST_STATE_KEY: key });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("MCP_REQUEST_STATE_KEY");
+    expect(message).toContain("at least 32 bytes");
+    expect(message).not.toContain(key);
+  });
+});

@@ -286,3 +286,37 @@ describe("approval of upstream tool calls by elicitation", () => {
     expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/unanswered.txt" } });
   });
 });
+
+describe("upstream tools on the 2026-07-28 protocol (no mid-turn requests to the client)", () => {
+  it("runs a tool without approval, and refuses one that needs it, telling the model why", async () => {
+    const token = await login(app.url, "alice", "alice-pw");
+    const elicited: unknown[] = [];
+    const client = new Client(
+      { name: "upstreams-modern-test", version: "1.0.0" },
+      {
+        capabilities: { elicitation: { form: {} } },
+        versionNegotiation: { mode: { pin: "2026-07-28" } },
+      },
+    );
+    client.setRequestHandler("elicitation/create", async (request) => {
+      elicited.push(request);
+      return { action: "accept" };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${app.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    try {
+      expect(client.getProtocolEra()).toBe("modern");
+      expect(await chat(client, 'call remote__echo {"text":"modern"}')).toBe("tool said: echo: modern");
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/modern.txt"}')).toBe(
+        "tool said: Not run: the user did not approve this call of remote__delete_file (approval needs a 2025-11-25 MCP session; the 2026-07-28 protocol cannot ask the user in the middle of a turn).",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(elicited).toEqual([]);
+    expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/modern.txt" } });
+  });
+});

@@ -10,6 +10,12 @@ export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./err
 export type { McpObserver } from "./observer.js";
 export { loadRateTiersFile, parseRateTiers, type RateTier } from "./rate-tiers.js";
 export {
+  createUserBoundRequestStateCodec,
+  DEFAULT_REQUEST_STATE_TTL_SECONDS,
+  MIN_REQUEST_STATE_KEY_BYTES,
+  type UserBoundRequestStateOptions,
+} from "./request-state.js";
+export {
   type CreateMcpServerOptions,
   createMcpServer,
   DEFAULT_SERVER_INFO,
@@ -70,7 +76,13 @@ export {
   type ProgressEvent,
 } from "./turn-progress.js";
 export { resultText, type UpstreamAgentToolsOptions, upstreamAgentTools } from "./upstreams/agent-tools.js";
-export { approvalMessage, DEFAULT_APPROVAL_TIMEOUT_MS, elicitationApproval } from "./upstreams/approval.js";
+export {
+  approvalMessage,
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  elicitationApproval,
+  NO_APPROVAL_ON_MODERN_PROTOCOL,
+  noMidTurnApproval,
+} from "./upstreams/approval.js";
 export {
   loadUpstreamsFile,
   matchesGlob,

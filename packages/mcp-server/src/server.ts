@@ -4,7 +4,12 @@ import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer } from "@mcp-langgraph/authz";
 import { type Logger, noopLogger, type Tracer } from "@mcp-langgraph/core";
 import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/llm-factory";
-import { type CreateMessageRequestParams, McpServer, type ServerContext } from "@modelcontextprotocol/server";
+import {
+  type CreateMessageRequestParams,
+  McpServer,
+  type RequestStateCodec,
+  type ServerContext,
+} from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
 import type { ConversationChangeBus } from "./change-bus.js";
@@ -21,7 +26,7 @@ import { cacheToolList } from "./tool-list-cache.js";
 import type { ToolCall } from "./tool-table.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS } from "./turn-progress.js";
 import { upstreamAgentTools } from "./upstreams/agent-tools.js";
-import { elicitationApproval } from "./upstreams/approval.js";
+import { elicitationApproval, noMidTurnApproval } from "./upstreams/approval.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface McpServices {
@@ -76,6 +81,19 @@ export interface CreateMcpServerOptions {
   registrars?: readonly McpRegistrar[];
   maxMessageChars?: number;
   maxSearchResults?: number;
+  /**
+   * The protocol era this server serves: `legacy` (2025-11-25, one server per session, the
+   * default) or `modern` (2026-07-28, one server per request, no server-to-client requests).
+   * A modern server answers agent turns with the configured model instead of the client's
+   * (sampling) and refuses upstream tools that need approval (elicitation): both would be
+   * server-to-client requests in the middle of a turn, which that protocol does not have.
+   */
+  era?: "legacy" | "modern";
+  /**
+   * Verifies every echoed 2026-07-28 `requestState` before a handler runs (a forged, expired or
+   * another user's state is refused with -32602). `createUserBoundRequestStateCodec` builds one.
+   */
+  requestState?: RequestStateCodec<unknown>;
 }
 
 /** What a registrar may extend besides the server: the session's completions and subscribable URIs. */
@@ -99,7 +117,9 @@ export const DEFAULT_SERVER_INFO = { name: "mcp-langgraph", version: "0.1.0" } a
 export function createMcpServer(options: CreateMcpServerOptions): McpServer {
   const { services, principalOf, registrars = [] } = options;
   const logger = services.logger ?? noopLogger;
+  const modern = options.era === "modern";
   const server = new McpServer(options.serverInfo ?? DEFAULT_SERVER_INFO, {
+    ...(options.requestState ? { requestState: { verify: options.requestState.verify } } : {}),
     capabilities: {
       tools: {},
       resources: { subscribe: true },
@@ -119,7 +139,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
 
   registerAgentTools(server, {
     agent: services.agent,
-    modelForCall: services.useClientSampling ? clientSamplingModel(server) : async () => undefined,
+    modelForCall: services.useClientSampling && !modern ? clientSamplingModel(server) : async () => undefined,
     access,
     principalOf,
     reportFailure,
@@ -131,7 +151,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     observer: services.observer,
     progressIntervalMs: services.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
     turnExtras: services.upstreams
-      ? upstreamTurnExtras(server, services.upstreams, access, reportFailure)
+      ? upstreamTurnExtras(server, services.upstreams, access, reportFailure, modern)
       : undefined,
     tracer: services.tracer,
   });
@@ -168,10 +188,13 @@ function upstreamTurnExtras(
   { gateway, maxResultChars, approvalTimeoutMs }: UpstreamServices,
   access: ToolAccess,
   reportFailure: (tool: string, error: unknown) => void,
+  modern: boolean,
 ) {
   return ({ principal, ctx }: ToolCall) => ({
     tools: upstreamAgentTools(principal, { gateway, guard: { access, reportFailure }, maxResultChars }),
-    approval: elicitationApproval(server, ctx, gateway, approvalTimeoutMs),
+    approval: modern
+      ? noMidTurnApproval(gateway)
+      : elicitationApproval(server, ctx, gateway, approvalTimeoutMs),
   });
 }
 

@@ -4,6 +4,7 @@ import type { AppConfig } from "../config.js";
 import type { Identity } from "../identity.js";
 import type { McpSessionRegistry } from "../mcp-sessions.js";
 import type { AppMetrics } from "../metrics.js";
+import type { ModernMcpEndpoint } from "../modern-mcp.js";
 import type { Readiness } from "../readiness.js";
 import type { RoleSync } from "../role-sync.js";
 import type { AppTracing } from "../tracing.js";
@@ -16,6 +17,8 @@ export interface HttpAppDeps {
   /** Brings the caller's claim-derived relations up to date before their request is authorized. */
   syncRoles: RoleSync | undefined;
   mcpSessions: McpSessionRegistry;
+  /** The sessionless 2026-07-28 protocol, beside the sessions on `/mcp` (ADR 0170). */
+  modernMcp: ModernMcpEndpoint;
   readiness: Readiness;
   /** Set when tracing is configured: one server span per request, parent of the rest. */
   tracing?: AppTracing | undefined;

@@ -3,11 +3,15 @@ import { isInitializeRequest } from "@modelcontextprotocol/server";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "../http-errors.js";
 import { JSONRPC_PARSE_ERROR, JSONRPC_SERVER_ERROR, jsonRpcError, jsonRpcErrorResponse } from "../jsonrpc.js";
+import { ModernMcpEndpoint } from "../modern-mcp.js";
 import { sharedDeadline } from "../shared-deadline.js";
 import type { AppEnv, HttpAppDeps } from "./deps.js";
 import { AUTH_TIMEOUT_MS, refusalOf } from "./unauthorized.js";
 
-type McpRouteDeps = Pick<HttpAppDeps, "identity" | "syncRoles" | "mcpSessions" | "loopSlicer"> & {
+type McpRouteDeps = Pick<
+  HttpAppDeps,
+  "identity" | "syncRoles" | "mcpSessions" | "modernMcp" | "loopSlicer"
+> & {
   unauthorized: (hadCredential: boolean) => Response;
 };
 
@@ -67,9 +71,21 @@ function clientGone(c: Context<AppEnv>): ((listener: () => void) => void) | unde
     });
 }
 
-/** `/mcp` (Streamable HTTP): opens MCP sessions bound to their user and hands requests to them. */
+/** The answer to any MCP request that arrives while the server shuts down: the client goes elsewhere. */
+function shuttingDown(): Response {
+  const failure = unavailable(
+    "Service Unavailable: the server is shutting down; retry",
+    RETRY_BACKEND_SECONDS,
+  );
+  return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
+}
+
+/**
+ * `/mcp` (Streamable HTTP): opens MCP sessions bound to their user and hands requests to them
+ * (2025-11-25), and serves requests that declare 2026-07-28 without any session (ADR 0170).
+ */
 export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
-  const { mcpSessions } = deps;
+  const { mcpSessions, modernMcp } = deps;
   app.use("/mcp", mcpAuthentication(deps));
 
   app.on(["POST", "GET", "DELETE"], "/mcp", async (c) => {
@@ -99,6 +115,15 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
         return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Session not found"), 404);
       return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo, onClientGone: clientGone(c) });
     }
+    // Only a POST without a session id is classified: a session's own requests (the hot path) pay nothing.
+    if (
+      c.req.method === "POST" &&
+      !isInitializeRequest(parsedBody) &&
+      (await ModernMcpEndpoint.claims(c.req.raw, parsedBody))
+    ) {
+      if (modernMcp.draining) return shuttingDown();
+      return modernMcp.handle(c.req.raw, parsedBody, authInfo);
+    }
     if (c.req.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return c.json(
         jsonRpcError(
@@ -108,14 +133,8 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
         400,
       );
     }
-    if (mcpSessions.draining) {
-      // A session opened now would be cut off by the shutdown in progress: the client goes elsewhere.
-      const failure = unavailable(
-        "Service Unavailable: the server is shutting down; retry",
-        RETRY_BACKEND_SECONDS,
-      );
-      return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
-    }
+    // A session opened now would be cut off by the shutdown in progress.
+    if (mcpSessions.draining) return shuttingDown();
     const transport = await mcpSessions.open(principal);
     return transport.handleRequest(c.req.raw, { parsedBody, authInfo });
   });

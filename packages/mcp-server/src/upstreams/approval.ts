@@ -42,6 +42,22 @@ export function elicitationApproval(
   };
 }
 
+/**
+ * Approval on the 2026-07-28 protocol: it has no server-to-client request, and an approval is
+ * needed in the middle of a turn, which cannot be returned as an input-required result and resumed
+ * (the turn would have to stop and restart from a checkpoint). Calls that need approval are
+ * refused, and the model is told why; every other upstream tool works as on a 2025-11-25 session.
+ */
+export function noMidTurnApproval(gateway: UpstreamGateway): ToolApproval {
+  return {
+    required: (toolName) => gateway.tool(toolName)?.needsApproval ?? false,
+    ask: async () => ({ approved: false, reason: NO_APPROVAL_ON_MODERN_PROTOCOL }),
+  };
+}
+
+export const NO_APPROVAL_ON_MODERN_PROTOCOL =
+  "approval needs a 2025-11-25 MCP session; the 2026-07-28 protocol cannot ask the user in the middle of a turn";
+
 function supportsFormElicitation(server: McpServer): boolean {
   const elicitation = server.server.getClientCapabilities()?.elicitation as
     | Record<string, unknown>

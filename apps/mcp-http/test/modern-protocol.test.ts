@@ -1,0 +1,212 @@
+import { randomBytes } from "node:crypto";
+import type { Principal } from "@mcp-langgraph/auth-provider";
+import { AGENT_TOOL_NAMES, createUserBoundRequestStateCodec } from "@mcp-langgraph/mcp-server";
+import type { ServerContext } from "@modelcontextprotocol/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningHttpServer } from "../src/server.ts";
+import { connect, INITIALIZE, login, postMcp, startTestServer, textOf } from "./helpers.ts";
+
+// The key every instance would share; the test mints states with it as another instance would.
+const REQUEST_STATE_KEY = randomBytes(32).toString("base64url");
+
+let server: RunningHttpServer;
+let aliceToken: string;
+let bobToken: string;
+
+beforeAll(async () => {
+  server = await startTestServer({ MCP_REQUEST_STATE_KEY: REQUEST_STATE_KEY });
+  [aliceToken, bobToken] = await Promise.all([
+    login(server.url, "alice", "alice-pw"),
+    login(server.url, "bob", "bob-pw"),
+  ]);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Records every request the official client sends and every answer it gets. */
+function recordingFetch() {
+  const exchanges: { body: string; headers: Headers; status: number; responseHeaders: Headers }[] = [];
+  const fetcher: typeof fetch = async (input, init) => {
+    const response = await fetch(input, init);
+    exchanges.push({
+      body: typeof init?.body === "string" ? init.body : "",
+      headers: new Headers(init?.headers),
+      status: response.status,
+      responseHeaders: response.headers,
+    });
+    return response;
+  };
+  return { fetcher, exchanges };
+}
+
+/** A `tools/call` exactly as the official 2026-07-28 client sent it (envelope, headers), to replay. */
+async function capturedModernCall(token: string) {
+  const { fetcher, exchanges } = recordingFetch();
+  const { client } = await connect(server.url, token, { protocol: "2026-07-28", fetch: fetcher });
+  try {
+    await client.callTool({ name: "conversation_search", arguments: { query: "nothing-matches-this" } });
+  } finally {
+    await client.close();
+  }
+  const call = exchanges.find((exchange) => exchange.body.includes('"tools/call"'));
+  if (!call) throw new Error("the client sent no tools/call");
+  const headers: Record<string, string> = {};
+  call.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return { body: JSON.parse(call.body) as { params: Record<string, unknown> }, headers };
+}
+
+/** Seals a request state as the app would while serving `user`'s `method`, with the shared key. */
+function mintFor(userId: string, method = "tools/call", key: string = REQUEST_STATE_KEY): Promise<string> {
+  const codec = createUserBoundRequestStateCodec({
+    key,
+    principalOf: (ctx) => ctx.http?.authInfo?.extra?.principal as Principal,
+  });
+  const ctx = {
+    mcpReq: { method },
+    http: { authInfo: { extra: { principal: { userId } } } },
+  } as unknown as ServerContext;
+  return codec.mint({ step: 1 }, ctx);
+}
+
+describe("the 2026-07-28 protocol on /mcp", () => {
+  it("serves tools/list, agent_chat and conversation_get without opening a session", async () => {
+    const sessionsBefore = server.mcpSessionUsage().length;
+    const { fetcher, exchanges } = recordingFetch();
+    const { client } = await connect(server.url, aliceToken, { protocol: "2026-07-28", fetch: fetcher });
+    try {
+      expect(client.getProtocolEra()).toBe("modern");
+      expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28");
+
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name).sort()).toEqual([...AGENT_TOOL_NAMES].sort());
+
+      const turn = await client.callTool({
+        name: "agent_chat",
+        arguments: { message: "What is (6 + 1) * 6?" },
+      });
+      expect(turn.isError).toBeFalsy();
+      expect(textOf(turn)).toContain("42");
+      const threadId = (turn.structuredContent as { thread_id: string }).thread_id;
+
+      const follow = await client.callTool({
+        name: "agent_chat",
+        arguments: { message: "and 2^10?", thread_id: threadId },
+      });
+      expect(textOf(follow)).toContain("1024");
+
+      const conversation = await client.callTool({
+        name: "conversation_get",
+        arguments: { thread_id: threadId },
+      });
+      expect(conversation.isError).toBeFalsy();
+      expect(textOf(conversation)).toContain("What is (6 + 1) * 6?");
+      expect(textOf(conversation)).toContain("and 2^10?");
+    } finally {
+      await client.close();
+    }
+    expect(server.mcpSessionUsage().length).toBe(sessionsBefore);
+    expect(exchanges.length).toBeGreaterThan(0);
+    for (const exchange of exchanges) {
+      expect(exchange.status).toBe(200);
+      expect(exchange.responseHeaders.get("mcp-session-id")).toBeNull();
+      expect(exchange.headers.get("mcp-session-id")).toBeNull();
+    }
+  });
+
+  it("authorizes per user: bob cannot read alice's conversation", async () => {
+    const alice = await connect(server.url, aliceToken, { protocol: "2026-07-28" });
+    const bob = await connect(server.url, bobToken, { protocol: "2026-07-28" });
+    try {
+      const started = await alice.client.callTool({
+        name: "agent_chat",
+        arguments: { message: "my secret number is 31337" },
+      });
+      const threadId = (started.structuredContent as { thread_id: string }).thread_id;
+      const read = await bob.client.callTool({
+        name: "conversation_get",
+        arguments: { thread_id: threadId },
+      });
+      expect(read.isError).toBe(true);
+      expect(textOf(read)).not.toContain("31337");
+    } finally {
+      await Promise.all([alice.client.close(), bob.client.close()]);
+    }
+  });
+
+  it("authenticates every request: no token is a 401, a foreign Origin a 403", async () => {
+    const { body, headers } = await capturedModernCall(aliceToken);
+    const { authorization: _, ...anonymous } = headers;
+    const unauthenticated = await postMcp(server.url, body, anonymous);
+    expect(unauthenticated.status).toBe(401);
+    const foreign = await postMcp(server.url, body, { ...headers, origin: "https://evil.example" });
+    expect(foreign.status).toBe(403);
+    const replayed = await postMcp(server.url, body, headers);
+    expect(replayed.status).toBe(200);
+  });
+
+  it("accepts a request state minted for the caller and refuses it for another user", async () => {
+    const { body, headers } = await capturedModernCall(aliceToken);
+    const aliceState = await mintFor("user:alice");
+    const withState = { ...body, params: { ...body.params, requestState: aliceState } };
+
+    const asAlice = await postMcp(server.url, withState, headers);
+    expect(asAlice.status).toBe(200);
+    const aliceAnswer = (await asAlice.json()) as { result?: unknown; error?: unknown };
+    expect(aliceAnswer.error).toBeUndefined();
+    expect(aliceAnswer.result).toBeDefined();
+
+    const asBob = await postMcp(server.url, withState, { ...headers, authorization: `Bearer ${bobToken}` });
+    const bobAnswer = (await asBob.json()) as { error?: { code: number; message: string } };
+    expect(bobAnswer.error).toMatchObject({ code: -32602, message: "Invalid or expired requestState" });
+  });
+
+  it("refuses a forged, re-keyed or misdirected request state", async () => {
+    const { body, headers } = await capturedModernCall(aliceToken);
+    const genuine = await mintFor("user:alice");
+    const [version, payload, mac] = genuine.split(".");
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? "", "base64url").toString()), p: { step: 99 } }),
+    ).toString("base64url");
+    const states = {
+      tampered: `${version}.${forgedPayload}.${mac}`,
+      otherKey: await mintFor("user:alice", "tools/call", randomBytes(32).toString("base64url")),
+      otherMethod: await mintFor("user:alice", "prompts/get"),
+      garbage: "not-a-state",
+    };
+    for (const [name, requestState] of Object.entries(states)) {
+      const response = await postMcp(
+        server.url,
+        { ...body, params: { ...body.params, requestState } },
+        headers,
+      );
+      const answer = (await response.json()) as { error?: { code: number } };
+      expect(answer.error?.code, name).toBe(-32602);
+    }
+  });
+
+  it("leaves 2025-11-25 clients on their sessions", async () => {
+    const sessionsBefore = server.mcpSessionUsage().length;
+    const { client } = await connect(server.url, aliceToken);
+    try {
+      expect(client.getProtocolEra()).toBe("legacy");
+      expect(server.mcpSessionUsage().length).toBe(sessionsBefore + 1);
+      const turn = await client.callTool({ name: "agent_chat", arguments: { message: "What is 6 * 7?" } });
+      expect(textOf(turn)).toContain("42");
+    } finally {
+      await client.close();
+    }
+    // A request with neither a session nor a 2026-07-28 claim is still told to initialize.
+    const stray = await postMcp(
+      server.url,
+      { jsonrpc: "2.0", id: 2, method: "tools/list", params: {} },
+      { authorization: `Bearer ${aliceToken}` },
+    );
+    expect(stray.status).toBe(400);
+    const init = await postMcp(server.url, INITIALIZE, { authorization: `Bearer ${aliceToken}` });
+    expect(init.status).toBe(200);
+    expect(init.headers.get("mcp-session-id")).toBeTruthy();
+  });
+});
