@@ -16,6 +16,7 @@ import { timedBackend } from "./backend-timing.js";
 import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
+import { connectMcpSessionDirectory } from "./mcp-directory-redis.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createAppMetrics } from "./metrics.js";
 import { createRateLimits } from "./rate-limits.js";
@@ -100,6 +101,10 @@ export async function startHttpServer(
       throw error;
     },
   );
+  const directory = await connectMcpSessionDirectory(config).catch(async (error: unknown) => {
+    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
+    throw error;
+  });
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
@@ -125,6 +130,7 @@ export async function startHttpServer(
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
     limits: config.mcp.limits,
     logger,
+    ...(directory ? { directory: directory.directory } : {}),
   });
 
   // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or
@@ -156,7 +162,7 @@ export async function startHttpServer(
       apiKeys: identity.apiKeys,
       agent: services.agent,
       authorizer,
-      closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
+      closeMcpSessions: (userId, signal) => mcpSessions.closeUser(userId, signal),
       tasks: tasks.store,
       timeoutMs: config.userDataTimeoutMs,
       logger,
@@ -222,6 +228,7 @@ export async function startHttpServer(
         identity.close(),
         rateLimits.close(),
         tasks.store.close(),
+        directory?.close(),
         // Last: the spans of the drained calls are exported before the process exits.
         tracing?.shutdown(),
       ]);

@@ -71,6 +71,8 @@ function clientGone(c: Context<AppEnv>): ((listener: () => void) => void) | unde
 export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
   const { mcpSessions } = deps;
   app.use("/mcp", mcpAuthentication(deps));
+  // Used only with SESSION_BACKEND=redis: the deadline of opening and ending a session in Redis.
+  const directoryDeadline = sharedDeadline(AUTH_TIMEOUT_MS);
 
   app.on(["POST", "GET", "DELETE"], "/mcp", async (c) => {
     const principal = c.get("principal");
@@ -94,10 +96,17 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
     }
 
     if (sessionId !== undefined) {
-      const found = mcpSessions.lookup(sessionId, principal);
+      let found = mcpSessions.lookup(sessionId, principal);
+      // Memory: answered synchronously, no microtask added on the hot path.
+      if (found instanceof Promise) found = await found;
       if (found.kind === "not-found")
         return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Session not found"), 404);
-      return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo, onClientGone: clientGone(c) });
+      const options = { parsedBody, authInfo, onClientGone: clientGone(c) };
+      if (c.req.method !== "DELETE") return found.transport.handleRequest(c.req.raw, options);
+      const response = await found.transport.handleRequest(c.req.raw, options);
+      // Ended here: ended everywhere before the client hears so (with SESSION_BACKEND=redis).
+      if (response.status === 200) await mcpSessions.ended(sessionId, principal, directoryDeadline());
+      return response;
     }
     if (c.req.method !== "POST" || !isInitializeRequest(parsedBody)) {
       return c.json(
@@ -116,7 +125,9 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
       );
       return jsonRpcErrorResponse(503, JSONRPC_SERVER_ERROR, failure.message, failureHeaders(failure));
     }
-    const transport = await mcpSessions.open(principal);
-    return transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+    const opened = await mcpSessions.open(principal, parsedBody.params, directoryDeadline());
+    const response = await opened.transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+    if (response.status !== 200) await mcpSessions.discard(opened.sessionId, principal, directoryDeadline());
+    return response;
   });
 }
