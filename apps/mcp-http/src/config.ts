@@ -205,6 +205,7 @@ const envSchema = z
     MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
     MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
     MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),
+    MCP_SESSION_STORE_TIMEOUT_MS: positiveInt(2_000),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
@@ -372,6 +373,8 @@ export interface AppConfig {
     idleSeconds: number;
     maxSessionsPerUser: number;
     conformanceFixtures: boolean;
+    /** Deadline of each call to the MCP session directory in Redis (SESSION_BACKEND=redis). */
+    sessionStoreTimeoutMs: number;
     /** Per-session bounds on memory a client can make the server hold (see README, "Memory bounds"). */
     limits: McpSessionLimits;
     /** MCP tasks: kept in Redis with SESSION_BACKEND=redis (any instance answers), in memory otherwise. */
@@ -503,6 +506,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mcp: {
       idleSeconds: e.MCP_SESSION_IDLE_SECONDS,
       maxSessionsPerUser: e.MCP_MAX_SESSIONS_PER_USER,
+      sessionStoreTimeoutMs: e.MCP_SESSION_STORE_TIMEOUT_MS,
       conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES,
       limits: {
         eventStoreMaxEvents: e.MCP_EVENT_STORE_MAX_EVENTS,

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
-import type { McpServer } from "@modelcontextprotocol/server";
+import type { InitializeRequest, McpServer } from "@modelcontextprotocol/server";
 import { BoundedEventStore } from "./event-store.js";
+import type { McpSessionDirectory } from "./mcp-session-directory.js";
 import { McpSessionTransport } from "./session-transport.js";
+import { sharedDeadline } from "./shared-deadline.js";
 
 interface McpSession {
   transport: McpSessionTransport;
@@ -39,7 +41,15 @@ export interface McpSessionRegistryOptions {
   limits?: Partial<McpSessionLimits>;
   logger: Logger;
   now?: () => number;
+  /**
+   * Set with SESSION_BACKEND=redis: sessions live in Redis, and this process holds a rebuilt copy
+   * of each session it serves (see ADR 0160). Unset: the sessions of this process, in memory.
+   */
+  directory?: McpSessionDirectory;
 }
+
+/** Session ids this server issues: 256 random bits, base64url. Anything else is unknown without a lookup. */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 export type SessionLookup = { kind: "found"; transport: McpSessionTransport } | { kind: "not-found" };
 
@@ -53,10 +63,13 @@ export class McpSessionRegistry {
   readonly #options: McpSessionRegistryOptions;
   readonly #now: () => number;
   readonly #sweeper: NodeJS.Timeout;
+  /** The deadline of a lookup in the directory; shared by the lookups that start within 100 ms. */
+  readonly #lookupDeadline: () => AbortSignal;
 
   constructor(options: McpSessionRegistryOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
+    this.#lookupDeadline = sharedDeadline(options.directory?.timeoutMs ?? 0);
     this.#sweeper = setInterval(() => void this.closeIdle(), Math.min(options.idleMs, 60_000));
     this.#sweeper.unref();
   }
@@ -75,7 +88,10 @@ export class McpSessionRegistry {
     }));
   }
 
-  lookup(sessionId: string, principal: Principal): SessionLookup {
+  /** Synchronous in memory; with a directory, one Redis round trip (and a rebuild the first time). */
+  lookup(sessionId: string, principal: Principal): SessionLookup | Promise<SessionLookup> {
+    const { directory } = this.#options;
+    if (directory) return this.#lookupShared(directory, sessionId, principal, this.#lookupDeadline());
     const session = this.#sessions.get(sessionId);
     if (!session || session.ownerId !== principal.userId) return { kind: "not-found" };
     session.lastSeen = this.#now();
@@ -85,16 +101,108 @@ export class McpSessionRegistry {
   /** Opens a transport for an initialize request; the session registers once the transport assigns its id. */
   #draining = false;
 
-  async open(principal: Principal): Promise<McpSessionTransport> {
-    await this.#evictBeyondLimit(principal.userId);
+  /**
+   * Opens a transport for an initialize request (`initialize`: its params). With a directory the
+   * session is registered in Redis before the request is handled, so the client's next request
+   * finds it on any instance.
+   */
+  async open(
+    principal: Principal,
+    initialize: InitializeRequest["params"],
+    signal: AbortSignal,
+  ): Promise<{ sessionId: string; transport: McpSessionTransport }> {
+    const { directory } = this.#options;
+    const sessionId = randomBytes(32).toString("base64url");
+    if (directory) {
+      const evicted = await directory.create(sessionId, { ownerId: principal.userId, initialize }, signal);
+      // Their holders elsewhere find no record at the next request; the copies held here close now.
+      await Promise.allSettled(evicted.map((id) => this.close(id)));
+    } else {
+      await this.#evictBeyondLimit(principal.userId);
+    }
+    const { transport, server } = this.#createSession(principal.userId, sessionId);
+    await server.connect(transport);
+    return { sessionId, transport };
+  }
+
+  /** The initialize of `open` was refused (bad headers, say): the session it registered goes. */
+  async discard(sessionId: string, principal: Principal, signal: AbortSignal): Promise<void> {
+    await this.close(sessionId);
+    await this.ended(sessionId, principal, signal);
+  }
+
+  /**
+   * DELETE answered 200 on this instance: the session ends everywhere (its record goes, so every
+   * other instance answers 404 from the next request on).
+   */
+  async ended(sessionId: string, principal: Principal, signal: AbortSignal): Promise<void> {
+    await this.#options.directory?.remove(sessionId, principal.userId, signal);
+  }
+
+  /** Rebuilt copies of sessions opened elsewhere, by id, while their rebuild is under way. */
+  readonly #rebuilding = new Map<string, Promise<McpSessionTransport>>();
+
+  async #lookupShared(
+    directory: McpSessionDirectory,
+    sessionId: string,
+    principal: Principal,
+    signal: AbortSignal,
+  ): Promise<SessionLookup> {
+    if (!SESSION_ID.test(sessionId)) return { kind: "not-found" };
+    const record = await directory.touch(sessionId, principal.userId, signal);
+    const held = this.#sessions.get(sessionId);
+    if (!record) {
+      // Ended or expired elsewhere: a copy held here is stale.
+      if (held && held.ownerId === principal.userId) await this.close(sessionId);
+      return { kind: "not-found" };
+    }
+    if (held) {
+      held.lastSeen = this.#now();
+      return { kind: "found", transport: held.transport };
+    }
+    let rebuilt = this.#rebuilding.get(sessionId);
+    if (!rebuilt) {
+      rebuilt = this.#rebuild(sessionId, record.ownerId, record.initialize);
+      this.#rebuilding.set(sessionId, rebuilt);
+      void rebuilt.finally(() => this.#rebuilding.delete(sessionId)).catch(() => {});
+    }
+    return { kind: "found", transport: await rebuilt };
+  }
+
+  /** A session opened on another instance, rebuilt here from its record. */
+  async #rebuild(
+    sessionId: string,
+    ownerId: string,
+    initialize: InitializeRequest["params"],
+  ): Promise<McpSessionTransport> {
+    const session = this.#createSession(ownerId, sessionId);
+    await session.server.connect(session.transport);
+    try {
+      await session.transport.restore(sessionId, initialize);
+    } catch (error) {
+      await session.server.close();
+      throw error;
+    }
+    // Registered once ready, so no request reaches a server still replaying the initialize.
+    this.#register(sessionId, session);
+    return session.transport;
+  }
+
+  #register(sessionId: string, session: Omit<McpSession, "lastSeen">): void {
+    this.#sessions.set(sessionId, { ...session, lastSeen: this.#now() });
+    this.#options.logger.info({ user: session.ownerId, sessions: this.#sessions.size }, "mcp session opened");
+  }
+
+  /** A server and its transport for session `sessionId`, not connected yet. */
+  #createSession(ownerId: string, sessionId: string): Omit<McpSession, "lastSeen"> {
     const server = this.#options.createServer();
     const limits = this.#options.limits ?? {};
     const events = new BoundedEventStore({
       ...(limits.eventStoreMaxEvents ? { maxEvents: limits.eventStoreMaxEvents } : {}),
       ...(limits.eventStoreMaxBytes ? { maxBytes: limits.eventStoreMaxBytes } : {}),
     });
-    const transport = new McpSessionTransport({
-      sessionIdGenerator: () => randomBytes(32).toString("base64url"),
+    const transport: McpSessionTransport = new McpSessionTransport({
+      sessionIdGenerator: () => sessionId,
       // Resumable streams (Last-Event-ID). No `retry:` hint: with one, clients whose POST stream
       // ended reconnected on a fixed schedule and a burst of 100 clients queued up seconds-long tails.
       eventStore: events,
@@ -103,28 +211,15 @@ export class McpSessionRegistry {
         ? { maxPendingServerRequests: limits.maxPendingServerRequests }
         : {}),
       ...(limits.disconnectGraceMs !== undefined ? { disconnectGraceMs: limits.disconnectGraceMs } : {}),
-      onsessioninitialized: (sessionId) => {
-        this.#sessions.set(sessionId, {
-          transport,
-          events,
-          server,
-          ownerId: principal.userId,
-          lastSeen: this.#now(),
-        });
-        this.#options.logger.info(
-          { user: principal.userId, sessions: this.#sessions.size },
-          "mcp session opened",
-        );
-      },
-      onsessionclosed: (sessionId) => {
-        this.#forget(sessionId);
+      onsessioninitialized: (id) => this.#register(id, { transport, events, server, ownerId }),
+      onsessionclosed: (id) => {
+        this.#forget(id);
       },
     });
     transport.onclose = () => {
       if (transport.sessionId) this.#forget(transport.sessionId);
     };
-    await server.connect(transport);
-    return transport;
+    return { transport, events, server, ownerId };
   }
 
   async closeIdle(): Promise<number> {
@@ -142,10 +237,12 @@ export class McpSessionRegistry {
   }
 
   /** Closes every live session of one user (their account is being erased); returns how many. */
-  async closeUser(userId: string): Promise<number> {
+  async closeUser(userId: string, signal: AbortSignal): Promise<number> {
     const own = [...this.#sessions].filter(([, session]) => session.ownerId === userId);
+    // Everywhere first: every other instance then answers 404 (and drops its copy) at the next request.
+    const shared = (await this.#options.directory?.removeUser(userId, signal)) ?? [];
     await Promise.allSettled(own.map(([id]) => this.close(id)));
-    return own.length;
+    return new Set([...shared, ...own.map(([id]) => id)]).size;
   }
 
   /** Set once shutdown has begun: the /mcp route opens no new session (it answers 503). */

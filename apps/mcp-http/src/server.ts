@@ -19,6 +19,7 @@ import { timedBackend } from "./backend-timing.js";
 import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
+import { connectMcpSessionDirectory } from "./mcp-directory-redis.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createAppMetrics } from "./metrics.js";
 import { ModernMcpEndpoint } from "./modern-mcp.js";
@@ -104,6 +105,10 @@ export async function startHttpServer(
       throw error;
     },
   );
+  const directory = await connectMcpSessionDirectory(config).catch(async (error: unknown) => {
+    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
+    throw error;
+  });
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
@@ -147,6 +152,7 @@ export async function startHttpServer(
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
     limits: config.mcp.limits,
     logger,
+    ...(directory ? { directory: directory.directory } : {}),
   });
 
   // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or
@@ -179,7 +185,7 @@ export async function startHttpServer(
       apiKeys: identity.apiKeys,
       agent: services.agent,
       authorizer,
-      closeMcpSessions: (userId) => mcpSessions.closeUser(userId),
+      closeMcpSessions: (userId, signal) => mcpSessions.closeUser(userId, signal),
       tasks: tasks.store,
       timeoutMs: config.userDataTimeoutMs,
       logger,
@@ -245,6 +251,7 @@ export async function startHttpServer(
         identity.close(),
         rateLimits.close(),
         tasks.store.close(),
+        directory?.close(),
         // Last: the spans of the drained calls are exported before the process exits.
         tracing?.shutdown(),
       ]);

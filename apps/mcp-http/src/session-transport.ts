@@ -143,6 +143,8 @@ export class McpSessionTransport implements Transport {
   #standalone: SseStream | undefined;
   /** The headers of every one-body answer of this session: the same each time, so built once. */
   #answerHeaders: Readonly<Record<string, string>> = SSE_HEADERS;
+  /** The replayed initialize of a session rebuilt on this instance (`restore`), until the server answers it. */
+  #restoring: { id: RequestId; settle: (answer: JSONRPCMessage) => void } | undefined;
 
   constructor(options: SessionTransportOptions) {
     this.#options = options;
@@ -186,6 +188,27 @@ export class McpSessionTransport implements Transport {
     }
   }
 
+  /**
+   * Makes this transport the session `sessionId`, initialized on another instance: the client's
+   * original initialize is replayed into the connected server (so it negotiates the same protocol
+   * version and records the same client capabilities), its answer is dropped, and the
+   * `initialized` notification follows. Resolves once the server is ready for the session's requests.
+   */
+  async restore(sessionId: string, initialize: InitializeRequest["params"]): Promise<void> {
+    if (this.#initialized) throw new Error("Transport already initialized");
+    this.sessionId = sessionId;
+    this.#answerHeaders = Object.freeze({ ...SSE_HEADERS, ...this.#sessionHeader() });
+    this.#initialized = true;
+    const id = `restore-${sessionId}`;
+    const answer = await new Promise<JSONRPCMessage>((settle) => {
+      this.#restoring = { id, settle };
+      this.onmessage?.({ jsonrpc: "2.0", id, method: "initialize", params: initialize });
+    });
+    if ("error" in answer)
+      throw new Error(`the session's initialize was refused on replay: ${answer.error.message}`);
+    this.onmessage?.({ jsonrpc: "2.0", method: "notifications/initialized" });
+  }
+
   /** Server-to-client requests awaiting the client's answer. */
   get pendingServerRequests(): number {
     return this.#pending.size;
@@ -208,7 +231,15 @@ export class McpSessionTransport implements Transport {
       return;
     }
     const exchange = this.#exchanges.get(requestId);
-    if (!exchange) throw new Error(`No connection established for request ID: ${String(requestId)}`);
+    if (!exchange) {
+      // Off the hot path: only an answer with no POST waiting for it gets here.
+      if (response && this.#restoring?.id === requestId) {
+        this.#restoring.settle(message);
+        this.#restoring = undefined;
+        return;
+      }
+      throw new Error(`No connection established for request ID: ${String(requestId)}`);
+    }
     if (response) exchange.responses.set(requestId, message);
     const complete = isComplete(exchange);
     if (!exchange.upgraded) {

@@ -19,8 +19,8 @@ export interface UserDataDeps {
   apiKeys: ApiKeyManager | undefined;
   agent: Pick<Agent, "getConversation" | "deleteConversation">;
   authorizer: Pick<Authorizer, "readTuples" | "deleteTuples">;
-  /** Closes the user's live MCP sessions in this process. */
-  closeMcpSessions: (userId: string) => Promise<number>;
+  /** Ends the user's live MCP sessions (in this process; everywhere with SESSION_BACKEND=redis). */
+  closeMcpSessions: (userId: string, signal: AbortSignal) => Promise<number>;
   /** MCP tasks (their results hold the agent's replies): all of the user's are deleted, runs stopped. */
   tasks: Pick<TaskStore, "deleteOwner">;
   /** Deadline of each backend call (one read or one delete). */
@@ -154,7 +154,7 @@ export function createUserData(deps: UserDataDeps): UserData {
     async erase(principal, signal) {
       const { userId } = principal;
       // Live MCP sessions first, so none of them writes a conversation while the rest goes.
-      const mcpSessions = await deps.closeMcpSessions(userId);
+      const mcpSessions = await deps.closeMcpSessions(userId, step(signal));
       // Then the tasks: their runs stop (they hear the deletion) before their conversations go.
       const tasks = await deps.tasks.deleteOwner(userId, step(signal));
 

@@ -87,6 +87,8 @@ function shuttingDown(): Response {
 export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
   const { mcpSessions, modernMcp } = deps;
   app.use("/mcp", mcpAuthentication(deps));
+  // Used only with SESSION_BACKEND=redis: the deadline of opening and ending a session in Redis.
+  const directoryDeadline = sharedDeadline(AUTH_TIMEOUT_MS);
 
   app.on(["POST", "GET", "DELETE"], "/mcp", async (c) => {
     const principal = c.get("principal");
@@ -110,10 +112,17 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
     }
 
     if (sessionId !== undefined) {
-      const found = mcpSessions.lookup(sessionId, principal);
+      let found = mcpSessions.lookup(sessionId, principal);
+      // Memory: answered synchronously, no microtask added on the hot path.
+      if (found instanceof Promise) found = await found;
       if (found.kind === "not-found")
         return c.json(jsonRpcError(JSONRPC_SERVER_ERROR, "Session not found"), 404);
-      return found.transport.handleRequest(c.req.raw, { parsedBody, authInfo, onClientGone: clientGone(c) });
+      const options = { parsedBody, authInfo, onClientGone: clientGone(c) };
+      if (c.req.method !== "DELETE") return found.transport.handleRequest(c.req.raw, options);
+      const response = await found.transport.handleRequest(c.req.raw, options);
+      // Ended here: ended everywhere before the client hears so (with SESSION_BACKEND=redis).
+      if (response.status === 200) await mcpSessions.ended(sessionId, principal, directoryDeadline());
+      return response;
     }
     // Only a POST without a session id is classified: a session's own requests (the hot path) pay nothing.
     if (
@@ -135,7 +144,9 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
     }
     // A session opened now would be cut off by the shutdown in progress.
     if (mcpSessions.draining) return shuttingDown();
-    const transport = await mcpSessions.open(principal);
-    return transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+    const opened = await mcpSessions.open(principal, parsedBody.params, directoryDeadline());
+    const response = await opened.transport.handleRequest(c.req.raw, { parsedBody, authInfo });
+    if (response.status !== 200) await mcpSessions.discard(opened.sessionId, principal, directoryDeadline());
+    return response;
   });
 }

@@ -1,2 +1,2 @@
-export { type ConnectOptions, connect, login } from "./client.ts";
+export { type ConnectOptions, connect, login, roundRobinFetch } from "./client.ts";
 export { type SpawnedApp, spawnHttpApp } from "./spawn.ts";

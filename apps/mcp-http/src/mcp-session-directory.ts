@@ -1,0 +1,174 @@
+import { createHash } from "node:crypto";
+import { withDeadline } from "@mcp-langgraph/core";
+import { isSessionError, SessionError } from "@mcp-langgraph/session";
+import type { InitializeRequest } from "@modelcontextprotocol/server";
+
+/** What any instance needs to serve a session it did not open. */
+export interface McpSessionRecord {
+  ownerId: string;
+  /** The client's initialize params: replayed to rebuild the session (protocol version, capabilities). */
+  initialize: InitializeRequest["params"];
+}
+
+/** What the directory sends commands through: a connected node-redis client, ideally with `disableOfflineQueue`. */
+export interface DirectoryRedisClient {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+export interface McpSessionDirectoryOptions {
+  client: DirectoryRedisClient;
+  /** Prepended to every key (SESSION_KEY_PREFIX, default `mcp-langgraph:`). */
+  keyPrefix: string;
+  /** A session unused this long is gone (the record's TTL, slid by every request). */
+  idleMs: number;
+  maxSessionsPerUser: number;
+  /** Deadline of each Redis call. */
+  timeoutMs: number;
+}
+
+/** Returns the record and slides its expiry, and the user's index entry, in one round trip. */
+const TOUCH = `
+local record = redis.call('GET', KEYS[1])
+if not record then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  return false
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return record`;
+
+/**
+ * Registers a session and keeps its user under the cap, atomically: entries idle past the cutoff
+ * are dropped from the index first, then the least recently used sessions beyond the cap are
+ * deleted. Returns the ids it deleted.
+ */
+const CREATE = `
+local idle = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local max = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - idle)
+local count = redis.call('ZCARD', KEYS[2])
+local evicted = {}
+if count >= max then
+  evicted = redis.call('ZRANGE', KEYS[2], 0, count - max)
+  for _, id in ipairs(evicted) do
+    redis.call('DEL', ARGV[6] .. id)
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', idle)
+redis.call('ZADD', KEYS[2], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[2], idle)
+return evicted`;
+
+/** Deletes every session of a user (account erasure); returns their ids. */
+const REMOVE_USER = `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
+redis.call('DEL', KEYS[1])
+return ids`;
+
+/**
+ * The MCP sessions of every instance, in Redis (SESSION_BACKEND=redis). A session's key is under
+ * its owner's hash tag, so a lookup made with another user's identity reads another key and finds
+ * nothing (the same 404 as an unknown id), and a user's records and index share one cluster slot.
+ */
+export class McpSessionDirectory {
+  readonly #options: McpSessionDirectoryOptions;
+
+  constructor(options: McpSessionDirectoryOptions) {
+    this.#options = options;
+  }
+
+  /** The deadline of each call. */
+  get timeoutMs(): number {
+    return this.#options.timeoutMs;
+  }
+
+  /** Registers a new session; returns the ids of the user's sessions it evicted to stay under the cap. */
+  async create(sessionId: string, record: McpSessionRecord, signal: AbortSignal): Promise<string[]> {
+    const keys = this.#keys(record.ownerId);
+    const evicted = await this.#call(
+      [
+        "EVAL",
+        CREATE,
+        "2",
+        keys.record(sessionId),
+        keys.index,
+        JSON.stringify(record),
+        String(this.#options.idleMs),
+        String(Date.now()),
+        sessionId,
+        String(this.#options.maxSessionsPerUser),
+        keys.recordPrefix,
+      ],
+      signal,
+    );
+    return evicted as string[];
+  }
+
+  /** The session's record if `ownerId` owns it and it has not expired; slides its expiry. One round trip. */
+  async touch(
+    sessionId: string,
+    ownerId: string,
+    signal: AbortSignal,
+  ): Promise<McpSessionRecord | undefined> {
+    const keys = this.#keys(ownerId);
+    const found = await this.#call(
+      [
+        "EVAL",
+        TOUCH,
+        "2",
+        keys.record(sessionId),
+        keys.index,
+        String(this.#options.idleMs),
+        String(Date.now()),
+        sessionId,
+      ],
+      signal,
+    );
+    if (typeof found !== "string") return undefined;
+    const record = JSON.parse(found) as McpSessionRecord;
+    // The key is derived from the owner's id; a hash collision must still not cross users.
+    return record.ownerId === ownerId ? record : undefined;
+  }
+
+  async remove(sessionId: string, ownerId: string, signal: AbortSignal): Promise<void> {
+    const keys = this.#keys(ownerId);
+    await this.#call(["DEL", keys.record(sessionId)], signal);
+    await this.#call(["ZREM", keys.index, sessionId], signal);
+  }
+
+  async removeUser(ownerId: string, signal: AbortSignal): Promise<string[]> {
+    const keys = this.#keys(ownerId);
+    return (await this.#call(["EVAL", REMOVE_USER, "1", keys.index, keys.recordPrefix], signal)) as string[];
+  }
+
+  #keys(ownerId: string) {
+    // The owner's id (any characters, any length) never appears in a key: its hash does, as the slot tag.
+    const tag = createHash("sha256").update(ownerId).digest("base64url").slice(0, 22);
+    const recordPrefix = `${this.#options.keyPrefix}mcp-session:{${tag}}:`;
+    return {
+      index: `${this.#options.keyPrefix}mcp-sessions:{${tag}}`,
+      recordPrefix,
+      record: (sessionId: string) => recordPrefix + sessionId,
+    };
+  }
+
+  #call(args: string[], signal: AbortSignal): Promise<unknown> {
+    const { client, timeoutMs } = this.#options;
+    return withDeadline(() => client.sendCommand(args), {
+      timeoutMs,
+      signal,
+      onTimeout: (ms) =>
+        new SessionError("SESSION_UNAVAILABLE", `The MCP session directory did not answer within ${ms} ms.`),
+    }).catch((error: unknown) => {
+      if (signal.aborted && error === signal.reason) throw error;
+      if (isSessionError(error)) throw error;
+      throw new SessionError("SESSION_UNAVAILABLE", "The MCP session directory is unavailable right now.", {
+        cause: error,
+      });
+    });
+  }
+}
