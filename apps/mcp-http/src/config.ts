@@ -143,10 +143,12 @@ const envSchema = z
 
     SESSION_BACKEND: z.enum(["memory", "redis"]).default("memory"),
     WORKERS: z
-      .union([z.literal("auto"), z.coerce.number().int().min(1).max(MAX_WORKERS)], {
-        error: `must be "auto" or a whole number from 1 to ${MAX_WORKERS}`,
+      .string()
+      .default("1")
+      .refine((value) => value === "auto" || (/^\d+$/.test(value) && +value >= 1 && +value <= MAX_WORKERS), {
+        message: `must be "auto" or a whole number from 1 to ${MAX_WORKERS}`,
       })
-      .default(1),
+      .transform((value) => (value === "auto" ? ("auto" as const) : Number(value))),
     THREAD_LOCK_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(DEFAULT_LOCK_TTL_MS),
     THREAD_LOCK_WAIT_TIMEOUT_MS: positiveInt(DEFAULT_LOCK_WAIT_TIMEOUT_MS),
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
