@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
   DEFAULT_REQUEST_STATE_TTL_SECONDS,
@@ -9,12 +10,17 @@ import {
   type TaskStoreLimits,
 } from "@mcp-langgraph/mcp-server";
 import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
+import { DEFAULT_LOCK_TTL_MS, DEFAULT_LOCK_WAIT_TIMEOUT_MS } from "@mcp-langgraph/session";
 import { z } from "zod";
 import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from "./event-store.js";
 import type { McpSessionLimits } from "./mcp-sessions.js";
+import { multiProcessProblems } from "./multi-process.js";
 import { DEFAULT_MAX_ERROR_MESSAGE_CHARS, DEFAULT_MAX_PENDING_SERVER_REQUESTS } from "./outbound-bounds.js";
 import { DEFAULT_DISCONNECT_GRACE_MS } from "./session-transport.js";
 import type { TracingSettings } from "./tracing.js";
+
+/** More processes than this on one machine is a typo, not a deployment. */
+const MAX_WORKERS = 256;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 export const isLoopbackHost = (host: string) => LOOPBACK_HOSTS.has(host.toLowerCase());
@@ -139,6 +145,15 @@ const envSchema = z
     OIDC_CLIENT_SECRET: z.string().min(1).optional(),
 
     SESSION_BACKEND: z.enum(["memory", "redis"]).default("memory"),
+    WORKERS: z
+      .string()
+      .default("1")
+      .refine((value) => value === "auto" || (/^\d+$/.test(value) && +value >= 1 && +value <= MAX_WORKERS), {
+        message: `must be "auto" or a whole number from 1 to ${MAX_WORKERS}`,
+      })
+      .transform((value) => (value === "auto" ? ("auto" as const) : Number(value))),
+    THREAD_LOCK_TTL_MS: z.coerce.number().int().min(1_000).max(600_000).default(DEFAULT_LOCK_TTL_MS),
+    THREAD_LOCK_WAIT_TIMEOUT_MS: positiveInt(DEFAULT_LOCK_WAIT_TIMEOUT_MS),
     REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
     SESSION_KEY_PREFIX: z
       .string()
@@ -352,6 +367,10 @@ export interface AppConfig {
     oauth: OAuthSettings;
   };
   sessions: { backend: "memory" } | { backend: "redis"; url: string; keyPrefix?: string };
+  /** Worker processes serving the one port (node:cluster); 1 = this process serves (no cluster). */
+  workers: number;
+  /** Per-thread turn locks in Redis (SESSION_BACKEND=redis): expiry without renewal, and longest wait. */
+  threadLocks: { ttlMs: number; waitTimeoutMs: number };
   /** Proxies in front of this server that append to `X-Forwarded-For`; 0 = use the TCP peer's address. */
   trustProxyHops: number;
   /** Counted in Redis with SESSION_BACKEND=redis (shared by every instance), in memory otherwise. */
@@ -423,6 +442,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}`);
   }
   const e = parsed.data;
+  const config = buildConfig(e, env);
+  const problems = multiProcessProblems(config);
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n${problems.map((problem) => `  WORKERS: ${problem}`).join("\n")}`,
+    );
+  }
+  return config;
+}
+
+function buildConfig(e: AppEnv, env: Record<string, string | undefined>): AppConfig {
   const loopback = isLoopbackHost(e.HOST);
   const urlHost = e.HOST.includes(":") && !e.HOST.startsWith("[") ? `[${e.HOST}]` : e.HOST;
   const publicUrl = (e.PUBLIC_URL ?? `http://${urlHost}:${e.PORT}`).replace(/\/$/, "");
@@ -487,6 +517,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             ...(e.SESSION_KEY_PREFIX ? { keyPrefix: e.SESSION_KEY_PREFIX } : {}),
           }
         : { backend: "memory" },
+    workers: e.WORKERS === "auto" ? availableParallelism() : e.WORKERS,
+    threadLocks: { ttlMs: e.THREAD_LOCK_TTL_MS, waitTimeoutMs: e.THREAD_LOCK_WAIT_TIMEOUT_MS },
     trustProxyHops: e.TRUST_PROXY_HOPS,
     rateLimits: {
       login: {

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import { type DestinationStream, type Logger as PinoLogger, pino } from "pino";
 import type { AppConfig } from "./config.js";
 import { configuredSecrets, redactPaths, secretScrubber } from "./log-secrets.js";
@@ -29,7 +30,8 @@ export function createAppLogger(config: AppConfig, destination?: DestinationStre
   return pino(
     {
       level: config.logLevel,
-      base: { service: "mcp-langgraph-http" },
+      // Under WORKERS=n each line says which process wrote it.
+      base: { service: "mcp-langgraph-http", ...(cluster.isWorker ? { pid: process.pid } : {}) },
       redact: { paths: redactPaths(), censor: "[Redacted]" },
       serializers: { err: errorSerializer(withStack), error: errorSerializer(withStack) },
       // A fresh object per line: pino merges the line's fields into what the mixin returns.

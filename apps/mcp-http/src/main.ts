@@ -1,6 +1,8 @@
 #!/usr/bin/env node
+import cluster from "node:cluster";
 import { isMcpServerError } from "@mcp-langgraph/mcp-server";
 import { isSecretsError, type SecretsProvider } from "@mcp-langgraph/secrets";
+import { runPrimary } from "./cluster.js";
 import { ConfigError, loadConfig, resolveSecrets } from "./config.js";
 import { createAppLogger } from "./logger.js";
 import { startHttpServer } from "./server.js";
@@ -25,6 +27,17 @@ async function main() {
     throw error;
   }
   const logger = createAppLogger(config);
+  if (config.workers > 1 && cluster.isPrimary) {
+    // The primary serves nothing: the workers each resolve secrets and start their own server.
+    secrets.close();
+    runPrimary({
+      workers: config.workers,
+      url: (port) => `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`,
+      drainTimeoutMs: config.drainTimeoutMs,
+      logger,
+    });
+    return;
+  }
   // Secret fields are redacted and the configured secrets scrubbed by the logger (ADR 0091).
   logger.debug({ config }, "configuration");
   logger.info({ sources: secrets.sources() }, "secrets resolved");
@@ -34,7 +47,8 @@ async function main() {
     onChange: (names) => logger.warn({ names }, "secrets changed in Infisical: restart to apply them"),
   });
   const running = await startHttpServer(config, logger);
-  process.stderr.write(`mcp-langgraph listening on ${running.url}/mcp\n`);
+  // Under WORKERS=n the primary announces the address once every worker listens.
+  if (!cluster.isWorker) process.stderr.write(`mcp-langgraph listening on ${running.url}/mcp\n`);
 
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, "shutting down: draining connections");

@@ -26,6 +26,7 @@ import { ModernMcpEndpoint } from "./modern-mcp.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
 import { createRoleSync } from "./role-sync.js";
+import { createSharedLocks } from "./shared-locks.js";
 import { createAppTaskStore } from "./task-store.js";
 import { startTracing, type TracingOptions } from "./tracing.js";
 import { createUserData } from "./user-data.js";
@@ -55,9 +56,11 @@ export async function startHttpServer(
   const tracer = tracing?.tracer;
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
+  const sharedLocks = await createSharedLocks(config);
   // Independent backends start together; a failure stops start-up (main exits with the message).
   const [services, untimedSessions, roleMapping] = await Promise.all([
     createMcpServices({
+      ...(sharedLocks ? { threadLocks: sharedLocks.locks } : {}),
       ...config.services,
       model: {
         ...config.services.model,
@@ -77,7 +80,10 @@ export async function startHttpServer(
       logger,
     }),
     config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
-  ]);
+  ]).catch(async (error: unknown) => {
+    await sharedLocks?.close();
+    throw error;
+  });
   const sessions = timedBackend(
     untimedSessions,
     ["create", "get", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
@@ -95,13 +101,18 @@ export async function startHttpServer(
       ),
   );
   const rateLimits = await createRateLimits(config).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close()]);
+    await Promise.allSettled([services.close(), sessions.close(), sharedLocks?.close()]);
     throw error;
   });
   const tasks = await createAppTaskStore(config).then(
     (store) => createMcpTasks(store),
     async (error: unknown) => {
-      await Promise.allSettled([services.close(), sessions.close(), rateLimits.close()]);
+      await Promise.allSettled([
+        services.close(),
+        sessions.close(),
+        rateLimits.close(),
+        sharedLocks?.close(),
+      ]);
       throw error;
     },
   );
@@ -252,6 +263,7 @@ export async function startHttpServer(
         rateLimits.close(),
         tasks.store.close(),
         directory?.close(),
+        sharedLocks?.close(),
         // Last: the spans of the drained calls are exported before the process exits.
         tracing?.shutdown(),
       ]);

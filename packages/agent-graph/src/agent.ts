@@ -43,6 +43,7 @@ import { contextBudget } from "./context-window.js";
 import { createConversationCache } from "./conversation-cache.js";
 import { AgentError, toAgentError } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
+import { fenceCheckpointer } from "./fenced-checkpointer.js";
 import {
   type Conversation,
   closeUnansweredToolCalls,
@@ -52,7 +53,7 @@ import {
   toConversationMessages,
 } from "./messages.js";
 import { createStreamTranslator } from "./stream-events.js";
-import { ThreadLocks } from "./thread-locks.js";
+import { layeredThreadLocks, ThreadLocks } from "./thread-locks.js";
 import { estimateTextTokens, estimateToolTokens } from "./token-estimate.js";
 import { traceTurn, turnParent } from "./tracing.js";
 import type {
@@ -105,7 +106,14 @@ type BoundModel = Runnable<BaseMessage[], AIMessage>;
 
 export function createAgent(options: AgentOptions): Agent {
   const settings = resolveSettings(options);
-  const checkpointer = options.checkpointer ?? new MemorySaver();
+  const baseCheckpointer = options.checkpointer ?? new MemorySaver();
+  // Per thread: the signal of the shared lock this process holds for it (shared locks only).
+  const heldLocks = new Map<string, AbortSignal>();
+  const checkpointer = options.threadLocks
+    ? fenceCheckpointer(baseCheckpointer, (threadId) =>
+        typeof threadId === "string" ? heldLocks.get(threadId) : undefined,
+      )
+    : baseCheckpointer;
   const conversations = createConversationCache(options.conversationCache, options.checkpointer);
   const tools = options.tools ?? [calculatorTool];
   const defaultModel = bindTools(options.model, tools);
@@ -194,7 +202,28 @@ export function createAgent(options: AgentOptions): Agent {
     maxPerKey: settings.maxTurnsPerUser,
   });
   const turnDurations = new TurnDurations();
-  const threadLocks = new ThreadLocks();
+  const sharedLocks = options.threadLocks;
+  const threadLocks = sharedLocks ? layeredThreadLocks(sharedLocks) : new ThreadLocks();
+  /** Runs `operation` holding the thread's lock; with a shared lock, its signal also fences the thread's writes. */
+  const withThreadLock = <T>(
+    threadId: string,
+    operation: (held: AbortSignal) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> =>
+    threadLocks.run(
+      threadId,
+      sharedLocks
+        ? async (held) => {
+            heldLocks.set(threadId, held);
+            try {
+              return await operation(held);
+            } finally {
+              heldLocks.delete(threadId);
+            }
+          }
+        : operation,
+      signal,
+    );
 
   async function readMessages(
     threadId: string,
@@ -310,17 +339,19 @@ export function createAgent(options: AgentOptions): Agent {
     const settled = turns.run(
       input.userId ?? "",
       () =>
-        threadLocks.run(
+        withThreadLock(
           input.threadId,
-          async () => {
+          async (held) => {
             const started = performance.now();
             await input.onAdmitted?.(turnSignal);
+            // A lost shared lock stops the run as a cancel would; the lock provider reports why.
+            const runSignal = sharedLocks ? AbortSignal.any([turnSignal, held]) : turnSignal;
             // Inside the thread lock: the cache drops the thread before the turn writes it and again
             // once the turn has settled (ok, failed or cancelled), before the next turn may start.
             const reply = await conversations.write(input.threadId, () =>
               tracer
-                ? traceTurn(tracer, traceParent, (callbacks) => runTurn(input, turnSignal, emit, callbacks))
-                : runTurn(input, turnSignal, emit),
+                ? traceTurn(tracer, traceParent, (callbacks) => runTurn(input, runSignal, emit, callbacks))
+                : runTurn(input, runSignal, emit),
             );
             turnDurations.add(performance.now() - started);
             return reply;
@@ -373,23 +404,21 @@ export function createAgent(options: AgentOptions): Agent {
       assertThreadId(threadId);
       // Under the thread's lock, so a turn in flight finishes (and writes) before the delete and none
       // writes after it; through the cache's write path, so no decoded copy of the thread survives.
-      await threadLocks
-        .run(
-          threadId,
-          () =>
-            conversations.write(threadId, () =>
-              withDeadline(() => checkpointer.deleteThread(threadId), {
-                timeoutMs: settings.readTimeoutMs,
-                signal: opts.signal,
-                onTimeout: (ms) =>
-                  new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
-              }),
-            ),
-          opts.signal,
-        )
-        .catch((error: unknown) => {
-          throw toAgentError(error, opts.signal);
-        });
+      await withThreadLock(
+        threadId,
+        () =>
+          conversations.write(threadId, () =>
+            withDeadline(() => checkpointer.deleteThread(threadId), {
+              timeoutMs: settings.readTimeoutMs,
+              signal: opts.signal,
+              onTimeout: (ms) =>
+                new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
+            }),
+          ),
+        opts.signal,
+      ).catch((error: unknown) => {
+        throw toAgentError(error, opts.signal);
+      });
     },
 
     async searchConversations(threadIds, query, opts = {}) {

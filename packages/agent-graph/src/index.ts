@@ -33,6 +33,7 @@ export {
   restoreRunContext,
   useLightweightRunContext,
 } from "./run-context.js";
+export { type ThreadLockProvider, ThreadLocks } from "./thread-locks.js";
 export { estimateMessageTokens, estimateTextTokens } from "./token-estimate.js";
 export type { Agent, AgentEvent, AgentOptions, AgentReply, ChatInput, SearchHit } from "./types.js";
 export { JUDGE_PROMPT } from "./verification.js";

@@ -5,6 +5,7 @@ import type { Logger, Tracer } from "@mcp-langgraph/core";
 import type { ToolApproval } from "./approval.js";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
+import type { ThreadLockProvider } from "./thread-locks.js";
 
 export interface AgentReply {
   threadId: string;
@@ -97,6 +98,12 @@ export interface AgentOptions {
   model: BaseChatModel;
   /** Where threads live. Default: a new in-memory saver (lost on restart). */
   checkpointer?: BaseCheckpointSaver;
+  /**
+   * Serialises turns on one thread across every agent sharing `checkpointer` (e.g. session's
+   * `RedisLocks`), behind this process's own lock. While a turn runs, checkpoint writes for a
+   * thread whose lock was lost are refused (ADR 0165). Default: one process only (no I/O).
+   */
+  threadLocks?: ThreadLockProvider;
   /** Default: [calculatorTool]. */
   tools?: StructuredToolInterface[];
   /** Model calls allowed in one turn; a turn needing more fails with AGENT_STEP_LIMIT. Default 8. */

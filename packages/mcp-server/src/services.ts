@@ -3,6 +3,7 @@ import {
   type AgentOptions,
   createAgent,
   createCheckpointer,
+  type ThreadLockProvider,
   useLightweightRunContext,
 } from "@mcp-langgraph/agent-graph";
 import {
@@ -86,6 +87,8 @@ export interface McpServiceSettings {
   langsmithTracing?: boolean;
   /** Spreads the agent's CPU bursts over event-loop turns (the HTTP app shares one with its routes). */
   loopSlicer?: LoopSlicer;
+  /** Serialises turns on one thread across instances (the HTTP app's Redis locks); default: this process only. */
+  threadLocks?: ThreadLockProvider;
   /**
    * Admission limits, turn deadline and conversation-cache bounds of the agent (agent-graph's
    * defaults when unset). The conversation cache is on for the memory checkpointer (`false` turns
@@ -274,6 +277,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       ...(tracer ? { tracer } : {}),
       ...(systemPrompt !== undefined ? { systemPrompt } : {}),
       ...(loopSlicer ? { yieldToLoop: () => loopSlicer.turn("continue") } : {}),
+      ...(settings.threadLocks ? { threadLocks: settings.threadLocks } : {}),
     });
     const offline = (settings.model.provider ?? "offline") === "offline";
     return {

@@ -10,7 +10,11 @@ export type SessionErrorCode =
   /** The caller passed input the store refuses; nothing was changed. */
   | "SESSION_INVALID_INPUT"
   /** The store was closed; create a new one. */
-  | "SESSION_CLOSED";
+  | "SESSION_CLOSED"
+  /** A lock was not free within the wait allowed. Retryable. */
+  | "SESSION_LOCK_TIMEOUT"
+  /** A lock held by this process expired or was taken over before its holder finished. */
+  | "SESSION_LOCK_LOST";
 
 export class SessionError extends CodedError<SessionErrorCode> {
   constructor(code: SessionErrorCode, message: string, options?: CodedErrorOptions) {
