@@ -6,6 +6,7 @@ import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
 import { CONTRACT_MODEL } from "./contract/authorizer-contract.ts";
+import { expectTuplesKeptAcrossRestart } from "./support/durable-storage.ts";
 import { sqliteTuples } from "./support/sqlite.ts";
 
 const errorOf = rejectionOf;
@@ -44,18 +45,7 @@ describe("SQLite tuple storage shared by several connections (worker processes o
     expect(await reader.check(tuple)).toBe(false);
   });
 
-  it("keeps tuples across a restart", async () => {
-    const first = await file.open(CONTRACT_MODEL);
-    const tuple = { user: "user:eve", relation: "owner", object: document() };
-    await first.writeTuples([tuple]);
-    await first.close();
-    const second = await file.open(CONTRACT_MODEL);
-    expect(await second.check(tuple)).toBe(true);
-    expect(await second.claimTuple({ ...tuple, user: "user:mallory" })).toEqual({
-      claimed: false,
-      tuples: [tuple],
-    });
-  });
+  it("keeps tuples across a restart", () => expectTuplesKeptAcrossRestart(file));
 
   it("reloads every tuple when the change log was pruned past what a connection applied", async () => {
     const pruned = sqliteTuples({ changeLogRetention: 1 });

@@ -1,0 +1,23 @@
+import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
+import type { Authorizer } from "../../src/index.ts";
+import { CONTRACT_MODEL } from "../contract/authorizer-contract.ts";
+
+/**
+ * Durable tuple storage (SQLite or Postgres) keeps a tuple across a restart: written by one
+ * authorizer that is then closed, it is checked and holds its claim in the next one.
+ */
+export async function expectTuplesKeptAcrossRestart(storage: {
+  open(model: string): Promise<Authorizer>;
+}): Promise<void> {
+  const first = await storage.open(CONTRACT_MODEL);
+  const tuple = { user: "user:eve", relation: "owner", object: `document:${randomUUID()}` };
+  await first.writeTuples([tuple]);
+  await first.close();
+  const second = await storage.open(CONTRACT_MODEL);
+  expect(await second.check(tuple)).toBe(true);
+  expect(await second.claimTuple({ ...tuple, user: "user:mallory" })).toEqual({
+    claimed: false,
+    tuples: [tuple],
+  });
+}
