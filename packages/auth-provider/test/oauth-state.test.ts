@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { OwnRedisServer } from "@mcp-langgraph/testkit/redis";
+import { OwnRedisServer, REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,6 @@ import {
 import { expectAuthError } from "./helpers.ts";
 import { describeOAuthStateContract } from "./oauth-state-contract.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const available = await requireService({ name: "Redis", url: REDIS_URL });
 
 describeOAuthStateContract("memory", async () => {
