@@ -4,7 +4,11 @@ import { requireService } from "@mcp-langgraph/tooling/integration";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
 import { CONTRACT_MODEL } from "./contract/authorizer-contract.ts";
-import { expectTuplesKeptAcrossRestart } from "./support/durable-storage.ts";
+import {
+  expectCaughtUp,
+  expectTuplesKeptAcrossRestart,
+  writeThreeDeleteOne,
+} from "./support/durable-storage.ts";
 import { DATABASE_URL, postgresTuples } from "./support/postgres.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";
 
@@ -84,14 +88,8 @@ describe.skipIf(!available)("Postgres tuple storage shared by several processes"
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()",
         [`LISTEN "public.${pruned.table}"`],
       );
-      const objects = Array.from({ length: 3 }, () => `document:${randomUUID()}`);
-      for (const object of objects)
-        await writer.writeTuples([{ user: "user:fay", relation: "owner", object }]);
-      await writer.deleteTuples([{ user: "user:fay", relation: "owner", object: objects[0]! }]);
-      expect(
-        (await reader.listObjects({ user: "user:fay", relation: "owner", type: "document" })).sort(),
-      ).toEqual(objects.slice(1).sort());
-      expect(await reader.check({ user: "user:fay", relation: "owner", object: objects[0]! })).toBe(false);
+      const objects = await writeThreeDeleteOne(writer);
+      await expectCaughtUp(reader, objects);
     } finally {
       await pruned.drop();
     }

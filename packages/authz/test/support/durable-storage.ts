@@ -21,3 +21,19 @@ export async function expectTuplesKeptAcrossRestart(storage: {
     tuples: [tuple],
   });
 }
+
+/** Fay gets three new documents, then loses the first: four changes, more than a log of one keeps. */
+export async function writeThreeDeleteOne(writer: Authorizer): Promise<string[]> {
+  const objects = Array.from({ length: 3 }, () => `document:${randomUUID()}`);
+  for (const object of objects) await writer.writeTuples([{ user: "user:fay", relation: "owner", object }]);
+  await writer.deleteTuples([{ user: "user:fay", relation: "owner", object: objects[0]! }]);
+  return objects;
+}
+
+/** After `writeThreeDeleteOne`: `reader` lists the two kept documents and denies the first. */
+export async function expectCaughtUp(reader: Authorizer, objects: string[]): Promise<void> {
+  expect(
+    (await reader.listObjects({ user: "user:fay", relation: "owner", type: "document" })).sort(),
+  ).toEqual(objects.slice(1).sort());
+  expect(await reader.check({ user: "user:fay", relation: "owner", object: objects[0]! })).toBe(false);
+}
