@@ -1,13 +1,16 @@
 import { availableParallelism } from "node:os";
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
+  checkTaskLimitValues,
   DEFAULT_REQUEST_STATE_TTL_SECONDS,
   DEFAULT_TASK_STORE_LIMITS,
   type McpServiceSettings,
   MIN_REQUEST_STATE_KEY_BYTES,
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
+  TASK_LIMIT_VARIABLES,
   type TaskStoreLimits,
+  taskLimitsFromValues,
 } from "@mcp-langgraph/mcp-server";
 import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { DEFAULT_LOCK_TTL_MS, DEFAULT_LOCK_WAIT_TIMEOUT_MS } from "@mcp-langgraph/session";
@@ -208,17 +211,7 @@ const envSchema = z
     OTEL_BSP_MAX_EXPORT_BATCH_SIZE: positiveInt(512),
     OTEL_BSP_SCHEDULE_DELAY: positiveInt(5_000),
     OTEL_BSP_EXPORT_TIMEOUT: positiveInt(30_000),
-    MCP_TASK_MAX_PER_USER: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTasksPerUser),
-    MCP_TASK_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.defaultTtlMs),
-    // Node timers end tasks; longer ones fire at once.
-    MCP_TASK_MAX_TTL_MS: z.coerce
-      .number()
-      .int()
-      .positive()
-      .max(2_147_483_647)
-      .default(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
-    MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
-    MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
+    ...TASK_LIMIT_VARIABLES,
     MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),
     MCP_SESSION_STORE_TIMEOUT_MS: positiveInt(2_000),
   })
@@ -258,13 +251,7 @@ const envSchema = z
         message: `must be at most OTEL_BSP_MAX_QUEUE_SIZE (${env.OTEL_BSP_MAX_QUEUE_SIZE})`,
       });
     }
-    if (env.MCP_TASK_TTL_MS > env.MCP_TASK_MAX_TTL_MS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["MCP_TASK_TTL_MS"],
-        message: `must be at most MCP_TASK_MAX_TTL_MS (${env.MCP_TASK_MAX_TTL_MS})`,
-      });
-    }
+    checkTaskLimitValues(env, ctx);
     if (env.AUTH_MODE === "none" && !isLoopbackHost(env.HOST)) {
       ctx.addIssue({
         code: "custom",
@@ -548,13 +535,7 @@ function buildConfig(e: AppEnv, env: Record<string, string | undefined>): AppCon
         disconnectGraceMs: e.MCP_DISCONNECT_GRACE_MS,
       },
       tasks: {
-        limits: {
-          maxTasksPerUser: e.MCP_TASK_MAX_PER_USER,
-          defaultTtlMs: e.MCP_TASK_TTL_MS,
-          maxTtlMs: e.MCP_TASK_MAX_TTL_MS,
-          pollIntervalMs: e.MCP_TASK_POLL_INTERVAL_MS,
-          pageSize: e.MCP_TASK_LIST_PAGE_SIZE,
-        },
+        limits: taskLimitsFromValues(e),
         storeTimeoutMs: e.MCP_TASK_STORE_TIMEOUT_MS,
       },
       requestState: { key: e.MCP_REQUEST_STATE_KEY, ttlSeconds: e.MCP_REQUEST_STATE_TTL_SECONDS },

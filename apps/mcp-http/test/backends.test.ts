@@ -1,11 +1,9 @@
-import { randomUUID } from "node:crypto";
 import { startFgaDevServer } from "@mcp-langgraph/authz/dev-server";
-import { OwnRedisServer } from "@mcp-langgraph/testkit/redis";
+import { OwnRedisServer, REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { describe, expect, it } from "vitest";
-import { connect, INITIALIZE, login, postMcp, startTestServer, textOf } from "./helpers.ts";
+import { connect, INITIALIZE, login, postMcp, sharedRedisEnv, startTestServer, textOf } from "./helpers.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
@@ -13,16 +11,7 @@ const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL 
 
 describe.skipIf(!redisUp)("login sessions in Redis (SESSION_BACKEND=redis)", () => {
   it("shares sessions between instances with one signing key, and logout on one ends the token on both", async () => {
-    const { generateKeyPairSync } = await import("node:crypto");
-    const { privateKey } = generateKeyPairSync("ed25519");
-    const env = {
-      SESSION_BACKEND: "redis",
-      REDIS_URL,
-      SESSION_KEY_PREFIX: `mcp-http-test:${randomUUID()}:`,
-      LOCAL_SIGNING_KEY: JSON.stringify(privateKey.export({ format: "jwk" })),
-      TOKEN_ISSUER: "http://mcp.test",
-      TOKEN_AUDIENCE: "http://mcp.test/mcp",
-    };
+    const env = sharedRedisEnv();
     const [first, second] = await Promise.all([startTestServer(env), startTestServer(env)]);
     try {
       const token = await login(first.url, "alice", "alice-pw");

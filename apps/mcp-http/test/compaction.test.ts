@@ -5,6 +5,7 @@ import {
   openAIWire,
   type RecordedRequest,
   replyingWith,
+  sentChars,
   startLoopbackServer,
   TEXT_REPLY,
   TOOL_REPLY,
@@ -19,19 +20,6 @@ const CONTEXT_TOKENS = 1_000;
 /** The summariser's request: the running summary and the messages to fold into it. */
 const isSummaryRequest = (request: RecordedRequest) =>
   textOf(openAIChatRequest(request).messages[1]?.content).startsWith("Summary so far:");
-
-/** Characters the model was sent (message texts and tool-call arguments): four to the estimated token. */
-const sentChars = (request: RecordedRequest | undefined) =>
-  openAIChatRequest(request).messages.reduce(
-    (sum, message) =>
-      sum +
-      textOf(message.content).length +
-      (message.tool_calls ?? []).reduce(
-        (calls, call) => calls + call.function.name.length + call.function.arguments.length,
-        0,
-      ),
-    0,
-  );
 
 let llm: LoopbackServer;
 let app: RunningHttpServer;

@@ -1,4 +1,6 @@
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { noopLogger } from "@mcp-langgraph/core";
+import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { loadConfig } from "../src/config.ts";
 import { type RunningHttpServer, startHttpServer } from "../src/server.ts";
 
@@ -13,6 +15,22 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...env,
   });
   return startHttpServer(config, noopLogger);
+}
+
+/**
+ * Settings for instances that share one Redis (their own key prefix, so runs never collide) and one
+ * signing key and issuer, so a token from any of them is honoured by all.
+ */
+export function sharedRedisEnv(keyPrefix = "mcp-http-test"): Record<string, string> {
+  const { privateKey } = generateKeyPairSync("ed25519");
+  return {
+    SESSION_BACKEND: "redis",
+    REDIS_URL,
+    SESSION_KEY_PREFIX: `${keyPrefix}:${randomUUID()}:`,
+    LOCAL_SIGNING_KEY: JSON.stringify(privateKey.export({ format: "jwk" })),
+    TOKEN_ISSUER: "http://mcp.test",
+    TOKEN_AUDIENCE: "http://mcp.test/mcp",
+  };
 }
 
 export { connect, login } from "@mcp-langgraph/testkit/http-app";

@@ -139,11 +139,9 @@ describe.skipIf(!runs)("OAuth sign-in through the login page in a browser", () =
     const { body } = await registerClient(app.url, [REDIRECT]);
     const { challenge } = pkcePair();
     const url = authorizeUrl(app.url, {
-      client_id: body.client_id as string,
-      redirect_uri: REDIRECT,
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-      scope: "mcp",
+      clientId: body.client_id as string,
+      redirectUri: REDIRECT,
+      challenge,
       resource,
     });
     const { page } = await openLogin(url);
@@ -162,14 +160,7 @@ describe.skipIf(!runs)("OAuth sign-in through the login page in a browser", () =
     const clientId = body.client_id as string;
     const { verifier, challenge } = pkcePair();
     const { page, redirected } = await openLogin(
-      authorizeUrl(app.url, {
-        client_id: clientId,
-        redirect_uri: REDIRECT,
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-        scope: "mcp",
-        resource,
-      }),
+      authorizeUrl(app.url, { clientId, redirectUri: REDIRECT, challenge, resource }),
     );
     await signIn(page, "alice", "alice-pw");
     const code = (await redirected).searchParams.get("code") ?? "";

@@ -100,6 +100,35 @@ export async function registerClient(
   return { status: response.status, body };
 }
 
-export function authorizeUrl(baseUrl: string, params: Record<string, string>): string {
-  return `${baseUrl}/oauth/authorize?${new URLSearchParams({ response_type: "code", ...params })}`;
+/** The parts of an authorization request that name the client and bind the code. */
+export interface CodeRequest {
+  clientId: string;
+  redirectUri: string;
+  /** The PKCE S256 challenge (see `pkcePair`). */
+  challenge: string;
+  /** The MCP endpoint the token is for (RFC 8707). */
+  resource: string;
+}
+
+/**
+ * The /oauth/authorize URL for a code with PKCE (S256) and the `mcp` scope, as an MCP client asks
+ * for it; `overrides` replace parameters, or with `undefined` leave them out.
+ */
+export function authorizeUrl(
+  baseUrl: string,
+  request: CodeRequest,
+  overrides: Record<string, string | undefined> = {},
+): string {
+  const all: Record<string, string | undefined> = {
+    response_type: "code",
+    client_id: request.clientId,
+    redirect_uri: request.redirectUri,
+    code_challenge: request.challenge,
+    code_challenge_method: "S256",
+    scope: "mcp",
+    resource: request.resource,
+    ...overrides,
+  };
+  const params = Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return `${baseUrl}/oauth/authorize?${new URLSearchParams(params)}`;
 }

@@ -48,21 +48,15 @@ describe("the embedded authorization server's refusals", () => {
   });
   afterAll(() => server.close());
 
-  const authorize = (overrides: Record<string, string | undefined>) => {
-    const params: Record<string, string> = {};
-    const all = {
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: challenge,
-      code_challenge_method: "S256",
-      scope: "mcp",
-      resource,
-      state: "s1",
-      ...overrides,
-    };
-    for (const [key, value] of Object.entries(all)) if (value !== undefined) params[key] = value;
-    return fetch(authorizeUrl(server.url, params), { redirect: "manual" });
-  };
+  const authorize = (overrides: Record<string, string | undefined>) =>
+    fetch(
+      authorizeUrl(
+        server.url,
+        { clientId, redirectUri: REDIRECT, challenge, resource },
+        { state: "s1", ...overrides },
+      ),
+      { redirect: "manual" },
+    );
   const redirectError = async (response: Response) => {
     expect(response.status).toBe(303);
     const location = new URL(response.headers.get("location") ?? "");
@@ -119,14 +113,7 @@ describe("the embedded authorization server's refusals", () => {
   it("serves the login page with a strict CSP, labelled fields and the client named; refuses a forged form", async () => {
     const browser = new Browserless();
     const start = await browser.get(
-      authorizeUrl(server.url, {
-        client_id: clientId,
-        redirect_uri: REDIRECT,
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-        scope: "mcp",
-        resource,
-      }),
+      authorizeUrl(server.url, { clientId, redirectUri: REDIRECT, challenge, resource }),
     );
     const interaction = `${server.url}${start.headers.get("location")}`;
     const loginPage = await browser.get(interaction);
@@ -223,11 +210,9 @@ describe("client registration policy", () => {
       const { challenge: pkce } = pkcePair();
       const response = await fetch(
         authorizeUrl(server.url, {
-          client_id: "https://127.0.0.1:9/client.json",
-          redirect_uri: REDIRECT,
-          code_challenge: pkce,
-          code_challenge_method: "S256",
-          scope: "mcp",
+          clientId: "https://127.0.0.1:9/client.json",
+          redirectUri: REDIRECT,
+          challenge: pkce,
           resource: `${server.url}/mcp`,
         }),
         { redirect: "manual" },

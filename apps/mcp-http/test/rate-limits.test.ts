@@ -10,7 +10,7 @@ import {
   scripted,
   startLoopbackServer,
 } from "@mcp-langgraph/testkit/llm-loopback";
-import { OwnRedisServer, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
+import { OwnRedisServer, REDIS_URL, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +18,6 @@ import type { RunningHttpServer } from "../src/server.ts";
 import { connect, login, startTestServer } from "./helpers.ts";
 import { spawnApp } from "./spawn.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
 const ownRedis = requireRedisBinaries();
 

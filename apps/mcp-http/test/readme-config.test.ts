@@ -35,8 +35,15 @@ function documented(heading: string): string[] {
 const duplicates = (names: string[]) => names.filter((name, index) => names.indexOf(name) !== index);
 const sorted = (names: Iterable<string>) => [...new Set(names)].sort();
 
-const httpApp = variablesIn(repo("apps/mcp-http/src/config.ts"));
-const stdioApp = variablesIn(repo("apps/mcp-stdio/src/config.ts"));
+/** An app's variables: its config module's own, and the shared MCP_TASK_* limits where it spreads them. */
+const taskLimits = variablesIn(repo("packages/mcp-server/src/tasks/task-limit-variables.ts"));
+function appVariables(path: string): string[] {
+  const source = repo(path);
+  return [...variablesIn(source), ...(source.includes("...TASK_LIMIT_VARIABLES,") ? taskLimits : [])];
+}
+
+const httpApp = appVariables("apps/mcp-http/src/config.ts");
+const stdioApp = appVariables("apps/mcp-stdio/src/config.ts");
 const secrets = variablesIn(repo("packages/secrets/src/config.ts"));
 const services = [
   ...variablesIn(repo("packages/mcp-server/src/settings.ts")),
@@ -48,6 +55,7 @@ describe("README configuration tables", () => {
   it("the config modules were read (the extraction is not vacuous)", () => {
     expect(httpApp).toEqual(expect.arrayContaining(["PORT", "LOCAL_SIGNING_KEY", "SESSION_KEY_PREFIX"]));
     expect(stdioApp).toEqual(expect.arrayContaining(["MCP_TOKEN"]));
+    expect(taskLimits).toEqual(expect.arrayContaining(["MCP_TASK_MAX_PER_USER", "MCP_TASK_MAX_TTL_MS"]));
     expect(secrets).toEqual(expect.arrayContaining(["INFISICAL_CLIENT_ID", "SECRET_FILE_MAX_BYTES"]));
     expect(services).toEqual(
       expect.arrayContaining(["TOOL_ROLES", "OPENAI_API_KEY", "AGENT_TURN_TIMEOUT_MS"]),

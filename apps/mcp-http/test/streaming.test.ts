@@ -78,6 +78,15 @@ async function clientOf(app: RunningHttpServer, user = "alice"): Promise<Client>
   return client;
 }
 
+/** The model saw its request dropped, and the turn slot is free: another client is answered in full. */
+async function expectAbortedAndSlotFreed(llm: LoopbackServer, app: RunningHttpServer): Promise<void> {
+  await llm.waitForClientAborts(1);
+  const other = await clientOf(app);
+  expect(textOf(await other.callTool({ name: "agent_chat", arguments: { message: "anyone?" } }))).toBe(
+    ANSWER,
+  );
+}
+
 describe.each([openAIWire, anthropicWire])("agent_chat progress on the $provider wire", (wire) => {
   let llm: LoopbackServer;
   let everyPiece: RunningHttpServer;
@@ -229,11 +238,7 @@ describe.each([openAIWire, anthropicWire])(
       await firstProgress;
       await leaving.close();
       await expect(call).rejects.toThrow();
-      await llm.waitForClientAborts(1);
-      const other = await clientOf(app);
-      expect(textOf(await other.callTool({ name: "agent_chat", arguments: { message: "anyone?" } }))).toBe(
-        ANSWER,
-      );
+      await expectAbortedAndSlotFreed(llm, app);
     });
 
     it("stops the model's request when a client without progress goes away before its answer", async () => {
@@ -244,11 +249,7 @@ describe.each([openAIWire, anthropicWire])(
       await leaving.close();
       await expect(call).rejects.toThrow();
       // Its answer was still held (no stream yet, so nothing to resume): the call is cancelled at once.
-      await llm.waitForClientAborts(1);
-      const other = await clientOf(app);
-      expect(textOf(await other.callTool({ name: "agent_chat", arguments: { message: "anyone?" } }))).toBe(
-        ANSWER,
-      );
+      await expectAbortedAndSlotFreed(llm, app);
     });
   },
 );

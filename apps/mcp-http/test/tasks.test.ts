@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { type HeldModel, startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
 import { taskClient } from "@mcp-langgraph/testkit/mcp";
 import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
@@ -6,7 +6,7 @@ import { requireService } from "@mcp-langgraph/tooling/integration";
 import { type Client, specTypeSchemas } from "@modelcontextprotocol/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
-import { connect, login, startTestServer, textOf } from "./helpers.ts";
+import { connect, login, sharedRedisEnv, startTestServer, textOf } from "./helpers.ts";
 
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
 
@@ -213,17 +213,8 @@ describe("MCP tasks: list, cancel, other users, limits, expiry", () => {
 
 describe.skipIf(!redisUp)("MCP tasks in Redis (SESSION_BACKEND=redis): any instance answers", () => {
   it("a task created on one instance is read, awaited and cancelled on another", async () => {
-    const { privateKey } = generateKeyPairSync("ed25519");
     const model = await startHeldModel();
-    const env = {
-      ...model.env,
-      SESSION_BACKEND: "redis",
-      REDIS_URL,
-      SESSION_KEY_PREFIX: `mcp-http-test:${randomUUID()}:`,
-      LOCAL_SIGNING_KEY: JSON.stringify(privateKey.export({ format: "jwk" })),
-      TOKEN_ISSUER: "http://mcp.test",
-      TOKEN_AUDIENCE: "http://mcp.test/mcp",
-    };
+    const env = { ...model.env, ...sharedRedisEnv() };
     const [first, second] = await Promise.all([startTestServer(env), startTestServer(env)]);
     try {
       const token = await login(first.url, "alice", "alice-pw");
@@ -268,15 +259,7 @@ describe.skipIf(!redisUp)("MCP tasks in Redis (SESSION_BACKEND=redis): any insta
 
   it("a task still running when its instance shuts down ends failed (retryable), as any instance reports", async () => {
     const model = await startHeldModel();
-    const env = {
-      ...model.env,
-      SESSION_BACKEND: "redis",
-      REDIS_URL,
-      SESSION_KEY_PREFIX: `mcp-http-test:${randomUUID()}:`,
-      LOCAL_SIGNING_KEY: JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" })),
-      TOKEN_ISSUER: "http://mcp.test",
-      TOKEN_AUDIENCE: "http://mcp.test/mcp",
-    };
+    const env = { ...model.env, ...sharedRedisEnv() };
     const [leaving, staying] = await Promise.all([
       startTestServer({ ...env, DRAIN_TIMEOUT_MS: "300" }),
       startTestServer(env),

@@ -100,6 +100,16 @@ async function chat(client: Client, message: string) {
   return textOf(result);
 }
 
+/** Sends `message` to agent_chat as alice, on a client of her own closed after; returns the reply. */
+async function chatAsAlice(message: string, elicit?: Elicit): Promise<string> {
+  const { client } = await aliceClient(elicit);
+  try {
+    return await chat(client, message);
+  } finally {
+    await client.close();
+  }
+}
+
 const loggedCalls = async () =>
   (await readFile(callLog, "utf8"))
     .split("\n")
@@ -108,12 +118,7 @@ const loggedCalls = async () =>
 
 describe("upstream MCP servers inside the agent", () => {
   it("offers the upstreams' tools to the model next to the calculator, namespaced and allow-listed", async () => {
-    const { client } = await aliceClient();
-    try {
-      await chat(client, "hello");
-    } finally {
-      await client.close();
-    }
+    await chatAsAlice("hello");
     const offered = (
       (model.requests.at(-1)?.body as { tools?: { function: { name: string } }[] } | undefined)?.tools ?? []
     )
@@ -134,14 +139,7 @@ describe("upstream MCP servers inside the agent", () => {
   });
 
   it("calls a tool of the upstream it started over stdio and gives the model its answer", async () => {
-    const { client } = await aliceClient();
-    try {
-      expect(await chat(client, 'call local__echo {"text":"over stdio"}')).toBe(
-        "tool said: echo: over stdio",
-      );
-    } finally {
-      await client.close();
-    }
+    expect(await chatAsAlice('call local__echo {"text":"over stdio"}')).toBe("tool said: echo: over stdio");
     expect(await loggedCalls()).toContainEqual(
       expect.objectContaining({ tool: "echo", args: { text: "over stdio" } }),
     );
@@ -164,39 +162,24 @@ describe("upstream MCP servers inside the agent", () => {
   });
 
   it("refuses a tool of a server the caller's role may not use; the upstream is never reached", async () => {
-    const { client } = await aliceClient();
-    try {
-      expect(await chat(client, 'call admins__echo {"text":"let me in"}')).toBe(
-        "tool said: You are not allowed to execute the tool 'admins__echo'.",
-      );
-    } finally {
-      await client.close();
-    }
+    expect(await chatAsAlice('call admins__echo {"text":"let me in"}')).toBe(
+      "tool said: You are not allowed to execute the tool 'admins__echo'.",
+    );
     expect(adminsOnly.calls).toEqual([]);
   });
 
   it("gives the model a tool error when an upstream is slower than MCP_UPSTREAM_TIMEOUT_MS", async () => {
-    const { client } = await aliceClient();
-    try {
-      expect(await chat(client, 'call local__slow {"ms":30000}')).toBe(
-        "tool said: The upstream server 'local' did not answer within 1000 ms.",
-      );
-    } finally {
-      await client.close();
-    }
+    expect(await chatAsAlice('call local__slow {"ms":30000}')).toBe(
+      "tool said: The upstream server 'local' did not answer within 1000 ms.",
+    );
   });
 
   it("gives the model a tool error when an upstream is down, and the turn still answers", async () => {
     await flaky.close();
-    const { client } = await aliceClient();
-    try {
-      const reply = await chat(client, 'call flaky__echo {"text":"anyone?"}');
-      expect(reply).toMatch(
-        /^tool said: The upstream server 'flaky' (failed the call|is not reachable right now)/,
-      );
-    } finally {
-      await client.close();
-    }
+    const reply = await chatAsAlice('call flaky__echo {"text":"anyone?"}');
+    expect(reply).toMatch(
+      /^tool said: The upstream server 'flaky' (failed the call|is not reachable right now)/,
+    );
     expect(flaky.calls).toEqual([]);
   });
 
@@ -228,17 +211,13 @@ describe("upstream MCP servers inside the agent", () => {
 describe("approval of upstream tool calls by elicitation", () => {
   it("asks with a form stating the tool and its arguments, and runs the call once accepted", async () => {
     const asked: ElicitRequest[] = [];
-    const { client } = await aliceClient(async (request) => {
+    const elicit: Elicit = async (request) => {
       asked.push(request);
       return { action: "accept" };
-    });
-    try {
-      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/a.txt"}')).toBe(
-        "tool said: deleted /tmp/a.txt",
-      );
-    } finally {
-      await client.close();
-    }
+    };
+    expect(await chatAsAlice('call remote__delete_file {"path":"/tmp/a.txt"}', elicit)).toBe(
+      "tool said: deleted /tmp/a.txt",
+    );
     expect(asked).toHaveLength(1);
     const params = asked[0]?.params as { mode?: string; message: string };
     expect(params.mode).toBe("form");
@@ -248,26 +227,17 @@ describe("approval of upstream tool calls by elicitation", () => {
   });
 
   it("does not run a declined call; the model is told and the call still answers", async () => {
-    const { client } = await aliceClient(async () => ({ action: "decline" }));
-    try {
-      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/declined.txt"}')).toBe(
-        "tool said: Not run: the user did not approve this call of remote__delete_file (declined).",
-      );
-    } finally {
-      await client.close();
-    }
+    const elicit: Elicit = async () => ({ action: "decline" });
+    expect(await chatAsAlice('call remote__delete_file {"path":"/tmp/declined.txt"}', elicit)).toBe(
+      "tool said: Not run: the user did not approve this call of remote__delete_file (declined).",
+    );
     expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/declined.txt" } });
   });
 
   it("does not run the call for a client without elicitation", async () => {
-    const { client } = await aliceClient();
-    try {
-      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/no-elicitation.txt"}')).toBe(
-        "tool said: Not run: the user did not approve this call of remote__delete_file (the user's client cannot ask for approval).",
-      );
-    } finally {
-      await client.close();
-    }
+    expect(await chatAsAlice('call remote__delete_file {"path":"/tmp/no-elicitation.txt"}')).toBe(
+      "tool said: Not run: the user did not approve this call of remote__delete_file (the user's client cannot ask for approval).",
+    );
     expect(remote.calls).not.toContainEqual({
       tool: "delete_file",
       args: { path: "/tmp/no-elicitation.txt" },
@@ -275,14 +245,10 @@ describe("approval of upstream tool calls by elicitation", () => {
   });
 
   it("does not run the call when nobody answers within APPROVAL_TIMEOUT_MS", async () => {
-    const { client } = await aliceClient(() => new Promise(() => {}));
-    try {
-      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/unanswered.txt"}')).toBe(
-        "tool said: Not run: the user did not approve this call of remote__delete_file (no answer within 500 ms).",
-      );
-    } finally {
-      await client.close();
-    }
+    const elicit: Elicit = () => new Promise(() => {});
+    expect(await chatAsAlice('call remote__delete_file {"path":"/tmp/unanswered.txt"}', elicit)).toBe(
+      "tool said: Not run: the user did not approve this call of remote__delete_file (no answer within 500 ms).",
+    );
     expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/unanswered.txt" } });
   });
 });

@@ -1,17 +1,17 @@
 import {
-  DEFAULT_TASK_STORE_LIMITS,
+  checkTaskLimitValues,
   type McpServiceSettings,
   SERVICE_SECRET_VARIABLES,
   serviceSettingsFromConfig,
+  TASK_LIMIT_VARIABLES,
   type TaskStoreLimits,
+  taskLimitsFromValues,
 } from "@mcp-langgraph/mcp-server";
 import { resolveSecrets as resolveSecretsOf, type SecretsProvider } from "@mcp-langgraph/secrets";
 import { z } from "zod";
 
 /** Variables that hold secrets: main.ts resolves them (environment, `NAME_FILE`, Infisical) first. */
 export const SECRET_VARIABLES = [...SERVICE_SECRET_VARIABLES, "MCP_TOKEN"] as const;
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Every environment variable the stdio binary reads; the only `process.env` access in this app. */
 const envSchema = z
@@ -21,26 +21,10 @@ const envSchema = z
     MCP_TOKEN_AUDIENCE: z.string().min(1).optional(),
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("warn"),
     DRAIN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-    MCP_TASK_MAX_PER_USER: positiveInt(DEFAULT_TASK_STORE_LIMITS.maxTasksPerUser),
-    MCP_TASK_TTL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.defaultTtlMs),
-    // Node timers end tasks; longer ones fire at once.
-    MCP_TASK_MAX_TTL_MS: z.coerce
-      .number()
-      .int()
-      .positive()
-      .max(2_147_483_647)
-      .default(DEFAULT_TASK_STORE_LIMITS.maxTtlMs),
-    MCP_TASK_POLL_INTERVAL_MS: positiveInt(DEFAULT_TASK_STORE_LIMITS.pollIntervalMs),
-    MCP_TASK_LIST_PAGE_SIZE: positiveInt(DEFAULT_TASK_STORE_LIMITS.pageSize),
+    ...TASK_LIMIT_VARIABLES,
   })
   .superRefine((env, ctx) => {
-    if (env.MCP_TASK_TTL_MS > env.MCP_TASK_MAX_TTL_MS) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["MCP_TASK_TTL_MS"],
-        message: `must be at most MCP_TASK_MAX_TTL_MS (${env.MCP_TASK_MAX_TTL_MS})`,
-      });
-    }
+    checkTaskLimitValues(env, ctx);
     if (env.MCP_TOKEN && !env.MCP_TOKEN_ISSUER) {
       ctx.addIssue({
         code: "custom",
@@ -87,13 +71,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : undefined,
     logLevel: LOG_LEVEL,
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
-    taskLimits: {
-      maxTasksPerUser: e.MCP_TASK_MAX_PER_USER,
-      defaultTtlMs: e.MCP_TASK_TTL_MS,
-      maxTtlMs: e.MCP_TASK_MAX_TTL_MS,
-      pollIntervalMs: e.MCP_TASK_POLL_INTERVAL_MS,
-      pageSize: e.MCP_TASK_LIST_PAGE_SIZE,
-    },
+    taskLimits: taskLimitsFromValues(e),
     services: serviceSettingsFromConfig(env),
   };
 }

@@ -1,17 +1,9 @@
-import type { RunnableConfig } from "@langchain/core/runnables";
-import type {
-  ChannelVersions,
-  Checkpoint,
-  CheckpointListOptions,
-  CheckpointMetadata,
-  CheckpointTuple,
-  PendingWrite,
-} from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { handlePgPoolErrors, withDeadline } from "@mcp-langgraph/core";
 import pg from "pg";
 import type { ClosableCheckpointer, PostgresCheckpointerConfig } from "./checkpointer.js";
-import { AgentError, isAgentError } from "./errors.js";
+import { asCheckpointerError, withTypedFailures } from "./checkpointer-failures.js";
+import { AgentError } from "./errors.js";
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -89,7 +81,7 @@ async function setupUnderLock(connection: pg.ClientConfig, saver: PostgresSaver,
  * (connection refused, timeouts, SQL errors) instead of raw driver errors, and
  * which closes its own pool.
  */
-class GuardedPostgresSaver extends PostgresSaver {
+class GuardedPostgresSaver extends withTypedFailures(PostgresSaver) {
   readonly #pool: pg.Pool;
   readonly #queryTimeoutMs: number;
 
@@ -112,65 +104,7 @@ class GuardedPostgresSaver extends PostgresSaver {
     }
   }
 
-  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    try {
-      return await super.getTuple(config);
-    } catch (error) {
-      throw asCheckpointerError(error, "reading a checkpoint failed");
-    }
-  }
-
-  override async *list(
-    config: RunnableConfig,
-    options?: CheckpointListOptions,
-  ): AsyncGenerator<CheckpointTuple> {
-    try {
-      yield* super.list(config, options);
-    } catch (error) {
-      throw asCheckpointerError(error, "listing checkpoints failed");
-    }
-  }
-
-  override async put(
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    newVersions: ChannelVersions,
-  ): Promise<RunnableConfig> {
-    try {
-      return await super.put(config, checkpoint, metadata, newVersions);
-    } catch (error) {
-      throw asCheckpointerError(error, "writing a checkpoint failed");
-    }
-  }
-
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    try {
-      await super.putWrites(config, writes, taskId);
-    } catch (error) {
-      throw asCheckpointerError(error, "writing pending writes failed");
-    }
-  }
-
-  override async deleteThread(threadId: string): Promise<void> {
-    try {
-      await super.deleteThread(threadId);
-    } catch (error) {
-      throw asCheckpointerError(error, "deleting a thread failed");
-    }
-  }
-
   async close(): Promise<void> {
     await this.#pool.end();
   }
-}
-
-function asCheckpointerError(error: unknown, message: string): AgentError {
-  if (isAgentError(error)) return error;
-  // Driver messages can echo connection details; keep them on `cause` only, never in the message.
-  const sqlState = (error as { code?: unknown } | null)?.code;
-  return new AgentError("CHECKPOINTER_UNAVAILABLE", message, {
-    cause: error,
-    details: typeof sqlState === "string" ? { code: sqlState } : undefined,
-  });
 }

@@ -1,17 +1,9 @@
-import type { RunnableConfig } from "@langchain/core/runnables";
-import type {
-  ChannelVersions,
-  Checkpoint,
-  CheckpointListOptions,
-  CheckpointMetadata,
-  CheckpointTuple,
-  PendingWrite,
-} from "@langchain/langgraph-checkpoint";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { openSqliteFile } from "@mcp-langgraph/core";
 import Database from "better-sqlite3";
 import type { ClosableCheckpointer, SqliteCheckpointerConfig } from "./checkpointer.js";
-import { AgentError, isAgentError } from "./errors.js";
+import { asCheckpointerError, withTypedFailures } from "./checkpointer-failures.js";
+import { AgentError } from "./errors.js";
 
 export async function createSqliteCheckpointer(
   config: SqliteCheckpointerConfig,
@@ -46,7 +38,7 @@ export async function createSqliteCheckpointer(
  * the library's design (a statement on a local file costs microseconds, less than a hop to a
  * worker thread would); ADR 0110 has the figures.
  */
-class GuardedSqliteSaver extends SqliteSaver {
+class GuardedSqliteSaver extends withTypedFailures(SqliteSaver) {
   readonly #database: Database.Database;
 
   constructor(database: Database.Database) {
@@ -69,64 +61,7 @@ class GuardedSqliteSaver extends SqliteSaver {
     }
   }
 
-  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    try {
-      return await super.getTuple(config);
-    } catch (error) {
-      throw asCheckpointerError(error, "reading a checkpoint failed");
-    }
-  }
-
-  override async *list(
-    config: RunnableConfig,
-    options?: CheckpointListOptions,
-  ): AsyncGenerator<CheckpointTuple> {
-    try {
-      yield* super.list(config, options);
-    } catch (error) {
-      throw asCheckpointerError(error, "listing checkpoints failed");
-    }
-  }
-
-  override async put(
-    config: RunnableConfig,
-    checkpoint: Checkpoint,
-    metadata: CheckpointMetadata,
-    _newVersions?: ChannelVersions,
-  ): Promise<RunnableConfig> {
-    try {
-      return await super.put(config, checkpoint, metadata);
-    } catch (error) {
-      throw asCheckpointerError(error, "writing a checkpoint failed");
-    }
-  }
-
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    try {
-      await super.putWrites(config, writes, taskId);
-    } catch (error) {
-      throw asCheckpointerError(error, "writing pending writes failed");
-    }
-  }
-
-  override async deleteThread(threadId: string): Promise<void> {
-    try {
-      await super.deleteThread(threadId);
-    } catch (error) {
-      throw asCheckpointerError(error, "deleting a thread failed");
-    }
-  }
-
   async close(): Promise<void> {
     if (this.#database.open) this.#database.close();
   }
-}
-
-function asCheckpointerError(error: unknown, message: string): AgentError {
-  if (isAgentError(error)) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  return new AgentError("CHECKPOINTER_UNAVAILABLE", message, {
-    cause: error,
-    details: typeof code === "string" ? { code } : undefined,
-  });
 }

@@ -1,46 +1,22 @@
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { Logger } from "@mcp-langgraph/core";
-import { closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import {
-  type LoopbackServer,
   openAIChatRequest,
-  openAIWire,
   type RecordedRequest,
-  replyingWith,
-  startLoopbackServer,
+  sentChars,
   TEXT_REPLY,
   TOOL_REPLY,
   textOf,
 } from "@mcp-langgraph/testkit/llm-loopback";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SUMMARY_HEADING } from "../src/context-window.ts";
 import { createAgent, SUMMARY_PROMPT } from "../src/index.ts";
+import { openAILoopbackModels } from "./openai-loopback-model.ts";
 
 const CONTEXT_TOKENS = 1_000;
 const isSummaryRequest = (request: RecordedRequest) =>
   openAIChatRequest(request).system.startsWith(SUMMARY_PROMPT);
 
-/** Characters the model was sent: message texts and tool-call arguments (the estimate's input). */
-function sentChars(request: RecordedRequest): number {
-  return openAIChatRequest(request).messages.reduce(
-    (sum, message) =>
-      sum +
-      textOf(message.content).length +
-      (message.tool_calls ?? []).reduce(
-        (s, call) => s + call.function.name.length + call.function.arguments.length,
-        0,
-      ),
-    0,
-  );
-}
-
-let llm: LoopbackServer | undefined;
-let model: BaseChatModel | undefined;
-afterEach(async () => {
-  if (model) await closeChatModel(model);
-  await llm?.close();
-  llm = model = undefined;
-});
+const startOpenAIModel = openAILoopbackModels();
 
 /**
  * A model playing both parts: the summariser (answers "summary #n") and the agent, which calls
@@ -48,22 +24,18 @@ afterEach(async () => {
  */
 async function startModel(summariser: "ok" | "fail" = "ok") {
   let summaries = 0;
-  llm = await startLoopbackServer(
-    replyingWith(openAIWire, (request, index) => {
-      if (isSummaryRequest(request)) {
-        if (summariser === "fail") return { status: 400 };
-        summaries++;
-        return { parts: [`summary #${summaries}`], inputTokens: 50, outputTokens: 4 };
-      }
-      const last = openAIChatRequest(request).messages.at(-1);
-      // A fresh call id each time, as real providers give (LangGraph's ToolNode skips answered ids).
-      return last?.role === "tool"
-        ? TEXT_REPLY
-        : { ...TOOL_REPLY, toolCall: { ...TOOL_REPLY.toolCall!, id: `call_${index}` } };
-    }),
-  );
-  model = await createChatModel({ ...openAIWire.options(llm.url), maxRetries: 0 });
-  return { llm, model };
+  return startOpenAIModel((request, index) => {
+    if (isSummaryRequest(request)) {
+      if (summariser === "fail") return { status: 400 };
+      summaries++;
+      return { parts: [`summary #${summaries}`], inputTokens: 50, outputTokens: 4 };
+    }
+    const last = openAIChatRequest(request).messages.at(-1);
+    // A fresh call id each time, as real providers give (LangGraph's ToolNode skips answered ids).
+    return last?.role === "tool"
+      ? TEXT_REPLY
+      : { ...TOOL_REPLY, toolCall: { ...TOOL_REPLY.toolCall!, id: `call_${index}` } };
+  });
 }
 
 function recordingLogger() {
@@ -156,7 +128,7 @@ describe("compaction", () => {
     const last = openAIChatRequest(llm.requests.at(-1));
     expect(last.system).not.toContain(SUMMARY_HEADING);
     expect(last.messages[1]?.role).toBe("user");
-    expect(sentChars(llm.requests.at(-1) as RecordedRequest)).toBeLessThanOrEqual(CONTEXT_TOKENS * 4);
+    expect(sentChars(llm.requests.at(-1))).toBeLessThanOrEqual(CONTEXT_TOKENS * 4);
   });
 
   it("does not stream summaries as reply tokens", async () => {

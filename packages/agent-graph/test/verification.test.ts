@@ -1,20 +1,15 @@
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { Logger } from "@mcp-langgraph/core";
-import { closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { codeOf } from "@mcp-langgraph/testkit/errors";
 import {
   type Action,
-  type LoopbackServer,
   openAIChatRequest,
-  openAIWire,
   type RecordedRequest,
   type Reply,
-  replyingWith,
-  startLoopbackServer,
   textOf,
 } from "@mcp-langgraph/testkit/llm-loopback";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type AgentOptions, createAgent, isAgentError, JUDGE_PROMPT } from "../src/index.ts";
+import { openAILoopbackModels } from "./openai-loopback-model.ts";
 
 const isJudgeRequest = (request: RecordedRequest) => openAIChatRequest(request).tools.includes("verdict");
 const isRefineRequest = (request: RecordedRequest) =>
@@ -32,26 +27,17 @@ const verdict = (score: number, feedback = "be more specific"): Reply => ({
   outputTokens: 6,
 });
 
-let llm: LoopbackServer | undefined;
-let model: BaseChatModel | undefined;
-afterEach(async () => {
-  if (model) await closeChatModel(model);
-  await llm?.close();
-  llm = model = undefined;
-});
+const startOpenAIModel = openAILoopbackModels();
 
 /** The agent answers "draft", each refine pass "refined #n"; the judge plays `verdicts` in order (last repeats). */
 async function startAgent(verdicts: (Reply | Action)[], options: Partial<AgentOptions> = {}) {
   let judged = 0;
   let refined = 0;
-  llm = await startLoopbackServer(
-    replyingWith(openAIWire, (request) => {
-      if (isJudgeRequest(request)) return verdicts[Math.min(judged++, verdicts.length - 1)] ?? verdict(1);
-      if (isRefineRequest(request)) return text(`refined #${++refined}`);
-      return text("draft");
-    }),
-  );
-  model = await createChatModel({ ...openAIWire.options(llm.url), maxRetries: 0 });
+  const { llm, model } = await startOpenAIModel((request) => {
+    if (isJudgeRequest(request)) return verdicts[Math.min(judged++, verdicts.length - 1)] ?? verdict(1);
+    if (isRefineRequest(request)) return text(`refined #${++refined}`);
+    return text("draft");
+  });
   const warnings: string[] = [];
   const logger: Logger = {
     debug() {},
@@ -129,15 +115,12 @@ describe("verification", () => {
 
   it("keeps the draft when the refine pass fails", async () => {
     let calls = 0;
-    llm = await startLoopbackServer(
-      replyingWith(openAIWire, (request) => {
-        calls++;
-        if (isJudgeRequest(request)) return verdict(0.1);
-        if (isRefineRequest(request)) return { status: 400 };
-        return text("draft");
-      }),
-    );
-    model = await createChatModel({ ...openAIWire.options(llm.url), maxRetries: 0 });
+    const { model } = await startOpenAIModel((request) => {
+      calls++;
+      if (isJudgeRequest(request)) return verdict(0.1);
+      if (isRefineRequest(request)) return { status: 400 };
+      return text("draft");
+    });
     const agent = createAgent({ model, verification: {} });
     const reply = await agent.chat({ threadId: "t6", message: "question" });
     expect(reply).toMatchObject({ reply: "draft", verification: { scores: [0.1], refinements: 0 } });
@@ -155,14 +138,12 @@ describe("verification", () => {
   });
 
   it("cancels a turn whose judge is still thinking", async () => {
-    llm = await startLoopbackServer(
-      replyingWith(openAIWire, (request) => (isJudgeRequest(request) ? "hang" : text("draft"))),
+    const { llm: server, model } = await startOpenAIModel((request) =>
+      isJudgeRequest(request) ? "hang" : text("draft"),
     );
-    model = await createChatModel({ ...openAIWire.options(llm.url), maxRetries: 0 });
     const agent = createAgent({ model, verification: {} });
     const controller = new AbortController();
     const turn = agent.chat({ threadId: "t8", message: "question", signal: controller.signal });
-    const server = llm;
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         if (server.requests.some(isJudgeRequest)) {

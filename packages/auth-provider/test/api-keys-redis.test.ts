@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { OwnRedisServer } from "@mcp-langgraph/testkit/redis";
+import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKeyManager, createRedisApiKeyStore } from "../src/index.ts";
 import { describeApiKeyStoreContract } from "./api-key-contract.ts";
 import { expectAuthError } from "./helpers.ts";
+import { redisToStop } from "./redis-outage.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const available = await requireService({ name: "Redis", url: REDIS_URL });
 
 describe.skipIf(!available)("Redis API key store", () => {
@@ -43,23 +43,13 @@ describe.skipIf(!available)("Redis API key store", () => {
 });
 
 describe("Redis API key store during an outage", () => {
-  // A redis-server of this suite's own (the testkit's spawner), so killing it never touches the shared one.
-  let server: OwnRedisServer;
-
-  beforeAll(async () => {
-    server = await OwnRedisServer.start();
-  });
-  afterAll(async () => {
-    await server.dispose();
-  });
+  const redis = redisToStop();
 
   it("fails with AUTH_UNAVAILABLE, bounded by the deadline, once Redis is gone", async () => {
-    const client = createClient({ url: server.url, socket: { reconnectStrategy: 100 } });
-    client.on("error", () => {});
-    await client.connect();
+    const client = await redis.connect();
     const keys = createApiKeyManager({ store: createRedisApiKeyStore({ client, timeoutMs: 300 }) });
     const { key } = await keys.create({ username: "alice", roles: [] });
-    await server.stop();
+    await redis.stop();
     await expectAuthError(keys.resolve(key), "AUTH_UNAVAILABLE");
     await expectAuthError(keys.create({ username: "alice", roles: [] }), "AUTH_UNAVAILABLE");
     client.destroy();

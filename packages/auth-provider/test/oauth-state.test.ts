@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { OwnRedisServer } from "@mcp-langgraph/testkit/redis";
+import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,8 +11,8 @@ import {
 } from "../src/index.ts";
 import { expectAuthError } from "./helpers.ts";
 import { describeOAuthStateContract } from "./oauth-state-contract.ts";
+import { redisToStop } from "./redis-outage.ts";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const available = await requireService({ name: "Redis", url: REDIS_URL });
 
 describeOAuthStateContract("memory", async () => {
@@ -63,21 +63,13 @@ describe.skipIf(!available)("Redis OAuth state", () => {
 });
 
 describe("Redis OAuth state during an outage", () => {
-  let server: OwnRedisServer;
-  beforeAll(async () => {
-    server = await OwnRedisServer.start();
-  });
-  afterAll(async () => {
-    await server.dispose();
-  });
+  const redis = redisToStop();
 
   it("fails with AUTH_UNAVAILABLE within its deadline once Redis is gone", async () => {
-    const client = createClient({ url: server.url, socket: { reconnectStrategy: 100 } });
-    client.on("error", () => {});
-    await client.connect();
+    const client = await redis.connect();
     const store = createRedisOAuthState({ client, timeoutMs: 300 });
     await store("Grant").upsert("g1", { accountId: "alice" }, 60);
-    await server.stop();
+    await redis.stop();
     await expectAuthError(store("Grant").find("g1"), "AUTH_UNAVAILABLE");
     await expectAuthError(store("Grant").upsert("g2", {}, 60), "AUTH_UNAVAILABLE");
     client.destroy();

@@ -4,6 +4,11 @@ import { requireService } from "@mcp-langgraph/tooling/integration";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
 import { CONTRACT_MODEL } from "./contract/authorizer-contract.ts";
+import {
+  expectCaughtUp,
+  expectTuplesKeptAcrossRestart,
+  writeThreeDeleteOne,
+} from "./support/durable-storage.ts";
 import { DATABASE_URL, postgresTuples } from "./support/postgres.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";
 
@@ -71,18 +76,7 @@ describe.skipIf(!available)("Postgres tuple storage shared by several processes"
     await vi.waitFor(async () => expect(await reader.check(tuple)).toBe(false));
   });
 
-  it("keeps tuples across a restart", async () => {
-    const first = await tables.open(CONTRACT_MODEL);
-    const tuple = { user: "user:eve", relation: "owner", object: `document:${randomUUID()}` };
-    await first.writeTuples([tuple]);
-    await first.close();
-    const second = await tables.open(CONTRACT_MODEL);
-    expect(await second.check(tuple)).toBe(true);
-    expect(await second.claimTuple({ ...tuple, user: "user:mallory" })).toEqual({
-      claimed: false,
-      tuples: [tuple],
-    });
-  });
+  it("keeps tuples across a restart", () => expectTuplesKeptAcrossRestart(tables));
 
   it("reloads every tuple when the change log was pruned past what a process applied", async () => {
     const pruned = postgresTuples({ changeLogRetention: 1 });
@@ -94,14 +88,8 @@ describe.skipIf(!available)("Postgres tuple storage shared by several processes"
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()",
         [`LISTEN "public.${pruned.table}"`],
       );
-      const objects = Array.from({ length: 3 }, () => `document:${randomUUID()}`);
-      for (const object of objects)
-        await writer.writeTuples([{ user: "user:fay", relation: "owner", object }]);
-      await writer.deleteTuples([{ user: "user:fay", relation: "owner", object: objects[0]! }]);
-      expect(
-        (await reader.listObjects({ user: "user:fay", relation: "owner", type: "document" })).sort(),
-      ).toEqual(objects.slice(1).sort());
-      expect(await reader.check({ user: "user:fay", relation: "owner", object: objects[0]! })).toBe(false);
+      const objects = await writeThreeDeleteOne(writer);
+      await expectCaughtUp(reader, objects);
     } finally {
       await pruned.drop();
     }

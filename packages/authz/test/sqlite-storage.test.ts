@@ -6,6 +6,11 @@ import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 import { afterAll, describe, expect, it } from "vitest";
 import { createAuthorizer, isAuthzError } from "../src/index.ts";
 import { CONTRACT_MODEL } from "./contract/authorizer-contract.ts";
+import {
+  expectCaughtUp,
+  expectTuplesKeptAcrossRestart,
+  writeThreeDeleteOne,
+} from "./support/durable-storage.ts";
 import { sqliteTuples } from "./support/sqlite.ts";
 
 const errorOf = rejectionOf;
@@ -44,34 +49,17 @@ describe("SQLite tuple storage shared by several connections (worker processes o
     expect(await reader.check(tuple)).toBe(false);
   });
 
-  it("keeps tuples across a restart", async () => {
-    const first = await file.open(CONTRACT_MODEL);
-    const tuple = { user: "user:eve", relation: "owner", object: document() };
-    await first.writeTuples([tuple]);
-    await first.close();
-    const second = await file.open(CONTRACT_MODEL);
-    expect(await second.check(tuple)).toBe(true);
-    expect(await second.claimTuple({ ...tuple, user: "user:mallory" })).toEqual({
-      claimed: false,
-      tuples: [tuple],
-    });
-  });
+  it("keeps tuples across a restart", () => expectTuplesKeptAcrossRestart(file));
 
   it("reloads every tuple when the change log was pruned past what a connection applied", async () => {
     const pruned = sqliteTuples({ changeLogRetention: 1 });
     try {
       const [reader, writer] = [await pruned.open(CONTRACT_MODEL), await pruned.open(CONTRACT_MODEL)];
-      const objects = [document(), document(), document()];
-      for (const object of objects)
-        await writer.writeTuples([{ user: "user:fay", relation: "owner", object }]);
-      await writer.deleteTuples([{ user: "user:fay", relation: "owner", object: objects[0]! }]);
+      const objects = await writeThreeDeleteOne(writer);
       const raw = pruned.connect();
       expect(raw.prepare("SELECT count(*) AS n FROM authz_tuples_changes").get()).toEqual({ n: 1 });
       raw.close();
-      expect(
-        (await reader.listObjects({ user: "user:fay", relation: "owner", type: "document" })).sort(),
-      ).toEqual(objects.slice(1).sort());
-      expect(await reader.check({ user: "user:fay", relation: "owner", object: objects[0]! })).toBe(false);
+      await expectCaughtUp(reader, objects);
     } finally {
       await pruned.drop();
     }

@@ -48,6 +48,12 @@ export {
   type TaskRedisClient,
   type TaskRedisSubscriber,
 } from "./tasks/redis-task-store.js";
+export {
+  checkTaskLimitValues,
+  TASK_LIMIT_VARIABLES,
+  type TaskLimitValues,
+  taskLimitsFromValues,
+} from "./tasks/task-limit-variables.js";
 export { createMcpTasks, type McpTasks } from "./tasks/task-runs.js";
 export {
   DEFAULT_TASK_STORE_LIMITS,

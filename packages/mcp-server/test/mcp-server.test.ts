@@ -14,15 +14,7 @@ import {
   type RunningMcpServices,
   roleTuples,
 } from "../src/index.ts";
-
-const principal = (name: string, roles: string[]): Principal => ({
-  userId: `user:${name}`,
-  username: name,
-  roles,
-  scopes: [],
-  expiresAt: new Date(Date.now() + 3_600_000),
-  claims: {},
-});
+import { principal } from "./helpers/principal.ts";
 
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const postgresUp = await requireService({ name: "PostgreSQL", url: DATABASE_URL });

@@ -1,4 +1,3 @@
-import type { Principal } from "@mcp-langgraph/auth-provider";
 import { createAuthorizer, loadProjectModel } from "@mcp-langgraph/authz";
 import { Client } from "@modelcontextprotocol/client";
 import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
@@ -7,15 +6,7 @@ import { z } from "zod";
 import { ToolAccess } from "../src/access.ts";
 import { McpServerError } from "../src/errors.ts";
 import { defineTool, guardedCall, registerToolTable } from "../src/tool-table.ts";
-
-const principal = (name: string, roles: string[]): Principal => ({
-  userId: `user:${name}`,
-  username: name,
-  roles,
-  scopes: [],
-  expiresAt: new Date(Date.now() + 3_600_000),
-  claims: {},
-});
+import { principal } from "./helpers/principal.ts";
 
 async function accessGranting(role: string, object: string) {
   const authorizer = await createAuthorizer({ backend: "embedded", model: await loadProjectModel() });

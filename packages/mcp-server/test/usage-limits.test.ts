@@ -1,17 +1,9 @@
-import type { Principal } from "@mcp-langgraph/auth-provider";
 import { OwnRedisServer, rawRedisClient, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { describe, expect, it } from "vitest";
 import { createUsageLimits, isMcpServerError, parseRateTiers } from "../src/index.ts";
 import { toolError } from "../src/results.ts";
+import { principal } from "./helpers/principal.ts";
 
-const principal = (name: string, roles: string[]): Principal => ({
-  userId: `user:${name}`,
-  username: name,
-  roles,
-  scopes: [],
-  expiresAt: new Date(Date.now() + 60_000),
-  claims: {},
-});
 const signal = () => AbortSignal.timeout(5_000);
 
 async function codeOf(promise: Promise<unknown>) {

@@ -4,6 +4,7 @@ import { plainTuple, sameCondition } from "../engine/engine.ts";
 import type { TupleStore } from "../engine/store.ts";
 import { AuthzError, isAuthzError, OpenFgaErrorCode, validationError } from "../errors.ts";
 import type { CallOptions, ClaimResult, Tuple } from "../types.ts";
+import { IDENTIFIER, positiveIntegers } from "./settings.ts";
 import type { TupleStorage } from "./types.ts";
 
 export interface PostgresTupleStorageConfig {
@@ -26,8 +27,6 @@ export interface PostgresTupleStorageConfig {
   /** Changes kept in the log for catching up; a process further behind reloads every tuple. Default 10,000. */
   changeLogRetention?: number;
 }
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,54}$/;
 
 interface Row {
   object: string;
@@ -107,19 +106,14 @@ export class PostgresTupleStorage implements TupleStorage {
     if (typeof config.connectionString !== "string" || !/^postgres(ql)?:\/\//.test(config.connectionString)) {
       throw new AuthzError("AUTHZ_VALIDATION", "tuple storage connectionString must be a postgres:// URL");
     }
-    const settings = {
+    const settings = positiveIntegers({
       poolSize: config.poolSize ?? 4,
       connectTimeoutMs: config.connectTimeoutMs ?? 5_000,
       queryTimeoutMs: config.queryTimeoutMs ?? 5_000,
       setupTimeoutMs: config.setupTimeoutMs ?? 30_000,
       syncIntervalMs: config.syncIntervalMs ?? 5_000,
       changeLogRetention: config.changeLogRetention ?? 10_000,
-    };
-    for (const [name, value] of Object.entries(settings)) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw new AuthzError("AUTHZ_VALIDATION", `tuple storage ${name} must be a positive integer`);
-      }
-    }
+    });
     this.#queryTimeoutMs = settings.queryTimeoutMs;
     this.#setupTimeoutMs = settings.setupTimeoutMs;
     this.#syncIntervalMs = settings.syncIntervalMs;

@@ -4,6 +4,7 @@ import { plainTuple, sameCondition } from "../engine/engine.ts";
 import type { TupleStore } from "../engine/store.ts";
 import { AuthzError, isAuthzError, OpenFgaErrorCode, validationError } from "../errors.ts";
 import type { CallOptions, ClaimResult, Tuple } from "../types.ts";
+import { IDENTIFIER, positiveIntegers } from "./settings.ts";
 import type { TupleStorage } from "./types.ts";
 
 export interface SqliteTupleStorageConfig {
@@ -19,8 +20,6 @@ export interface SqliteTupleStorageConfig {
   /** Changes kept in the log for catching up; a process further behind reloads every tuple. Default 10,000. */
   changeLogRetention?: number;
 }
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,54}$/;
 
 interface Row {
   object: string;
@@ -85,15 +84,10 @@ export class SqliteTupleStorage implements TupleStorage {
     if (typeof config.path !== "string" || config.path.trim() === "") {
       throw new AuthzError("AUTHZ_VALIDATION", "tuple storage path must be a non-empty file path");
     }
-    const settings = {
+    const settings = positiveIntegers({
       busyTimeoutMs: config.busyTimeoutMs ?? 5_000,
       changeLogRetention: config.changeLogRetention ?? 10_000,
-    };
-    for (const [name, value] of Object.entries(settings)) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw new AuthzError("AUTHZ_VALIDATION", `tuple storage ${name} must be a positive integer`);
-      }
-    }
+    });
     this.#path = config.path;
     this.#busyTimeoutMs = settings.busyTimeoutMs;
     this.#retention = settings.changeLogRetention;

@@ -13,7 +13,7 @@ export {
   startEventStream,
   startLoopbackServer,
 } from "./loopback-server.ts";
-export { type OpenAIRequestMessage, openAIChatRequest, textOf } from "./openai-requests.ts";
+export { type OpenAIRequestMessage, openAIChatRequest, sentChars, textOf } from "./openai-requests.ts";
 export { type Action, replyingWith, scripted, TEXT_REPLY, TOOL_REPLY } from "./scripted.ts";
 export {
   anthropicWire,

@@ -34,3 +34,20 @@ export function textOf(content: unknown): string {
   if (!Array.isArray(content)) return "";
   return content.map((part) => (part as { text?: string }).text ?? "").join("");
 }
+
+/**
+ * Characters a recorded OpenAI-wire request sent the model: its message texts and tool-call names
+ * and arguments, the input of the agent's four-characters-a-token context estimate.
+ */
+export function sentChars(request: RecordedRequest | undefined): number {
+  return openAIChatRequest(request).messages.reduce(
+    (sum, message) =>
+      sum +
+      textOf(message.content).length +
+      (message.tool_calls ?? []).reduce(
+        (calls, call) => calls + call.function.name.length + call.function.arguments.length,
+        0,
+      ),
+    0,
+  );
+}
