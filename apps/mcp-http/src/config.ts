@@ -3,7 +3,6 @@ import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
   checkTaskLimitValues,
   DEFAULT_REQUEST_STATE_TTL_SECONDS,
-  DEFAULT_TASK_STORE_LIMITS,
   type McpServiceSettings,
   MIN_REQUEST_STATE_KEY_BYTES,
   SERVICE_SECRET_VARIABLES,
