@@ -26,6 +26,7 @@ import { CLOCK_TICKS, cpuMs } from "./proc-stats.ts";
 import { type BareResult, type BenchResults, type MachineFacts, printable, readme } from "./report.ts";
 import { CONNECTIONS, measureApp, measurePeers } from "./request-path.ts";
 import { wallVsConcurrencySvg } from "./svg.ts";
+import { measureWorkers, type WorkersRun } from "./workers.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +41,11 @@ const { values: args } = parseArgs({
     out: { type: "string", default: fileURLToPath(new URL("../../docs/bench/", import.meta.url)) },
     "no-docs": { type: "boolean", default: false },
     "skip-request-path": { type: "boolean", default: false },
+    // E: the app with WORKERS=1 and WORKERS=n on Redis + Postgres; "" skips it.
+    workers: { type: "string", default: "1,2" },
+    "workers-sizes": { type: "string", default: "1000" },
+    "redis-url": { type: "string", default: "redis://127.0.0.1:6379" },
+    "database-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
   },
 });
 const list = (text: string) =>
@@ -49,6 +55,8 @@ const list = (text: string) =>
     .filter((n) => Number.isInteger(n) && n > 0);
 const sizes = list(args.sizes);
 const bareSizes = list(args["bare-sizes"]);
+const workerModes = list(args.workers);
+const workerSizes = list(args["workers-sizes"]);
 const users = Number(args.users);
 const sessionsCap = Number(args["sessions-cap"]);
 const modelDelayMs = Number(args["model-delay-ms"]);
@@ -97,6 +105,7 @@ const bare: BareResult[] = [];
 let warmUpOutcomes: Record<string, number> = {};
 let sequential: BenchResults["sequential"];
 let requestPath: BenchResults["requestPath"] = [];
+const workerRuns: WorkersRun[] = [];
 
 const entry = (name: string) => new URL(`./${name}.ts`, import.meta.url);
 const children: (Child | undefined)[] = [];
@@ -202,6 +211,28 @@ try {
     const peers = await phase("request path: peers", () => measurePeers(requestPhase));
     requestPath = [...requestPath, ...(peers ?? [])];
   }
+
+  // Last, each mode alone on the machine: nothing else of the bench is running but the model.
+  for (const workers of workerModes) {
+    const run = await phase(`WORKERS=${workers} on Redis + Postgres`, () =>
+      measureWorkers({
+        workers,
+        modelUrl,
+        model: liveModel,
+        redisUrl: args["redis-url"],
+        databaseUrl: args["database-url"],
+        users: 8,
+        sizes: workerSizes,
+        sessionsFor,
+        timing: requestPhase,
+        progress,
+      }),
+    );
+    if (run) {
+      workerRuns.push(run);
+      problems.push(...run.problems);
+    }
+  }
 } catch (error) {
   problems.push(`bench stopped early: ${message(error)}`);
   progress(`stopped early: ${message(error)}`);
@@ -229,6 +260,7 @@ const results: BenchResults = {
   bare,
   requestPath,
   requestPhase: { ...requestPhase, connections: CONNECTIONS },
+  workers: workerRuns,
   problems,
 };
 
