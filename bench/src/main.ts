@@ -29,6 +29,9 @@ import { wallVsConcurrencySvg } from "./svg.ts";
 import { measureWorkers, type WorkersRun } from "./workers.ts";
 
 const { values: args } = parseArgs({
+  // pnpm passes the `--` of `pnpm --filter @mcp-langgraph/bench bench -- --sizes …` through: without
+  // dropping it, every option after it would be a positional argument and the run would refuse to start.
+  args: process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === "--")),
   options: {
     sizes: { type: "string", default: "100,1000,5000" },
     "bare-sizes": { type: "string", default: "100,1000,5000" },
