@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { OwnNginx as Nginx, type OwnNginx, requireNginx } from "@mcp-langgraph/testkit/nginx";
+import { OwnNginx, requireNginx } from "@mcp-langgraph/testkit/nginx";
 import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import { runCommand } from "@mcp-langgraph/tooling/testing";
@@ -72,7 +72,7 @@ describe.skipIf(!ready)("three instances behind nginx round-robin (Redis, Postgr
       OPENFGA_MODEL_ID: fga.modelId,
       OPENFGA_API_TOKEN: fga.token,
     });
-    nginx = await Nginx.start(apps.map(hostOf));
+    nginx = await OwnNginx.start(apps.map(hostOf));
     // Logins go through nginx too: each lands on whichever instance is next.
     [alice, bob] = await Promise.all([
       login(nginx.url, "alice", "alice-pw"),
@@ -306,7 +306,7 @@ describe.skipIf(!nginxUp || !redisUp)(
         REDIS_URL,
         SESSION_KEY_PREFIX: `scale-out-conformance:${randomUUID()}:`,
       });
-      const nginx = await Nginx.start(apps.map(hostOf)).catch(async (error: unknown) => {
+      const nginx = await OwnNginx.start(apps.map(hostOf)).catch(async (error: unknown) => {
         await stopApps(apps);
         throw error;
       });
