@@ -22,7 +22,14 @@ function builtAppPath(): string {
   return script;
 }
 
-export async function startApp(options: { modelUrl: string; users: number }): Promise<RunningApp> {
+export interface AppOptions {
+  modelUrl: string;
+  users: number;
+  /** More settings, over the defaults below (e.g. WORKERS and the shared backends). */
+  env?: Record<string, string>;
+}
+
+export async function startApp(options: AppOptions): Promise<RunningApp> {
   const port = await freePort();
   const users = Array.from({ length: options.users }, (_, i) => `bench${i}:pw-bench-${i}:user`);
   const child = await startNodeProcess(builtAppPath(), {
@@ -40,6 +47,7 @@ export async function startApp(options: { modelUrl: string; users: number }): Pr
       MCP_MAX_SESSIONS_PER_USER: "100000",
       // Thousands of calls a minute from a few users measure the request path, not the per-user limit.
       RATE_LIMIT_TOOL_CALLS_PER_MINUTE: "1000000000",
+      ...options.env,
     },
   });
   const url = `http://127.0.0.1:${port}`;

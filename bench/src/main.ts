@@ -26,8 +26,12 @@ import { CLOCK_TICKS, cpuMs } from "./proc-stats.ts";
 import { type BareResult, type BenchResults, type MachineFacts, printable, readme } from "./report.ts";
 import { CONNECTIONS, measureApp, measurePeers } from "./request-path.ts";
 import { wallVsConcurrencySvg } from "./svg.ts";
+import { measureWorkers, type WorkersRun } from "./workers.ts";
 
 const { values: args } = parseArgs({
+  // pnpm passes the `--` of `pnpm --filter @mcp-langgraph/bench bench -- --sizes …` through: without
+  // dropping it, every option after it would be a positional argument and the run would refuse to start.
+  args: process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === "--")),
   options: {
     sizes: { type: "string", default: "100,1000,5000" },
     "bare-sizes": { type: "string", default: "100,1000,5000" },
@@ -40,6 +44,11 @@ const { values: args } = parseArgs({
     out: { type: "string", default: fileURLToPath(new URL("../../docs/bench/", import.meta.url)) },
     "no-docs": { type: "boolean", default: false },
     "skip-request-path": { type: "boolean", default: false },
+    // E: the app with WORKERS=1 and WORKERS=n on Redis + Postgres; "" skips it.
+    workers: { type: "string", default: "1,2" },
+    "workers-sizes": { type: "string", default: "1000" },
+    "redis-url": { type: "string", default: "redis://127.0.0.1:6379" },
+    "database-url": { type: "string", default: "postgres://postgres@127.0.0.1:5432/test" },
   },
 });
 const list = (text: string) =>
@@ -49,6 +58,8 @@ const list = (text: string) =>
     .filter((n) => Number.isInteger(n) && n > 0);
 const sizes = list(args.sizes);
 const bareSizes = list(args["bare-sizes"]);
+const workerModes = list(args.workers);
+const workerSizes = list(args["workers-sizes"]);
 const users = Number(args.users);
 const sessionsCap = Number(args["sessions-cap"]);
 const modelDelayMs = Number(args["model-delay-ms"]);
@@ -97,6 +108,7 @@ const bare: BareResult[] = [];
 let warmUpOutcomes: Record<string, number> = {};
 let sequential: BenchResults["sequential"];
 let requestPath: BenchResults["requestPath"] = [];
+const workerRuns: WorkersRun[] = [];
 
 const entry = (name: string) => new URL(`./${name}.ts`, import.meta.url);
 const children: (Child | undefined)[] = [];
@@ -202,6 +214,28 @@ try {
     const peers = await phase("request path: peers", () => measurePeers(requestPhase));
     requestPath = [...requestPath, ...(peers ?? [])];
   }
+
+  // Last, each mode alone on the machine: nothing else of the bench is running but the model.
+  for (const workers of workerModes) {
+    const run = await phase(`WORKERS=${workers} on Redis + Postgres`, () =>
+      measureWorkers({
+        workers,
+        modelUrl,
+        model: liveModel,
+        redisUrl: args["redis-url"],
+        databaseUrl: args["database-url"],
+        users: 8,
+        sizes: workerSizes,
+        sessionsFor,
+        timing: requestPhase,
+        progress,
+      }),
+    );
+    if (run) {
+      workerRuns.push(run);
+      problems.push(...run.problems);
+    }
+  }
 } catch (error) {
   problems.push(`bench stopped early: ${message(error)}`);
   progress(`stopped early: ${message(error)}`);
@@ -229,6 +263,7 @@ const results: BenchResults = {
   bare,
   requestPath,
   requestPhase: { ...requestPhase, connections: CONNECTIONS },
+  workers: workerRuns,
   problems,
 };
 

@@ -4,7 +4,7 @@
  * and nothing the load generator does.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 
 /** Kernel clock ticks per second, the unit of utime/stime in /proc/<pid>/stat. */
 export const CLOCK_TICKS = (() => {
@@ -16,8 +16,53 @@ export const CLOCK_TICKS = (() => {
   }
 })();
 
-/** User + system CPU the process has used since it started, in milliseconds (tick resolution). */
+/**
+ * The process and every live descendant (the workers of an app run with WORKERS=n), from
+ * /proc/<pid>/task/<tid>/children; a process that ends while it is read is left out.
+ */
+export function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    const parent = tree[i] as number;
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      continue;
+    }
+    for (const task of tasks) {
+      try {
+        const children = readFileSync(`/proc/${parent}/task/${task}/children`, "utf8").trim();
+        if (children) tree.push(...children.split(/\s+/).map(Number));
+      } catch {
+        // The task ended meanwhile.
+      }
+    }
+  }
+  return tree;
+}
+
+/** Sums `read` over the process tree of `pid`; the root must exist, a descendant that ended counts 0. */
+function overTree(pid: number, read: (pid: number) => number): number {
+  return processTree(pid).reduce((sum, member) => {
+    try {
+      return sum + read(member);
+    } catch (error) {
+      if (member === pid) throw error;
+      return sum;
+    }
+  }, 0);
+}
+
+/**
+ * User + system CPU the process and its live descendants have used, in milliseconds (tick
+ * resolution). Descendants count so that WORKERS=n (a primary and n workers) is measured whole.
+ */
 export function cpuMs(pid: number): number {
+  return overTree(pid, ownCpuMs);
+}
+
+function ownCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -32,7 +77,8 @@ function statusKb(pid: number, key: "VmRSS" | "VmHWM"): number {
   return match ? Number(match[1]) : 0;
 }
 
-export const rssKb = (pid: number) => statusKb(pid, "VmRSS");
+/** Resident set size of the process and its live descendants, in kB. */
+export const rssKb = (pid: number) => overTree(pid, (member) => statusKb(member, "VmRSS"));
 
 export interface RssSampler {
   /** Stops sampling; the highest resident set size seen, in kB. */
@@ -63,7 +109,9 @@ export function sampleRss(pid: number, intervalMs = 100): RssSampler {
     stop() {
       clearInterval(timer);
       try {
-        peak = Math.max(peak, rssKb(pid), hwmReset ? statusKb(pid, "VmHWM") : 0);
+        // VmHWM is one process's: only comparable when the tree is that one process.
+        const single = processTree(pid).length === 1;
+        peak = Math.max(peak, rssKb(pid), hwmReset && single ? statusKb(pid, "VmHWM") : 0);
       } catch {
         // As above.
       }

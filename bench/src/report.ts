@@ -6,6 +6,7 @@
 import type { AgentRun } from "./agent-sweep.ts";
 import type { ProbeStats } from "./health-probe.ts";
 import type { PathRow } from "./request-path.ts";
+import type { WorkersRun } from "./workers.ts";
 
 export interface MachineFacts {
   cores: number;
@@ -47,6 +48,8 @@ export interface BenchResults {
   bare: BareResult[];
   requestPath: PathRow[];
   requestPhase: { warmupMs: number; durationMs: number; connections: number };
+  /** E: the app in each WORKERS mode on Redis + Postgres (empty when not run). */
+  workers: WorkersRun[];
   /** Phases that could not run, and why: the report says so instead of leaving rows out silently. */
   problems: string[];
 }
@@ -172,6 +175,41 @@ function targetRows(results: BenchResults): string[][] {
             `${row.sessions}: ${yesNo(row.result.requestsPerSecond >= goal && row.result.failures === 0)}`,
         )
         .join(", "),
+    ]);
+  }
+  rows.push(...workerTargetRows(results));
+  return rows;
+}
+
+/** Issue 10's targets: the most workers measured against one, on the same backends in the same run. */
+function workerTargetRows(results: BenchResults): string[][] {
+  const one = results.workers.find((run) => run.workers === 1);
+  const many = results.workers.filter((run) => run.workers > 1).at(-1);
+  if (!one || !many) return [];
+  const rows: string[][] = [];
+  const label = `WORKERS=${many.workers} vs WORKERS=1`;
+  if (one.toolsCall && many.toolsCall) {
+    const gain = many.toolsCall.requestsPerSecond / one.toolsCall.requestsPerSecond;
+    const clean = one.toolsCall.failures === 0 && many.toolsCall.failures === 0;
+    rows.push([
+      `${label}: tools/call throughput ≥ 1.6×`,
+      `${int(many.toolsCall.requestsPerSecond)} vs ${int(one.toolsCall.requestsPerSecond)} req/s (${fixed(gain, 2)}×)`,
+      yesNo(clean ? gain >= 1.6 : false),
+    ]);
+  }
+  const delay = results.modelDelayMs;
+  for (const single of one.agent) {
+    const multi = many.agent.find((run) => run.n === single.n);
+    if (!multi) continue;
+    const above = (run: AgentRun) => run.wallMs - delay;
+    const share = above(multi) / above(single);
+    const allOk = single.ok === single.n && multi.ok === multi.n;
+    rows.push([
+      `${label}, ${int(single.n)} agent_chat: wall above ${seconds(delay)} s ≤ 0.6× (stretch: wall ≤ ${seconds(delay + 600)} s)`,
+      `${seconds(above(multi))} s vs ${seconds(above(single))} s above (${fixed(share, 2)}×); wall ${seconds(multi.wallMs)} s`,
+      allOk
+        ? `${yesNo(share <= 0.6)}; stretch ${yesNo(multi.wallMs <= delay + 600)}`
+        : "**no** (calls failed)",
     ]);
   }
   return rows;
@@ -313,6 +351,39 @@ export function requestRatioTable(results: BenchResults): string {
   return table(["this app: method (sessions)", ...peers.map((peer) => `÷ ${peer}`)], rows);
 }
 
+/** E: one row per WORKERS mode and measurement (tools/call, then each agent sweep size). */
+export function workersTable(results: BenchResults): string {
+  const rows: string[][] = [];
+  for (const run of results.workers) {
+    const call = run.toolsCall;
+    if (call) {
+      rows.push([
+        String(run.workers),
+        `tools/call conversation_get, ${results.requestPhase.connections} connections`,
+        `${int(call.requestsPerSecond)} req/s`,
+        `p50 ${fixed(call.p50Ms, 2)} / p99 ${fixed(call.p99Ms, 2)} ms`,
+        fixed(call.cpuMsPerRequest, 3),
+        int(call.failures) + (call.failures ? ` (${describeFailures(call.failureReasons)})` : ""),
+      ]);
+    }
+    for (const agent of run.agent) {
+      rows.push([
+        String(run.workers),
+        `${int(agent.n)} agent_chat over ${int(agent.sessions)} sessions`,
+        `wall ${seconds(agent.wallMs)} s`,
+        `${seconds(agent.wallMs - results.modelDelayMs)} s above the model's ${seconds(results.modelDelayMs)} s`,
+        fixed(agent.serverCpuMsPerCall, 2),
+        int(failedCount(agent.failures)) +
+          (failedCount(agent.failures) ? ` (${describeFailures(agent.failures)})` : ""),
+      ]);
+    }
+  }
+  return table(
+    ["WORKERS", "measurement", "result", "latency", "server CPU/req (ms, all workers)", "failed"],
+    rows,
+  );
+}
+
 export function targetsTable(results: BenchResults): string {
   return table(["target", "measured", "met"], targetRows(results));
 }
@@ -346,6 +417,10 @@ export function printable(results: BenchResults): string {
     "",
     "D. this app's req/s ÷ each peer's",
     requestRatioTable(results),
+    "",
+    "",
+    "E. WORKERS modes, each on SESSION_BACKEND=redis + CHECKPOINTER_BACKEND=postgres",
+    results.workers.length ? workersTable(results) : "(not run)",
     "",
     "Targets",
     targetsTable(results),
@@ -438,5 +513,15 @@ ${requestPathTable(results)}
 ### This app's req/s ÷ each peer's (tool call vs tool call; the bare route is the HTTP floor)
 
 ${requestRatioTable(results)}
+
+## E. \`WORKERS=1\` next to \`WORKERS=n\` (Redis + Postgres)
+
+Each mode is a fresh app started with \`WORKERS\`, \`SESSION_BACKEND=redis\`, \`CHECKPOINTER_BACKEND=postgres\`
+and one \`LOCAL_SIGNING_KEY\` (so the rows differ only in the number of workers), measured alone after
+everything above has stopped: \`tools/call conversation_get\` with a session per connection (as in D),
+then N concurrent \`agent_chat\` (as in A, without the health probe). Server CPU is the primary's and
+every worker's (the process tree).
+
+${results.workers.length ? workersTable(results) : "(not run)"}
 ${results.problems.length ? `\n## Problems during this run\n\n${results.problems.map((problem) => `- ${problem}`).join("\n")}\n` : ""}`;
 }

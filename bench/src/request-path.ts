@@ -48,6 +48,35 @@ async function createThread(endpoint: string, token: string): Promise<string> {
   return threadId;
 }
 
+/**
+ * `tools/call conversation_get` alone, a session per connection: the request the WORKERS comparison
+ * measures (each call reads its checkpoint from the configured backend).
+ */
+export async function measureToolsCall(app: RunningApp, timing: PhaseTiming): Promise<LoadResult> {
+  const endpoint = `${app.url}/mcp`;
+  const threads = await Promise.all(app.tokens.map((token) => createThread(endpoint, token)));
+  const sessions = await Promise.all(
+    Array.from({ length: CONNECTIONS }, (_, i) =>
+      openMcpSession(endpoint, app.tokens[i % app.tokens.length]),
+    ),
+  );
+  return runLoad({
+    origin: app.url,
+    connections: CONNECTIONS,
+    ...timing,
+    serverPid: app.pid,
+    failure: mcpFailure,
+    request: (connection) => ({
+      path: "/mcp",
+      headers: sessions[connection]!.headers,
+      body: rpcBody("tools/call", {
+        name: "conversation_get",
+        arguments: { thread_id: threads[connection % app.tokens.length] },
+      }),
+    }),
+  });
+}
+
 /** The app: ping, tools/list and conversation_get, on one shared session and on a session per connection. */
 export async function measureApp(app: RunningApp, timing: PhaseTiming): Promise<PathRow[]> {
   const endpoint = `${app.url}/mcp`;

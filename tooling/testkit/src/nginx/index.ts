@@ -1,0 +1,2 @@
+export { type NginxConfigOptions, nginxConfig } from "./nginx-config.ts";
+export { OwnNginx, type ProxiedRequest, requireNginx } from "./nginx-server.ts";
