@@ -1,6 +1,6 @@
 import { isAgentError } from "@mcp-langgraph/agent-graph";
 import { isAuthzError } from "@mcp-langgraph/authz";
-import { isAbortError } from "@mcp-langgraph/core";
+import { isAbortError, isCodedError } from "@mcp-langgraph/core";
 import { isLlmError, type LlmError } from "@mcp-langgraph/llm-factory";
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { isMcpServerError } from "./errors.js";
@@ -76,9 +76,26 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
     return fail(error.code, "The language model is unavailable right now; please retry later.");
   }
   if (isAbortError(error)) return fail("CANCELLED", "The request was cancelled.");
+  const sharedState = isCodedError(error) ? SHARED_STATE_FAILURES[error.code] : undefined;
+  if (sharedState && isCodedError(error)) {
+    // Shared state across instances (turn locks in Redis, ADR 0165) failing: retryable, never INTERNAL.
+    report(tool, error);
+    return fail(error.code, sharedState, { retryable: true });
+  }
   report(tool, error);
   return fail("INTERNAL", `The tool '${tool}' failed unexpectedly.`);
 }
+
+/**
+ * The session package's codes that reach a tool through the agent's shared turn locks, and what a
+ * user may read about them (never Redis's own message). mcp-server does not depend on that
+ * package, so the codes are matched as strings.
+ */
+const SHARED_STATE_FAILURES: Record<string, string> = {
+  SESSION_UNAVAILABLE: "Shared state is unavailable right now; please retry later.",
+  SESSION_LOCK_TIMEOUT: "Another turn of this conversation is still running; please retry later.",
+  SESSION_LOCK_LOST: "The turn lost its hold on the conversation and was stopped; please retry.",
+};
 
 /**
  * What a user may learn about a model timeout: the deadline and how many attempts were made. Built

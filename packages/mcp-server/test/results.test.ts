@@ -1,5 +1,6 @@
 import { createCheckpointer } from "@mcp-langgraph/agent-graph";
 import { AuthzError } from "@mcp-langgraph/authz";
+import { CodedError } from "@mcp-langgraph/core";
 import { createChatModel, LlmError } from "@mcp-langgraph/llm-factory";
 import { rejectionOf } from "@mcp-langgraph/testkit/errors";
 // The llm-factory's loopback servers play a provider that never answers, so the error under test is
@@ -137,5 +138,30 @@ describe("toolError for an authorizer that cannot decide", () => {
     expect((result.structuredContent as { error: Record<string, unknown> }).error).not.toHaveProperty(
       "retryable",
     );
+  });
+});
+
+describe("toolError for shared turn locks (Redis) that fail", () => {
+  it("regression: a Redis outage under the turn lock was an unexpected INTERNAL failure; it is a retryable outage", () => {
+    // The session package's error as RedisLocks throws it (same family, code and message shape).
+    const error = new CodedError("session", "SESSION_UNAVAILABLE", "Redis refused or failed a lock call");
+    const { result, text, reported } = toolErrorOf(error);
+    expect(result.structuredContent).toEqual({
+      error: { code: "SESSION_UNAVAILABLE", message: text, retryable: true },
+    });
+    expect(text).not.toContain("Redis refused");
+    expect(reported).toEqual([error]);
+  });
+
+  it("tells a caller whose turn waited too long for the conversation's lock to retry", () => {
+    const error = new CodedError("session", "SESSION_LOCK_TIMEOUT", "waited 30000 ms for the lock");
+    expect(toolErrorOf(error).result.structuredContent).toMatchObject({
+      error: { code: "SESSION_LOCK_TIMEOUT", retryable: true },
+    });
+  });
+
+  it("keeps other packages' unknown codes INTERNAL", () => {
+    const error = new CodedError("session", "SESSION_NOT_FOUND", "no such session");
+    expect(toolErrorOf(error).result.structuredContent).toMatchObject({ error: { code: "INTERNAL" } });
   });
 });
