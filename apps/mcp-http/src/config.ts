@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { MAX_IDLE_THREAD_BATCH } from "@mcp-langgraph/agent-graph";
 import type { JsonWebKey } from "@mcp-langgraph/auth-provider";
 import {
   checkTaskLimitValues,
@@ -20,6 +21,9 @@ import { multiProcessProblems } from "./multi-process.js";
 import { DEFAULT_MAX_ERROR_MESSAGE_CHARS, DEFAULT_MAX_PENDING_SERVER_REQUESTS } from "./outbound-bounds.js";
 import { DEFAULT_DISCONNECT_GRACE_MS } from "./session-transport.js";
 import type { TracingSettings } from "./tracing.js";
+
+/** Node timers fire at once beyond about 24.8 days: the longest maintenance interval or deadline. */
+const MAX_MAINTENANCE_SECONDS = 2_147_483;
 
 /** More processes than this on one machine is a typo, not a deployment. */
 const MAX_WORKERS = 256;
@@ -213,6 +217,11 @@ const envSchema = z
     ...TASK_LIMIT_VARIABLES,
     MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),
     MCP_SESSION_STORE_TIMEOUT_MS: positiveInt(2_000),
+
+    CONVERSATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+    CONVERSATION_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(MAX_IDLE_THREAD_BATCH).default(100),
+    MAINTENANCE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(MAX_MAINTENANCE_SECONDS).default(3_600),
+    MAINTENANCE_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(MAX_MAINTENANCE_SECONDS).default(600),
   })
   .superRefine((env, ctx) => {
     if (env.AUTH_PROVIDER === "oidc" && !env.OIDC_ISSUER) {
@@ -392,6 +401,16 @@ export interface AppConfig {
   };
   /** OpenTelemetry tracing (OTLP over HTTP); undefined, the default, loads no SDK at all. */
   tracing: TracingSettings | undefined;
+  /**
+   * Periodic jobs, run on one instance at a time with SESSION_BACKEND=redis (ADR 0178): each job
+   * every `intervalMs`, each run cut at `jobTimeoutMs`. `retention` unset: no conversation is
+   * deleted for its age.
+   */
+  maintenance: {
+    intervalMs: number;
+    jobTimeoutMs: number;
+    retention: { days: number; batchSize: number } | undefined;
+  };
   /** Authorizer, chat model, checkpointer and tool roles (variables shared with the stdio app). */
   services: Omit<McpServiceSettings, "logger">;
 }
@@ -518,6 +537,14 @@ function buildConfig(e: AppEnv, env: Record<string, string | undefined>): AppCon
       storeTimeoutMs: e.RATE_LIMIT_STORE_TIMEOUT_MS,
     },
     tracing: tracingSettings(e),
+    maintenance: {
+      intervalMs: e.MAINTENANCE_INTERVAL_SECONDS * 1000,
+      jobTimeoutMs: e.MAINTENANCE_JOB_TIMEOUT_SECONDS * 1000,
+      retention:
+        e.CONVERSATION_RETENTION_DAYS === undefined
+          ? undefined
+          : { days: e.CONVERSATION_RETENTION_DAYS, batchSize: e.CONVERSATION_RETENTION_BATCH_SIZE },
+    },
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxPerUser: e.SESSION_MAX_PER_USER,
     services: serviceSettingsFromConfig(env),

@@ -19,6 +19,7 @@ import { timedBackend } from "./backend-timing.js";
 import type { AppConfig } from "./config.js";
 import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
+import { startAppMaintenance } from "./maintenance-jobs.js";
 import { connectMcpSessionDirectory } from "./mcp-directory-redis.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
 import { createAppMetrics } from "./metrics.js";
@@ -230,6 +231,13 @@ export async function startHttpServer(
     // they retry seconds later (Node's default backlog is 511).
     server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog });
   });
+  // Once serving: maintenance on one instance at a time with Redis leases, in process otherwise.
+  const maintenance = startAppMaintenance(config, {
+    agent: services.agent,
+    authorizer,
+    leases: sharedLocks?.locks,
+    logger,
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.info(
@@ -244,6 +252,8 @@ export async function startHttpServer(
       // listener stays open meanwhile: probes read 503 (not a refused connection, which looks like
       // a crash) and new MCP requests get a retryable 503 (ADR 0098).
       readiness.drain();
+      // Stopped before the backends it uses close; a run in progress is aborted and releases its lease.
+      const maintenanceStopped = maintenance?.stop();
       const deadline = AbortSignal.timeout(config.drainTimeoutMs);
       // Calls in flight get their answers before their sessions close (closing first cut them off);
       // task runs get the same time, then those still going are stopped and recorded as failed.
@@ -256,6 +266,7 @@ export async function startHttpServer(
         : new Promise<void>((resolve) => deadline.addEventListener("abort", () => resolve(), { once: true }));
       await Promise.race([drained, timedOut]);
       server.closeAllConnections();
+      await maintenanceStopped;
       await Promise.allSettled([
         sessions.close(),
         services.close(),

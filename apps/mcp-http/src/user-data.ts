@@ -4,6 +4,7 @@ import type { Authorizer, Tuple } from "@mcp-langgraph/authz";
 import type { Logger } from "@mcp-langgraph/core";
 import { clientThreadId, type RunningMcpServices, type TaskStore } from "@mcp-langgraph/mcp-server";
 import type { SessionStore } from "@mcp-langgraph/session";
+import { deleteConversationTuples } from "./conversation-tuples.js";
 
 type Agent = RunningMcpServices["agent"];
 type ConversationMessage = NonNullable<Awaited<ReturnType<Agent["getConversation"]>>>[number];
@@ -163,13 +164,7 @@ export function createUserData(deps: UserDataDeps): UserData {
       let tuples = 0;
       for (const key of conversations) {
         await agent.deleteConversation(key, { signal: step(signal) });
-        // Every tuple on the conversation: its owner tuple and any share with another user.
-        const onObject = await authorizer.readTuples(
-          { object: `conversation:${key}` },
-          { signal: step(signal) },
-        );
-        if (onObject.length > 0) await authorizer.deleteTuples(onObject, { signal: step(signal) });
-        tuples += onObject.length;
+        tuples += await deleteConversationTuples(authorizer, key, () => step(signal));
       }
       const naming = await tuplesNaming(userId, signal);
       if (naming.length > 0) await authorizer.deleteTuples(naming, { signal: step(signal) });

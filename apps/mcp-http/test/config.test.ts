@@ -245,3 +245,40 @@ describe("loadConfig: the 2026-07-28 request-state key", () => {
     expect(message).not.toContain(key);
   });
 });
+
+describe("loadConfig: maintenance and conversation retention", () => {
+  it("keeps every conversation by default, and runs maintenance hourly with a ten-minute deadline", () => {
+    expect(loadConfig({}).maintenance).toEqual({
+      intervalMs: 3_600_000,
+      jobTimeoutMs: 600_000,
+      retention: undefined,
+    });
+  });
+
+  it("takes each from the environment", () => {
+    expect(
+      loadConfig({
+        CONVERSATION_RETENTION_DAYS: "90",
+        CONVERSATION_RETENTION_BATCH_SIZE: "500",
+        MAINTENANCE_INTERVAL_SECONDS: "60",
+        MAINTENANCE_JOB_TIMEOUT_SECONDS: "30",
+      }).maintenance,
+    ).toEqual({ intervalMs: 60_000, jobTimeoutMs: 30_000, retention: { days: 90, batchSize: 500 } });
+  });
+
+  it.each([
+    ["CONVERSATION_RETENTION_DAYS", "0"],
+    ["CONVERSATION_RETENTION_DAYS", "-7"],
+    ["CONVERSATION_RETENTION_DAYS", "1.5"],
+    ["CONVERSATION_RETENTION_DAYS", "forever"],
+    ["CONVERSATION_RETENTION_DAYS", "36501"],
+    ["CONVERSATION_RETENTION_BATCH_SIZE", "0"],
+    ["CONVERSATION_RETENTION_BATCH_SIZE", "10001"],
+    ["MAINTENANCE_INTERVAL_SECONDS", "0"],
+    ["MAINTENANCE_INTERVAL_SECONDS", "2147484"],
+    ["MAINTENANCE_INTERVAL_SECONDS", "1h"],
+    ["MAINTENANCE_JOB_TIMEOUT_SECONDS", "-1"],
+  ])("stops start-up naming %s when it is %j", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+});

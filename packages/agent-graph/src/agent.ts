@@ -44,6 +44,7 @@ import { createConversationCache } from "./conversation-cache.js";
 import { AgentError, toAgentError } from "./errors.js";
 import { EventQueue } from "./event-queue.js";
 import { fenceCheckpointer } from "./fenced-checkpointer.js";
+import { lastActivity, listIdleThreads } from "./idle-threads.js";
 import {
   type Conversation,
   closeUnansweredToolCalls,
@@ -414,6 +415,49 @@ export function createAgent(options: AgentOptions): Agent {
               onTimeout: (ms) =>
                 new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
             }),
+          ),
+        opts.signal,
+      ).catch((error: unknown) => {
+        throw toAgentError(error, opts.signal);
+      });
+    },
+
+    async listIdleConversations(query) {
+      // The unfenced saver: listing writes nothing, and the fence only knows threads this process locks.
+      return withDeadline(() => listIdleThreads(baseCheckpointer, query), {
+        timeoutMs: settings.readTimeoutMs,
+        signal: query?.signal,
+        onTimeout: (ms) => new AgentError("AGENT_TIMEOUT", `listing idle threads took longer than ${ms} ms`),
+      }).catch((error: unknown) => {
+        throw toAgentError(error, query?.signal);
+      });
+    },
+
+    async deleteIdleConversation(threadId, idleBefore, opts = {}) {
+      assertThreadId(threadId);
+      if (!(idleBefore instanceof Date) || Number.isNaN(idleBefore.getTime())) {
+        throw new AgentError("AGENT_INPUT_INVALID", "idleBefore must be a valid Date");
+      }
+      // The last activity is read again under the thread's lock: a turn that ran since the thread
+      // was listed keeps it, and no turn can start between this check and the delete.
+      return withThreadLock(
+        threadId,
+        () =>
+          conversations.write(threadId, () =>
+            withDeadline(
+              async () => {
+                const last = await lastActivity(checkpointer, threadId);
+                if (last === undefined || !(last < idleBefore)) return false;
+                await checkpointer.deleteThread(threadId);
+                return true;
+              },
+              {
+                timeoutMs: settings.readTimeoutMs,
+                signal: opts.signal,
+                onTimeout: (ms) =>
+                  new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
+              },
+            ),
           ),
         opts.signal,
       ).catch((error: unknown) => {

@@ -27,6 +27,12 @@ export {
   DEFAULT_CONVERSATION_CACHE_THREADS,
 } from "./conversation-cache.js";
 export { AGENT_ERROR_FAMILY, AgentError, type AgentErrorCode, isAgentError } from "./errors.js";
+export {
+  type IdleThreadLister,
+  type IdleThreadQuery,
+  listIdleThreads,
+  MAX_IDLE_THREAD_BATCH,
+} from "./idle-threads.js";
 export type { Conversation, ConversationMessage } from "./messages.js";
 export {
   LANGSMITH_TRACING_VARIABLES,

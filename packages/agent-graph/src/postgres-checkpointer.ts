@@ -4,6 +4,7 @@ import pg from "pg";
 import type { ClosableCheckpointer, PostgresCheckpointerConfig } from "./checkpointer.js";
 import { asCheckpointerError, withTypedFailures } from "./checkpointer-failures.js";
 import { AgentError } from "./errors.js";
+import type { IdleThreadQuery } from "./idle-threads.js";
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -84,11 +85,43 @@ async function setupUnderLock(connection: pg.ClientConfig, saver: PostgresSaver,
 class GuardedPostgresSaver extends withTypedFailures(PostgresSaver) {
   readonly #pool: pg.Pool;
   readonly #queryTimeoutMs: number;
+  readonly #checkpoints: string;
 
   constructor(pool: pg.Pool, schema: string, queryTimeoutMs: number) {
     super(pool, undefined, { schema });
     this.#pool = pool;
     this.#queryTimeoutMs = queryTimeoutMs;
+    // The library's own table (its migrations create it); `schema` was checked to be an identifier.
+    this.#checkpoints = `"${schema}".checkpoints`;
+  }
+
+  /**
+   * One page of threads idle since `before`. `ts` is the ISO-8601 UTC time LangGraph stamps on each
+   * checkpoint, so comparing the strings compares the times; ids compare bytewise ("C"), as the
+   * other savers order them. Reads every checkpoint row once (no
+   * index on the time): a sweep runs rarely and under a lease, on one instance at a time.
+   */
+  async listIdleThreads(query: IdleThreadQuery): Promise<string[]> {
+    try {
+      const result = await withDeadline(
+        () =>
+          this.#pool.query<{ thread_id: string }>(
+            `SELECT thread_id FROM ${this.#checkpoints}
+             WHERE ($2::text IS NULL OR thread_id COLLATE "C" > $2)
+             GROUP BY thread_id HAVING max(checkpoint->>'ts') < $1
+             ORDER BY thread_id COLLATE "C" LIMIT $3`,
+            [query.before.toISOString(), query.after ?? null, query.limit],
+          ),
+        {
+          timeoutMs: this.#queryTimeoutMs,
+          ...(query.signal ? { signal: query.signal } : {}),
+        },
+      );
+      return result.rows.map((row) => row.thread_id);
+    } catch (error) {
+      if (query.signal?.aborted && error === query.signal.reason) throw error;
+      throw asCheckpointerError(error, "listing idle threads failed");
+    }
   }
 
   /** One round trip through the pool, bounded by the caller's signal and the query timeout. */

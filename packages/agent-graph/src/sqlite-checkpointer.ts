@@ -4,6 +4,7 @@ import Database from "better-sqlite3";
 import type { ClosableCheckpointer, SqliteCheckpointerConfig } from "./checkpointer.js";
 import { asCheckpointerError, withTypedFailures } from "./checkpointer-failures.js";
 import { AgentError } from "./errors.js";
+import type { IdleThreadQuery } from "./idle-threads.js";
 
 export async function createSqliteCheckpointer(
   config: SqliteCheckpointerConfig,
@@ -58,6 +59,29 @@ class GuardedSqliteSaver extends withTypedFailures(SqliteSaver) {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * One page of threads idle since `before`. The library stores each checkpoint as JSON bytes
+   * (serde type "json") whose `ts` is an ISO-8601 UTC time, so comparing the strings compares the times.
+   */
+  async listIdleThreads(query: IdleThreadQuery): Promise<string[]> {
+    if (query.signal?.aborted) throw query.signal.reason;
+    try {
+      const rows = this.#database
+        .prepare(
+          `SELECT thread_id FROM checkpoints
+           WHERE (? IS NULL OR thread_id > ?)
+           GROUP BY thread_id HAVING max(json_extract(CAST(checkpoint AS TEXT), '$.ts')) < ?
+           ORDER BY thread_id LIMIT ?`,
+        )
+        .all(query.after ?? null, query.after ?? null, query.before.toISOString(), query.limit) as {
+        thread_id: string;
+      }[];
+      return rows.map((row) => row.thread_id);
+    } catch (error) {
+      throw asCheckpointerError(error, "listing idle threads failed");
     }
   }
 

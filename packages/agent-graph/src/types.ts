@@ -4,6 +4,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { Logger, Tracer } from "@mcp-langgraph/core";
 import type { ToolApproval } from "./approval.js";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
+import type { IdleThreadQuery } from "./idle-threads.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
 import type { ThreadLockProvider } from "./thread-locks.js";
 
@@ -86,6 +87,20 @@ export interface Agent {
    * safe). Waits for a turn in flight on the thread; bounded by `readTimeoutMs`.
    */
   deleteConversation(threadId: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * One page of threads whose last activity is before `query.before` (thread-id order, after
+   * `query.after`): what a retention sweep deletes. Bounded by `readTimeoutMs`.
+   */
+  listIdleConversations(query: IdleThreadQuery): Promise<string[]>;
+  /**
+   * Deletes the thread if its last activity is still before `idleBefore` (checked under the
+   * thread's lock, so a turn that ran since it was listed keeps it). True when it was deleted.
+   */
+  deleteIdleConversation(
+    threadId: string,
+    idleBefore: Date,
+    opts?: { signal?: AbortSignal },
+  ): Promise<boolean>;
   /** Case-insensitive substring search over the given threads only; unknown threads are ignored. */
   searchConversations(
     threadIds: string[],

@@ -150,6 +150,78 @@ export function describeAgentContract(
       });
     });
 
+    describe("conversation retention", () => {
+      /** Two threads, `idle` last active before `cutoff` and `recent` after it. */
+      async function idleAndRecent(agent: Agent) {
+        const prefix = `idle-${randomUUID()}-`;
+        const idle = `${prefix}a`;
+        const recent = `${prefix}b`;
+        await agent.chat({ threadId: idle, message: "hello there" });
+        // The next millisecond: checkpoint times have millisecond resolution.
+        const stamped = Date.now();
+        while (Date.now() <= stamped) await sleep(1);
+        const cutoff = new Date();
+        await agent.chat({ threadId: recent, message: "hello there" });
+        return { prefix, idle, recent, cutoff };
+      }
+
+      it("lists threads by last activity in id order, one bounded page after a cursor", async () => {
+        const agent = agentWith();
+        const { prefix, idle, recent, cutoff } = await idleAndRecent(agent);
+        expect(await agent.listIdleConversations({ before: cutoff, after: prefix, limit: 1 })).toEqual([
+          idle,
+        ]);
+        // The recent thread is never listed, whatever the page.
+        const next = await agent.listIdleConversations({ before: cutoff, after: idle, limit: 50 });
+        expect(next).not.toContain(recent);
+        expect(next.every((threadId) => threadId > idle)).toBe(true);
+        const later = new Date(Date.now() + 60_000);
+        expect(await agent.listIdleConversations({ before: later, after: idle, limit: 1 })).toEqual([recent]);
+      });
+
+      it("deletes a thread only while it is still idle", async () => {
+        const agent = agentWith();
+        const { idle, recent, cutoff } = await idleAndRecent(agent);
+        expect(await agent.deleteIdleConversation(recent, cutoff)).toBe(false);
+        expect(await agent.getConversation(recent)).toHaveLength(2);
+        expect(await agent.deleteIdleConversation(idle, cutoff)).toBe(true);
+        expect(await agent.getConversation(idle)).toBeNull();
+        // Gone, or never there: nothing to delete.
+        expect(await agent.deleteIdleConversation(idle, cutoff)).toBe(false);
+      });
+
+      it("refuses bad queries and aborted calls, deleting nothing", async () => {
+        const agent = agentWith();
+        const { idle, cutoff } = await idleAndRecent(agent);
+        for (const query of [
+          { before: cutoff, limit: 0 },
+          { before: cutoff, limit: 10_001 },
+          { before: cutoff, limit: 1.5 },
+          { before: new Date(Number.NaN), limit: 10 },
+          { before: "yesterday" as unknown as Date, limit: 10 },
+          { before: cutoff, after: 7 as unknown as string, limit: 10 },
+        ]) {
+          expect(await codeOf(agent.listIdleConversations(query), isAgentError)).toBe("AGENT_INPUT_INVALID");
+        }
+        expect(
+          await codeOf(
+            agent.listIdleConversations({ before: cutoff, limit: 1, signal: AbortSignal.abort() }),
+            isAgentError,
+          ),
+        ).toBe("AGENT_CANCELLED");
+        expect(await codeOf(agent.deleteIdleConversation(idle, new Date(Number.NaN)), isAgentError)).toBe(
+          "AGENT_INPUT_INVALID",
+        );
+        expect(
+          await codeOf(
+            agent.deleteIdleConversation(idle, cutoff, { signal: AbortSignal.abort() }),
+            isAgentError,
+          ),
+        ).toBe("AGENT_CANCELLED");
+        expect(await agent.getConversation(idle)).toHaveLength(2);
+      });
+    });
+
     describe("threads", () => {
       it("persist across calls and across agent instances over the same store", async () => {
         const threadId = newThreadId();
