@@ -17,10 +17,12 @@ export interface BusSubscriber {
  * e: events appended to a stream another instance reads (`s` stream id, `e` entries);
  * r: the client's reply `m` to a server-to-client request, for the instance that asked;
  * n: a notification (`d` data, `i` event id) for the instance holding the standalone stream;
- * x: the session ended (DELETE, eviction): copies close now.
+ * x: the session ended (DELETE, eviction): copies close now;
+ * a / d: an instance started / stopped reading stream `s` for the client (its producer keeps the call).
  */
 export type BusMessage =
   | { t: "e"; s: string; e: string[] }
+  | { t: "a" | "d"; s: string }
   | { t: "r"; m: unknown }
   | { t: "n"; d: string; i: string }
   | { t: "x" };

@@ -161,6 +161,7 @@ export class McpSessionRegistry {
   #heard(sessionId: string, transport: McpSessionTransport, message: BusMessage): void {
     if (message.t === "r") transport.deliverReply(message.m as JSONRPCMessage);
     else if (message.t === "n") transport.deliverNotification(message.d, message.i);
+    else if (message.t === "a" || message.t === "d") transport.readElsewhere(message.s, message.t === "a");
     else if (message.t === "x") void this.close(sessionId);
   }
 

@@ -58,7 +58,7 @@ export function sharedSessionStreams(bus: McpSessionBus, sessionId: string, logg
         void bus.release(sessionId, holder, deadline()).catch(() => {});
       });
     },
-    resume: (lastEventId, stream) => resumeStream(bus, sessionId, lastEventId, stream),
+    resume: (lastEventId, stream) => resumeStream(bus, sessionId, lastEventId, stream, logger),
   };
 }
 
@@ -73,6 +73,7 @@ async function resumeStream(
   sessionId: string,
   lastEventId: string,
   stream: SseStream,
+  logger: Logger,
 ): Promise<boolean> {
   const separator = lastEventId.lastIndexOf(":");
   const streamId = lastEventId.slice(0, separator);
@@ -116,7 +117,24 @@ async function resumeStream(
   write(stored.slice(start + 1));
   replayed = true;
   for (const entries of held) write(entries);
-  if (stream.closed) stop();
-  else stream.onClose(stop);
+  if (stream.closed) {
+    stop();
+    return true;
+  }
+  // The producer keeps the call running while the client reads it here (no disconnect grace).
+  const tell = (t: "a" | "d") =>
+    void bus
+      .publish(sessionId, { t, s: streamId }, AbortSignal.timeout(bus.timeoutMs))
+      .catch((error: unknown) => {
+        logger.warn(
+          { err: String(error) },
+          "the instance running a call was not told where its stream is read",
+        );
+      });
+  tell("a");
+  stream.onClose(() => {
+    stop();
+    tell("d");
+  });
   return true;
 }

@@ -119,6 +119,8 @@ interface Exchange {
   cancelled: Set<RequestId>;
   /** Cancels the exchange's calls unless the client resumes its dropped stream first. */
   abandonTimer: NodeJS.Timeout | undefined;
+  /** The client reads the stream through another instance (shared sessions): it has not gone. */
+  readElsewhere: boolean;
 }
 
 const isResponse = (message: JSONRPCMessage) => !("method" in message);
@@ -253,6 +255,20 @@ export class McpSessionTransport implements Transport {
     if (local === "elsewhere" || !this.#pending.has(message.id as RequestId)) return;
     this.#pending.settle(message.id as RequestId);
     this.onmessage?.(local);
+  }
+
+  /**
+   * Another instance started (`true`) or stopped reading one of this transport's streams for the
+   * client: while it reads, a call whose stream dropped here is not abandoned.
+   */
+  readElsewhere(streamId: string, reading: boolean): void {
+    const exchange = this.#streams.get(streamId);
+    if (!exchange) return;
+    exchange.readElsewhere = reading;
+    if (reading) {
+      clearTimeout(exchange.abandonTimer);
+      exchange.abandonTimer = undefined;
+    } else if (!exchange.stream) this.#startGrace(exchange);
   }
 
   /** A notification another instance sent for the standalone stream: written if this instance holds it. */
@@ -448,6 +464,7 @@ export class McpSessionTransport implements Transport {
         timer: undefined,
         cancelled: new Set(),
         abandonTimer: undefined,
+        readElsewhere: false,
       };
       for (const id of exchange.requestIds) this.#exchanges.set(id, exchange);
       exchange.timer = setTimeout(() => {
@@ -677,6 +694,10 @@ export class McpSessionTransport implements Transport {
     if (exchange.stream !== stream) return;
     exchange.stream = undefined;
     if (!this.#streams.has(exchange.streamId)) return; // finished: nothing left to cancel
+    if (!exchange.readElsewhere) this.#startGrace(exchange);
+  }
+
+  #startGrace(exchange: Exchange): void {
     clearTimeout(exchange.abandonTimer);
     exchange.abandonTimer = setTimeout(() => this.#abandon(exchange), this.#disconnectGraceMs);
     exchange.abandonTimer.unref();

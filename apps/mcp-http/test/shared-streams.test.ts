@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { roundRobinFetch } from "@mcp-langgraph/testkit/http-app";
+import { type HeldModel, startHeldModel } from "@mcp-langgraph/testkit/llm-loopback";
 import { REDIS_URL } from "@mcp-langgraph/testkit/redis";
 import { requireService } from "@mcp-langgraph/tooling/integration";
 import type { Client } from "@modelcontextprotocol/client";
@@ -233,3 +234,72 @@ describe.skipIf(!redisUp)(
     }, 60_000);
   },
 );
+
+describe.skipIf(!redisUp)("a call whose stream is read on another instance (SESSION_BACKEND=redis)", () => {
+  let held: HeldModel;
+  let apps: SpawnedApp[];
+
+  beforeAll(async () => {
+    held = await startHeldModel();
+    const env = {
+      ...held.env,
+      LOCAL_USERS: USERS,
+      SESSION_BACKEND: "redis",
+      REDIS_URL,
+      SESSION_KEY_PREFIX: `mcp-http-test:${randomUUID()}:`,
+      LOCAL_SIGNING_KEY: JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" })),
+      TOKEN_ISSUER: "http://mcp.test",
+      TOKEN_AUDIENCE: "http://mcp.test/mcp",
+      // Far shorter than the wait below: without word from the reading instance, the call would be cancelled.
+      MCP_DISCONNECT_GRACE_MS: "100",
+    };
+    apps = await Promise.all([spawnApp(env), spawnApp(env)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    held?.release();
+    await Promise.allSettled(
+      (apps ?? []).map(async (app) => {
+        app.child.kill("SIGTERM");
+        await app.exited;
+      }),
+    );
+    await held?.llm.close();
+  });
+
+  it("is not abandoned after the disconnect grace while another instance carries its stream", async () => {
+    const [first, second] = apps.map((app) => app.url) as [string, string];
+    const token = await login(first, "alice", "alice-pw");
+    const opened = await postMcp(first, INITIALIZE, { authorization: `Bearer ${token}` });
+    await opened.text();
+    const headers = {
+      authorization: `Bearer ${token}`,
+      "mcp-session-id": opened.headers.get("mcp-session-id") as string,
+      "mcp-protocol-version": "2025-11-25",
+    };
+    const call = await postMcp(
+      first,
+      {
+        jsonrpc: "2.0",
+        id: 9,
+        method: "tools/call",
+        params: { name: "agent_chat", arguments: { message: "hi" } },
+      },
+      headers,
+    );
+    // The model holds its answer: the call becomes a stream (priming event), which the client drops.
+    const before = await readEvents(call, (events) => events.length >= 1, { cancel: true });
+    const resumed = await fetch(`${second}/mcp`, {
+      headers: { ...headers, accept: "text/event-stream", "last-event-id": before.events[0]?.id as string },
+    });
+    expect(resumed.status).toBe(200);
+    // Several grace periods pass with the client reading on the second instance only.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    held.release();
+    const after = await readEvents(resumed, (events) => messagesOf(events).some((m) => m.id === 9));
+    const answer = messagesOf(after.events).find((m) => m.id === 9);
+    expect(answer, "the call was cancelled: its stream ended without an answer").toBeDefined();
+    expect(answer?.result?.isError).toBeFalsy();
+    expect(JSON.stringify(answer)).toContain(held.reply);
+  }, 60_000);
+});
