@@ -79,8 +79,12 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
 end
 return count`;
 
-/** Marks the stream as read elsewhere (so appends are published), then reads what it holds. */
+/**
+ * Marks a stored stream as read elsewhere (so appends are published), then reads what it holds; an
+ * unknown stream leaves no key behind (a client naming made-up streams creates nothing).
+ */
 const READ = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[1])
 return redis.call('LRANGE', KEYS[1], 0, -1)`;
 

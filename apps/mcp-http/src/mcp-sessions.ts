@@ -132,6 +132,7 @@ export class McpSessionRegistry {
     }
     const session = this.#createSession(principal.userId, sessionId);
     const { transport, server } = session;
+    if (session.listening) this.#opening.set(sessionId, session.listening);
     await server.connect(transport);
     await session.listening;
     return { sessionId, transport };
@@ -140,6 +141,12 @@ export class McpSessionRegistry {
   /** The initialize of `open` was refused (bad headers, say): the session it registered goes. */
   async discard(sessionId: string, principal: Principal, signal: AbortSignal): Promise<void> {
     await this.close(sessionId);
+    // Never registered (refused before its initialize was handled): its subscription ends here.
+    void this.#opening
+      .get(sessionId)
+      ?.then((stop) => stop())
+      .catch(() => {});
+    this.#opening.delete(sessionId);
     await this.ended(sessionId, principal, signal);
   }
 
@@ -215,7 +222,11 @@ export class McpSessionRegistry {
     return session.transport;
   }
 
+  /** Subscriptions of sessions opened here whose initialize has not been handled yet. */
+  readonly #opening = new Map<string, Promise<() => void>>();
+
   #register(sessionId: string, session: Omit<McpSession, "lastSeen">): void {
+    this.#opening.delete(sessionId);
     this.#sessions.set(sessionId, { ...session, lastSeen: this.#now() });
     this.#options.logger.info({ user: session.ownerId, sessions: this.#sessions.size }, "mcp session opened");
   }
@@ -277,6 +288,7 @@ export class McpSessionRegistry {
     // Everywhere first: every other instance then answers 404 (and drops its copy) at the next request.
     const shared = (await this.#options.directory?.removeUser(userId, signal)) ?? [];
     await Promise.allSettled(own.map(([id]) => this.close(id)));
+    await Promise.allSettled(shared.map((id) => this.#announceEnd(id, signal)));
     return new Set([...shared, ...own.map(([id]) => id)]).size;
   }
 

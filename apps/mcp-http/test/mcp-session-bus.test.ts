@@ -61,6 +61,10 @@ describe.skipIf(!redisUp)("McpSessionBus: SSE events and session messages in Red
     expect(ttl).toBeLessThanOrEqual(30_000);
     expect(Number(await client.get(`${key}:bytes`))).toBe(23);
     expect(appendErrors).toEqual([]);
+    // A stream never stored reads empty and leaves no key (a made-up Last-Event-ID creates nothing).
+    const unknown = "BBBBBBBBBBBB.1";
+    expect(await instance.read(SESSION, unknown, signal())).toEqual([]);
+    expect(await client.keys(`${keyPrefix}mcp-stream:{${SESSION}}:${unknown}*`)).toEqual([]);
   });
 
   it("publishes the entries appended after a reader read the stream, and only then", async () => {
