@@ -1,9 +1,12 @@
+import type { Logger } from "@mcp-langgraph/core";
 import { createClient } from "redis";
 import type { AppConfig } from "./config.js";
+import { McpSessionBus } from "./mcp-session-bus.js";
 import { McpSessionDirectory } from "./mcp-session-directory.js";
 
 export interface ConnectedDirectory {
   directory: McpSessionDirectory;
+  bus: McpSessionBus;
   close(): Promise<void>;
 }
 
@@ -11,7 +14,10 @@ export interface ConnectedDirectory {
  * The MCP session directory on its own Redis connection, next to the login sessions
  * (SESSION_BACKEND=redis); undefined with the memory backend, where sessions stay in the process.
  */
-export async function connectMcpSessionDirectory(config: AppConfig): Promise<ConnectedDirectory | undefined> {
+export async function connectMcpSessionDirectory(
+  config: AppConfig,
+  logger: Logger,
+): Promise<ConnectedDirectory | undefined> {
   const { sessions, mcp } = config;
   if (sessions.backend !== "redis") return undefined;
   // Commands fail at once while Redis is down (no offline queue): the request gets a retryable 503.
@@ -23,18 +29,47 @@ export async function connectMcpSessionDirectory(config: AppConfig): Promise<Con
   // Connection errors surface on the calls (SESSION_UNAVAILABLE); the emitter must not crash the process.
   client.on("error", () => {});
   await client.connect();
+  // Pub/sub needs a connection of its own (a subscribed connection sends no other command).
+  const subscriber = client.duplicate();
+  subscriber.on("error", () => {});
+  try {
+    await subscriber.connect();
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  const keyPrefix = sessions.keyPrefix ?? "mcp-langgraph:";
   return {
+    bus: new McpSessionBus({
+      client,
+      subscriber: {
+        subscribe: (channel, listener) => subscriber.subscribe(channel, listener),
+        unsubscribe: (channel) => subscriber.unsubscribe(channel),
+      },
+      keyPrefix,
+      ttlMs: mcp.idleSeconds * 1000,
+      maxEvents: mcp.limits.eventStoreMaxEvents,
+      maxBytes: mcp.limits.eventStoreMaxBytes,
+      timeoutMs: mcp.sessionStoreTimeoutMs,
+      onAppendError: (error) =>
+        logger.warn(
+          { err: String(error) },
+          "an SSE event was not copied to Redis: resuming it elsewhere fails",
+        ),
+    }),
     directory: new McpSessionDirectory({
       client,
-      keyPrefix: sessions.keyPrefix ?? "mcp-langgraph:",
+      keyPrefix,
       idleMs: mcp.idleSeconds * 1000,
       maxSessionsPerUser: mcp.maxSessionsPerUser,
       timeoutMs: mcp.sessionStoreTimeoutMs,
     }),
     // A graceful close waits for a reply a Redis that is down never sends: drop the socket then.
     close: async () => {
-      if (client.isReady) await client.close().catch(() => client.destroy());
-      else client.destroy();
+      for (const each of [subscriber, client]) {
+        if (each.isReady) await each.close().catch(() => each.destroy());
+        else each.destroy();
+      }
     },
   };
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
-import type { InitializeRequest, McpServer } from "@modelcontextprotocol/server";
+import type { InitializeRequest, JSONRPCMessage, McpServer } from "@modelcontextprotocol/server";
 import { BoundedEventStore } from "./event-store.js";
+import type { BusMessage, McpSessionBus } from "./mcp-session-bus.js";
 import type { McpSessionDirectory } from "./mcp-session-directory.js";
+import { sharedSessionStreams } from "./mcp-shared-session.js";
 import { McpSessionTransport } from "./session-transport.js";
 import { sharedDeadline } from "./shared-deadline.js";
 
@@ -13,6 +15,8 @@ interface McpSession {
   server: McpServer;
   ownerId: string;
   lastSeen: number;
+  /** With a bus: resolves to the end of this copy's subscription to the session's channel. */
+  listening?: Promise<() => void>;
 }
 
 /** Per-session bounds on what a client can make this process hold. */
@@ -46,6 +50,11 @@ export interface McpSessionRegistryOptions {
    * of each session it serves (see ADR 0160). Unset: the sessions of this process, in memory.
    */
   directory?: McpSessionDirectory;
+  /**
+   * Set with the directory: the session's events, replies to server-to-client requests,
+   * notifications and its end are shared with the other instances (ADR 0175-0177).
+   */
+  bus?: McpSessionBus;
 }
 
 /** Session ids this server issues: 256 random bits, base64url. Anything else is unknown without a lookup. */
@@ -115,19 +124,29 @@ export class McpSessionRegistry {
     const sessionId = randomBytes(32).toString("base64url");
     if (directory) {
       const evicted = await directory.create(sessionId, { ownerId: principal.userId, initialize }, signal);
-      // Their holders elsewhere find no record at the next request; the copies held here close now.
+      // The copies held here close now, the ones elsewhere when they hear of it (or at their next request).
       await Promise.allSettled(evicted.map((id) => this.close(id)));
+      await Promise.allSettled(evicted.map((id) => this.#announceEnd(id, signal)));
     } else {
       await this.#evictBeyondLimit(principal.userId);
     }
-    const { transport, server } = this.#createSession(principal.userId, sessionId);
+    const session = this.#createSession(principal.userId, sessionId);
+    const { transport, server } = session;
+    if (session.listening) this.#opening.set(sessionId, session.listening);
     await server.connect(transport);
+    await session.listening;
     return { sessionId, transport };
   }
 
   /** The initialize of `open` was refused (bad headers, say): the session it registered goes. */
   async discard(sessionId: string, principal: Principal, signal: AbortSignal): Promise<void> {
     await this.close(sessionId);
+    // Never registered (refused before its initialize was handled): its subscription ends here.
+    void this.#opening
+      .get(sessionId)
+      ?.then((stop) => stop())
+      .catch(() => {});
+    this.#opening.delete(sessionId);
     await this.ended(sessionId, principal, signal);
   }
 
@@ -137,6 +156,20 @@ export class McpSessionRegistry {
    */
   async ended(sessionId: string, principal: Principal, signal: AbortSignal): Promise<void> {
     await this.#options.directory?.remove(sessionId, principal.userId, signal);
+    await this.#announceEnd(sessionId, signal);
+  }
+
+  /** Tells every instance holding a copy of the session that it has ended, so each closes its copy now. */
+  async #announceEnd(sessionId: string, signal: AbortSignal): Promise<void> {
+    await this.#options.bus?.publish(sessionId, { t: "x" }, signal);
+  }
+
+  /** What another instance says about a session this instance holds a copy of. */
+  #heard(sessionId: string, transport: McpSessionTransport, message: BusMessage): void {
+    if (message.t === "r") transport.deliverReply(message.m as JSONRPCMessage);
+    else if (message.t === "n") transport.deliverNotification(message.d, message.i);
+    else if (message.t === "a" || message.t === "d") transport.readElsewhere(message.s, message.t === "a");
+    else if (message.t === "x") void this.close(sessionId);
   }
 
   /** Rebuilt copies of sessions opened elsewhere, by id, while their rebuild is under way. */
@@ -178,6 +211,7 @@ export class McpSessionRegistry {
     const session = this.#createSession(ownerId, sessionId);
     await session.server.connect(session.transport);
     try {
+      await session.listening;
       await session.transport.restore(sessionId, initialize);
     } catch (error) {
       await session.server.close();
@@ -188,7 +222,11 @@ export class McpSessionRegistry {
     return session.transport;
   }
 
+  /** Subscriptions of sessions opened here whose initialize has not been handled yet. */
+  readonly #opening = new Map<string, Promise<() => void>>();
+
   #register(sessionId: string, session: Omit<McpSession, "lastSeen">): void {
+    this.#opening.delete(sessionId);
     this.#sessions.set(sessionId, { ...session, lastSeen: this.#now() });
     this.#options.logger.info({ user: session.ownerId, sessions: this.#sessions.size }, "mcp session opened");
   }
@@ -197,6 +235,13 @@ export class McpSessionRegistry {
   #createSession(ownerId: string, sessionId: string): Omit<McpSession, "lastSeen"> {
     const server = this.#options.createServer();
     const limits = this.#options.limits ?? {};
+    const { bus } = this.#options;
+    const listening: { listening?: Promise<() => void> } = {};
+    if (bus) {
+      listening.listening = bus.listen(sessionId, (message) => this.#heard(sessionId, transport, message));
+      // Awaited by open and rebuild (which fail with it); this only keeps an early close from leaking it.
+      listening.listening.catch(() => {});
+    }
     const events = new BoundedEventStore({
       ...(limits.eventStoreMaxEvents ? { maxEvents: limits.eventStoreMaxEvents } : {}),
       ...(limits.eventStoreMaxBytes ? { maxBytes: limits.eventStoreMaxBytes } : {}),
@@ -211,7 +256,8 @@ export class McpSessionRegistry {
         ? { maxPendingServerRequests: limits.maxPendingServerRequests }
         : {}),
       ...(limits.disconnectGraceMs !== undefined ? { disconnectGraceMs: limits.disconnectGraceMs } : {}),
-      onsessioninitialized: (id) => this.#register(id, { transport, events, server, ownerId }),
+      ...(bus ? { shared: sharedSessionStreams(bus, sessionId, this.#options.logger) } : {}),
+      onsessioninitialized: (id) => this.#register(id, { transport, events, server, ownerId, ...listening }),
       onsessionclosed: (id) => {
         this.#forget(id);
       },
@@ -219,7 +265,7 @@ export class McpSessionRegistry {
     transport.onclose = () => {
       if (transport.sessionId) this.#forget(transport.sessionId);
     };
-    return { transport, events, server, ownerId };
+    return { transport, events, server, ownerId, ...listening };
   }
 
   async closeIdle(): Promise<number> {
@@ -242,6 +288,7 @@ export class McpSessionRegistry {
     // Everywhere first: every other instance then answers 404 (and drops its copy) at the next request.
     const shared = (await this.#options.directory?.removeUser(userId, signal)) ?? [];
     await Promise.allSettled(own.map(([id]) => this.close(id)));
+    await Promise.allSettled(shared.map((id) => this.#announceEnd(id, signal)));
     return new Set([...shared, ...own.map(([id]) => id)]).size;
   }
 
@@ -259,6 +306,8 @@ export class McpSessionRegistry {
   async closeAll(): Promise<void> {
     clearInterval(this.#sweeper);
     await Promise.allSettled([...this.#sessions.keys()].map((id) => this.close(id)));
+    // The events of the last answers, still on their way to Redis.
+    await this.#options.bus?.flush();
   }
 
   /** Keeps each user under the per-user cap by closing their least recently used sessions. */
@@ -271,6 +320,8 @@ export class McpSessionRegistry {
   }
 
   #forget(sessionId: string): void {
+    const session = this.#sessions.get(sessionId);
+    void session?.listening?.then((stop) => stop()).catch(() => {});
     if (this.#sessions.delete(sessionId)) {
       this.#options.logger.info({ sessions: this.#sessions.size }, "mcp session closed");
     }

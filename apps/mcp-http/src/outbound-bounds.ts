@@ -45,6 +45,11 @@ export class PendingServerRequests {
     this.#ids.add(id);
   }
 
+  /** Whether `id` is still waiting for the client's answer. */
+  has(id: RequestId): boolean {
+    return this.#ids.has(id);
+  }
+
   /** The client answered (result or error), or the server cancelled it. */
   settle(id: RequestId): void {
     this.#ids.delete(id);

@@ -117,7 +117,7 @@ export async function startHttpServer(
       throw error;
     },
   );
-  const directory = await connectMcpSessionDirectory(config).catch(async (error: unknown) => {
+  const directory = await connectMcpSessionDirectory(config, logger).catch(async (error: unknown) => {
     await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
     throw error;
   });
@@ -164,7 +164,7 @@ export async function startHttpServer(
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
     limits: config.mcp.limits,
     logger,
-    ...(directory ? { directory: directory.directory } : {}),
+    ...(directory ? { directory: directory.directory, bus: directory.bus } : {}),
   });
 
   // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or

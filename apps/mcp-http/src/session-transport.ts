@@ -37,6 +37,8 @@ import {
 /** The SDK's limit on messages in one batch. */
 const MAX_BATCH_SIZE = 100;
 const STANDALONE_STREAM = "_GET_stream";
+/** Separates a shared transport's prefix from the SDK's own id of a server-to-client request. */
+const REQUEST_ID_SEPARATOR = "~";
 
 export interface SessionTransportOptions {
   sessionIdGenerator: () => string;
@@ -61,6 +63,29 @@ export interface SessionTransportOptions {
    * their work (an agent turn and its model request). Default 10,000 ms; 0: at once.
    */
   disconnectGraceMs?: number;
+  /**
+   * Set with SESSION_BACKEND=redis: the session's streams, replies and notifications are shared
+   * with the other instances serving it (ADR 0175-0177). Unset: everything stays in this process.
+   */
+  shared?: SharedStreams;
+}
+
+/** What a transport shares with the other instances serving its session (see McpSharedSession). */
+export interface SharedStreams {
+  /** Unique among instances: starts this transport's stream ids and its server-to-client request ids. */
+  readonly prefix: string;
+  /** An event was stored in this process: its copy goes to Redis behind the answer. */
+  appended(streamId: string, eventId: string, data: string): void;
+  /** Every event of the stream has been appended. */
+  ended(streamId: string): void;
+  /** Replays a stream stored by another instance after `lastEventId` and carries it on; false: unknown. */
+  resume(lastEventId: string, stream: SseStream): Promise<boolean>;
+  /** The client's reply to a request another instance sent: to it. */
+  forwardReply(message: JSONRPCMessage): Promise<void>;
+  /** A notification for the standalone stream, which another instance may hold (or none yet). */
+  notify(data: string, eventId: string): void;
+  /** This transport holds the session's standalone stream until it closes: writes what waited for it. */
+  holdStandalone(stream: SseStream): Promise<void>;
 }
 
 export const DEFAULT_DISCONNECT_GRACE_MS = 10_000;
@@ -94,6 +119,8 @@ interface Exchange {
   cancelled: Set<RequestId>;
   /** Cancels the exchange's calls unless the client resumes its dropped stream first. */
   abandonTimer: NodeJS.Timeout | undefined;
+  /** The client reads the stream through another instance (shared sessions): it has not gone. */
+  readElsewhere: boolean;
 }
 
 const isResponse = (message: JSONRPCMessage) => !("method" in message);
@@ -128,6 +155,11 @@ export class McpSessionTransport implements Transport {
   readonly #maxErrorMessageChars: number;
   readonly #disconnectGraceMs: number;
   readonly #pending: PendingServerRequests;
+  readonly #shared: SharedStreams | undefined;
+  /** The standalone stream's id: one per transport when shared, so instances' events never mix. */
+  readonly #standaloneId: string;
+  /** Stream ids: the shared prefix (unique among instances) and a counter. */
+  readonly #streamPrefix: string;
   #supportedVersions: string[] = SUPPORTED_PROTOCOL_VERSIONS;
   #started = false;
   #initialized = false;
@@ -156,6 +188,9 @@ export class McpSessionTransport implements Transport {
     this.#pending = new PendingServerRequests(
       options.maxPendingServerRequests ?? DEFAULT_MAX_PENDING_SERVER_REQUESTS,
     );
+    this.#shared = options.shared;
+    this.#streamPrefix = options.shared ? `${options.shared.prefix}.` : "";
+    this.#standaloneId = options.shared ? `${options.shared.prefix}.G` : STANDALONE_STREAM;
   }
 
   async start(): Promise<void> {
@@ -209,13 +244,46 @@ export class McpSessionTransport implements Transport {
     this.onmessage?.({ jsonrpc: "2.0", method: "notifications/initialized" });
   }
 
+  /**
+   * The client's reply to a server-to-client request of this transport that reached another
+   * instance: handled as if it had come here. Anything else (not ours, not pending) is dropped.
+   */
+  deliverReply(message: JSONRPCMessage): void {
+    if (this.#closed || !this.#shared || !isResponse(message) || !("id" in message)) return;
+    if (message.id === undefined) return;
+    const local = this.#inboundReply(message as JSONRPCMessage & { id: RequestId }, this.#shared.prefix);
+    if (local === "elsewhere" || !this.#pending.has(message.id as RequestId)) return;
+    this.#pending.settle(message.id as RequestId);
+    this.onmessage?.(local);
+  }
+
+  /**
+   * Another instance started (`true`) or stopped reading one of this transport's streams for the
+   * client: while it reads, a call whose stream dropped here is not abandoned.
+   */
+  readElsewhere(streamId: string, reading: boolean): void {
+    const exchange = this.#streams.get(streamId);
+    if (!exchange) return;
+    exchange.readElsewhere = reading;
+    if (reading) {
+      clearTimeout(exchange.abandonTimer);
+      exchange.abandonTimer = undefined;
+    } else if (!exchange.stream) this.#startGrace(exchange);
+  }
+
+  /** A notification another instance sent for the standalone stream: written if this instance holds it. */
+  deliverNotification(data: string, eventId: string): void {
+    this.#standalone?.writeMessage(data, eventId);
+  }
+
   /** Server-to-client requests awaiting the client's answer. */
   get pendingServerRequests(): number {
     return this.#pending.size;
   }
 
   async send(outgoing: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    const message = boundErrorMessage(outgoing, this.#maxErrorMessageChars);
+    let message = boundErrorMessage(outgoing, this.#maxErrorMessageChars);
+    if (this.#shared && "method" in message) message = this.#outboundIds(message, this.#shared.prefix);
     const response = isResponse(message);
     if (!response) this.#trackOutbound(message);
     const requestId = response ? (message as { id: RequestId }).id : options?.relatedRequestId;
@@ -226,8 +294,9 @@ export class McpSessionTransport implements Transport {
         );
       }
       const data = JSON.stringify(message);
-      const eventId = this.#events.append(STANDALONE_STREAM, data);
-      this.#standalone?.writeMessage(data, eventId);
+      const eventId = this.#append(this.#standaloneId, data);
+      if (this.#standalone) this.#standalone.writeMessage(data, eventId);
+      else this.#shared?.notify(data, eventId);
       return;
     }
     const exchange = this.#exchanges.get(requestId);
@@ -364,6 +433,7 @@ export class McpSessionTransport implements Transport {
     }
     if (this.#closed) return this.#fail(404, JSONRPC_SESSION_NOT_FOUND, "Session not found");
 
+    if (this.#shared) messages = await this.#routeReplies(messages, this.#shared);
     for (const message of messages) {
       // The client's answer to one of our requests (result or error) ends its wait.
       if (isResponse(message) && "id" in message) this.#pending.settle(message.id as RequestId);
@@ -384,7 +454,7 @@ export class McpSessionTransport implements Transport {
     const resumable = this.#supportsPriming(protocolVersion);
     const answer = new Promise<Response>((resolve) => {
       const exchange: Exchange = {
-        streamId: String(++this.#nextStream),
+        streamId: this.#streamPrefix + String(++this.#nextStream),
         requestIds: requests.map((message) => message.id),
         responses: new Map(),
         protocolVersion,
@@ -394,6 +464,7 @@ export class McpSessionTransport implements Transport {
         timer: undefined,
         cancelled: new Set(),
         abandonTimer: undefined,
+        readElsewhere: false,
       };
       for (const id of exchange.requestIds) this.#exchanges.set(id, exchange);
       exchange.timer = setTimeout(() => {
@@ -424,7 +495,12 @@ export class McpSessionTransport implements Transport {
     const refused = this.#validateSession(request) ?? this.#validateProtocolVersion(request);
     if (refused) return refused;
     const lastEventId = request.headers.get("last-event-id");
-    if (lastEventId) return this.#resume(lastEventId);
+    if (lastEventId) {
+      if (this.#shared && this.#events.streamOf(lastEventId) === undefined) {
+        return this.#resumeShared(lastEventId, this.#shared);
+      }
+      return this.#resume(lastEventId);
+    }
     if (this.#standalone) {
       return this.#fail(409, JSONRPC_SERVER_ERROR, "Conflict: Only one SSE stream is allowed per session");
     }
@@ -432,6 +508,15 @@ export class McpSessionTransport implements Transport {
       if (this.#standalone === stream) this.#standalone = undefined;
     });
     this.#standalone = stream;
+    if (this.#shared) {
+      try {
+        await this.#shared.holdStandalone(stream);
+      } catch (error) {
+        stream.close();
+        if (this.#standalone === stream) this.#standalone = undefined;
+        throw error;
+      }
+    }
     return stream.response;
   }
 
@@ -451,7 +536,7 @@ export class McpSessionTransport implements Transport {
     const streamId = this.#events.streamOf(lastEventId);
     if (streamId === undefined) return this.#fail(400, JSONRPC_SERVER_ERROR, "Invalid event ID format");
     const exchange = this.#streams.get(streamId);
-    const live = streamId === STANDALONE_STREAM ? this.#standalone : exchange?.stream;
+    const live = streamId === this.#standaloneId ? this.#standalone : exchange?.stream;
     if (live) {
       return this.#fail(409, JSONRPC_SERVER_ERROR, "Conflict: Stream already has an active connection");
     }
@@ -463,12 +548,76 @@ export class McpSessionTransport implements Transport {
       if (event.data === "") stream.writePriming(event.id);
       else stream.writeMessage(event.data, event.id);
     }
-    if (streamId === STANDALONE_STREAM) this.#standalone = stream;
+    if (streamId === this.#standaloneId) this.#standalone = stream;
     else if (exchange) {
       clearTimeout(exchange.abandonTimer);
       exchange.stream = stream;
     } else stream.close(); // the exchange has finished: the replay was all there was to send
     return stream.response;
+  }
+
+  /** A stream this instance does not hold: replayed from Redis and carried on by its producer's appends. */
+  async #resumeShared(lastEventId: string, shared: SharedStreams): Promise<Response> {
+    const stream = new SseStream(this.#sessionHeader(), this.#keepAliveMs, () => {});
+    if (!(await shared.resume(lastEventId, stream))) {
+      stream.close();
+      return this.#fail(400, JSONRPC_SERVER_ERROR, "Invalid event ID format");
+    }
+    return stream.response;
+  }
+
+  /** Stores an event in this process and, when shared, queues its copy for Redis. */
+  #append(streamId: string, data: string): string {
+    const eventId = this.#events.append(streamId, data);
+    this.#shared?.appended(streamId, eventId, data);
+    return eventId;
+  }
+
+  /**
+   * A server-to-client request leaves with an id unique among instances (`<prefix>~<id>`), so the
+   * client's reply names the instance waiting for it; a cancellation names the same id.
+   */
+  #outboundIds(message: JSONRPCMessage, prefix: string): JSONRPCMessage {
+    if (!("method" in message)) return message;
+    if ("id" in message) return { ...message, id: `${prefix}${REQUEST_ID_SEPARATOR}${String(message.id)}` };
+    if (message.method !== "notifications/cancelled") return message;
+    const params = message.params as { requestId?: RequestId } | undefined;
+    if (params?.requestId === undefined) return message;
+    return {
+      ...message,
+      params: { ...params, requestId: `${prefix}${REQUEST_ID_SEPARATOR}${String(params.requestId)}` },
+    };
+  }
+
+  /** A reply with the SDK's own id back when it is ours; "elsewhere" when another instance sent the request. */
+  #inboundReply(message: JSONRPCMessage & { id: RequestId }, prefix: string): JSONRPCMessage | "elsewhere" {
+    const id = message.id;
+    if (typeof id !== "string" || !id.includes(REQUEST_ID_SEPARATOR)) return message;
+    const [owner, own] = [
+      id.slice(0, id.indexOf(REQUEST_ID_SEPARATOR)),
+      id.slice(id.indexOf(REQUEST_ID_SEPARATOR) + 1),
+    ];
+    if (owner !== prefix) return "elsewhere";
+    const numeric = Number(own);
+    return { ...message, id: own !== "" && Number.isSafeInteger(numeric) ? numeric : own } as JSONRPCMessage;
+  }
+
+  /** Replies to this transport's requests get their SDK ids back; replies to another instance's go to it. */
+  async #routeReplies(messages: JSONRPCMessage[], shared: SharedStreams): Promise<JSONRPCMessage[]> {
+    const kept: JSONRPCMessage[] = [];
+    for (const message of messages) {
+      if (!isResponse(message) || !("id" in message)) {
+        kept.push(message);
+        continue;
+      }
+      const local = this.#inboundReply(message as JSONRPCMessage & { id: RequestId }, shared.prefix);
+      if (local === "elsewhere") await shared.forwardReply(message);
+      else {
+        this.#pending.settle(message.id as RequestId);
+        kept.push(local);
+      }
+    }
+    return kept;
   }
 
   /** Turns a POST's answer into an SSE stream, flushing any responses it already holds. */
@@ -481,7 +630,7 @@ export class McpSessionTransport implements Transport {
     exchange.stream = stream;
     this.#streams.set(exchange.streamId, exchange);
     if (this.#supportsPriming(exchange.protocolVersion)) {
-      stream.writePriming(this.#events.append(exchange.streamId, ""));
+      stream.writePriming(this.#append(exchange.streamId, ""));
     }
     for (const held of exchange.responses.values()) this.#emit(exchange, held);
     exchange.respond?.(stream.response);
@@ -495,12 +644,12 @@ export class McpSessionTransport implements Transport {
    */
   #wholeStream(exchange: Exchange): Response {
     let body = this.#supportsPriming(exchange.protocolVersion)
-      ? primingFrame(this.#events.append(exchange.streamId, ""))
+      ? primingFrame(this.#append(exchange.streamId, ""))
       : "";
     for (const id of exchange.requestIds) {
       if (!exchange.responses.has(id)) continue; // cancelled: no answer
       const data = JSON.stringify(exchange.responses.get(id));
-      body += messageFrame(data, this.#events.append(exchange.streamId, data));
+      body += messageFrame(data, this.#append(exchange.streamId, data));
     }
     return new Response(body, { status: 200, headers: this.#answerHeaders });
   }
@@ -508,7 +657,7 @@ export class McpSessionTransport implements Transport {
   /** Stores an event of an upgraded exchange and writes it when a stream is attached. */
   #emit(exchange: Exchange, message: JSONRPCMessage): void {
     const data = JSON.stringify(message);
-    const eventId = this.#events.append(exchange.streamId, data);
+    const eventId = this.#append(exchange.streamId, data);
     exchange.stream?.writeMessage(data, eventId);
   }
 
@@ -526,6 +675,7 @@ export class McpSessionTransport implements Transport {
   }
 
   #finish(exchange: Exchange): void {
+    this.#shared?.ended(exchange.streamId);
     clearTimeout(exchange.timer);
     clearTimeout(exchange.abandonTimer);
     for (const id of exchange.requestIds) {
@@ -544,6 +694,10 @@ export class McpSessionTransport implements Transport {
     if (exchange.stream !== stream) return;
     exchange.stream = undefined;
     if (!this.#streams.has(exchange.streamId)) return; // finished: nothing left to cancel
+    if (!exchange.readElsewhere) this.#startGrace(exchange);
+  }
+
+  #startGrace(exchange: Exchange): void {
     clearTimeout(exchange.abandonTimer);
     exchange.abandonTimer = setTimeout(() => this.#abandon(exchange), this.#disconnectGraceMs);
     exchange.abandonTimer.unref();

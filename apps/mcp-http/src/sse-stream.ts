@@ -27,6 +27,7 @@ export class SseStream {
   #controller!: ReadableStreamDefaultController<Uint8Array>;
   #keepAlive: NodeJS.Timeout | undefined;
   #closed = false;
+  #onClose: (() => void) | undefined;
 
   /** `onCancel` runs when the client disconnects (not when the server closes the stream). */
   constructor(headers: Record<string, string>, keepAliveMs: number, onCancel: () => void) {
@@ -58,6 +59,11 @@ export class SseStream {
     this.#write(messageFrame(data, eventId));
   }
 
+  /** Runs once when the stream ends, whichever side ends it (one listener). */
+  onClose(listener: () => void): void {
+    this.#onClose = listener;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#stop();
@@ -69,6 +75,11 @@ export class SseStream {
   }
 
   #stop(): void {
+    if (!this.#closed) {
+      const listener = this.#onClose;
+      this.#onClose = undefined;
+      queueMicrotask(() => listener?.());
+    }
     this.#closed = true;
     if (this.#keepAlive !== undefined) clearInterval(this.#keepAlive);
     this.#keepAlive = undefined;
