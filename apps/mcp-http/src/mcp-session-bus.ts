@@ -1,5 +1,4 @@
-import { withDeadline } from "@mcp-langgraph/core";
-import { isSessionError, SessionError } from "@mcp-langgraph/session";
+import { sessionStoreCall } from "./session-store-call.js";
 
 /** What the bus sends commands through (node-redis `sendCommand`); a second client receives. */
 export interface BusRedisClient {
@@ -289,17 +288,6 @@ export class McpSessionBus {
 
   #call(args: string[], signal: AbortSignal): Promise<unknown> {
     const { client, timeoutMs } = this.#options;
-    return withDeadline(() => client.sendCommand(args), {
-      timeoutMs,
-      signal,
-      onTimeout: (ms) =>
-        new SessionError("SESSION_UNAVAILABLE", `The MCP session bus did not answer within ${ms} ms.`),
-    }).catch((error: unknown) => {
-      if (signal.aborted && error === signal.reason) throw error;
-      if (isSessionError(error)) throw error;
-      throw new SessionError("SESSION_UNAVAILABLE", "The MCP session bus is unavailable right now.", {
-        cause: error,
-      });
-    });
+    return sessionStoreCall(client, args, { what: "MCP session bus", timeoutMs, signal });
   }
 }

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { withDeadline } from "@mcp-langgraph/core";
-import { isSessionError, SessionError } from "@mcp-langgraph/session";
 import type { InitializeRequest } from "@modelcontextprotocol/server";
+import { sessionStoreCall } from "./session-store-call.js";
 
 /** What any instance needs to serve a session it did not open. */
 export interface McpSessionRecord {
@@ -158,17 +157,6 @@ export class McpSessionDirectory {
 
   #call(args: string[], signal: AbortSignal): Promise<unknown> {
     const { client, timeoutMs } = this.#options;
-    return withDeadline(() => client.sendCommand(args), {
-      timeoutMs,
-      signal,
-      onTimeout: (ms) =>
-        new SessionError("SESSION_UNAVAILABLE", `The MCP session directory did not answer within ${ms} ms.`),
-    }).catch((error: unknown) => {
-      if (signal.aborted && error === signal.reason) throw error;
-      if (isSessionError(error)) throw error;
-      throw new SessionError("SESSION_UNAVAILABLE", "The MCP session directory is unavailable right now.", {
-        cause: error,
-      });
-    });
+    return sessionStoreCall(client, args, { what: "MCP session directory", timeoutMs, signal });
   }
 }
