@@ -106,6 +106,18 @@ describe.skipIf(!haveRedis)("MCP sessions on a Redis of their own", () => {
         interval: 200,
       })
       .not.toBe("");
+    // The directory and bus have connections of their own, which reconnect on their own schedule
+    // (node-redis backoff, under a second): the login above does not prove they are back yet.
+    await expect
+      .poll(
+        async () => {
+          const response = await postMcp(app.url, INITIALIZE, { authorization: `Bearer ${token}` });
+          await response.text();
+          return response.status;
+        },
+        { timeout: 15_000, interval: 200 },
+      )
+      .toBe(200);
     const again = await openSession();
     expect((await postMcp(app.url, CALL, again)).status).toBe(200);
   }, 60_000);
