@@ -120,7 +120,12 @@ describe.skipIf(!canRun)("conversation retention (CONVERSATION_RETENTION_DAYS) t
     await age("borderline", 29);
     for (
       let i = 0;
-      i < 300 && ((await checkpointsOf("stale")) > 0 || (await tuplesOf("bobs-stale")) > 0);
+      // Checkpoints go first, then the tuples, thread by thread: wait for all four to be gone.
+      i < 300 &&
+      ((await checkpointsOf("stale")) > 0 ||
+        (await tuplesOf("stale")) > 0 ||
+        (await checkpointsOf("bobs-stale")) > 0 ||
+        (await tuplesOf("bobs-stale")) > 0);
       i++
     ) {
       await sleep(100);
