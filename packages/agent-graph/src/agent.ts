@@ -249,6 +249,40 @@ export function createAgent(options: AgentOptions): Agent {
   }
 
   /** The thread decoded and frozen, from the conversation cache when it holds it. */
+  /**
+   * Deletes a thread under its lock, so a turn in flight finishes (and writes) before the delete and
+   * none writes after it; through the cache's write path, so no decoded copy of the thread survives.
+   * With `stillWanted`, asked under the lock, the thread is kept when it answers false.
+   */
+  function deleteThreadLocked(
+    threadId: string,
+    signal: AbortSignal | undefined,
+    stillWanted?: () => Promise<boolean>,
+  ): Promise<boolean> {
+    return withThreadLock(
+      threadId,
+      () =>
+        conversations.write(threadId, () =>
+          withDeadline(
+            async () => {
+              if (stillWanted && !(await stillWanted())) return false;
+              await checkpointer.deleteThread(threadId);
+              return true;
+            },
+            {
+              timeoutMs: settings.readTimeoutMs,
+              signal,
+              onTimeout: (ms) =>
+                new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
+            },
+          ),
+        ),
+      signal,
+    ).catch((error: unknown) => {
+      throw toAgentError(error, signal);
+    });
+  }
+
   async function readConversation(
     threadId: string,
     signal: AbortSignal | undefined,
@@ -403,23 +437,7 @@ export function createAgent(options: AgentOptions): Agent {
 
     async deleteConversation(threadId, opts = {}) {
       assertThreadId(threadId);
-      // Under the thread's lock, so a turn in flight finishes (and writes) before the delete and none
-      // writes after it; through the cache's write path, so no decoded copy of the thread survives.
-      await withThreadLock(
-        threadId,
-        () =>
-          conversations.write(threadId, () =>
-            withDeadline(() => checkpointer.deleteThread(threadId), {
-              timeoutMs: settings.readTimeoutMs,
-              signal: opts.signal,
-              onTimeout: (ms) =>
-                new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
-            }),
-          ),
-        opts.signal,
-      ).catch((error: unknown) => {
-        throw toAgentError(error, opts.signal);
-      });
+      await deleteThreadLocked(threadId, opts.signal);
     },
 
     async listIdleConversations(query) {
@@ -440,28 +458,9 @@ export function createAgent(options: AgentOptions): Agent {
       }
       // The last activity is read again under the thread's lock: a turn that ran since the thread
       // was listed keeps it, and no turn can start between this check and the delete.
-      return withThreadLock(
-        threadId,
-        () =>
-          conversations.write(threadId, () =>
-            withDeadline(
-              async () => {
-                const last = await lastActivity(checkpointer, threadId);
-                if (last === undefined || !(last < idleBefore)) return false;
-                await checkpointer.deleteThread(threadId);
-                return true;
-              },
-              {
-                timeoutMs: settings.readTimeoutMs,
-                signal: opts.signal,
-                onTimeout: (ms) =>
-                  new AgentError("AGENT_TIMEOUT", `deleting the thread took longer than ${ms} ms`),
-              },
-            ),
-          ),
-        opts.signal,
-      ).catch((error: unknown) => {
-        throw toAgentError(error, opts.signal);
+      return deleteThreadLocked(threadId, opts.signal, async () => {
+        const last = await lastActivity(checkpointer, threadId);
+        return last !== undefined && last < idleBefore;
       });
     },
 
