@@ -4,11 +4,12 @@
  * error code, the server's CPU per call and added memory, and how many calls reached the model at
  * once. Also the one-at-a-time baseline (the same call, sequentially).
  */
+import { availableParallelism } from "node:os";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import type { RunningApp } from "./app-runner.ts";
 import type { BenchChild } from "./children.ts";
 import type { ProbeReport } from "./health-probe.ts";
-import { cpuMs, rssKb, sampleRss } from "./proc-stats.ts";
+import { coresBusySince, cpuMs, machineCpu, rssKb, sampleRss } from "./proc-stats.ts";
 
 /** Every agent call's deadline: a stuck call fails the call, never hangs the bench. */
 export const AGENT_CALL_DEADLINE_MS = 120_000;
@@ -28,6 +29,8 @@ export interface AgentRun {
   serverCpuMsPerCall: number;
   /** CPU of the bench process (the MCP clients) over the phase: it shares the two cores with the server. */
   clientCpuMs: number;
+  /** Cores of the whole machine busy on average over the phase (server, clients, model, backends). */
+  machineCoresBusy: number;
   rssAddedMb: number;
   maxAtModel: number;
   health?: ProbeReport;
@@ -121,6 +124,7 @@ export async function agentRun(options: {
   const rss = sampleRss(app.pid, 100);
   const cpuBefore = cpuMs(app.pid);
   const clientCpuBefore = process.cpuUsage();
+  const machineBefore = machineCpu();
   const failures: Record<string, number> = {};
   let ok = 0;
   const started = performance.now();
@@ -134,6 +138,7 @@ export async function agentRun(options: {
   const wallMs = performance.now() - started;
   const serverCpuMs = cpuMs(app.pid) - cpuBefore;
   const clientCpu = process.cpuUsage(clientCpuBefore);
+  const machineCoresBusy = coresBusySince(machineBefore, availableParallelism());
   const rssPeak = rss.stop();
   const health = probe ? await probe.call<ProbeReport>("stop") : undefined;
   const stats = await model.call<ModelStats>("stats");
@@ -145,6 +150,7 @@ export async function agentRun(options: {
     failures,
     serverCpuMsPerCall: serverCpuMs / n,
     clientCpuMs: (clientCpu.user + clientCpu.system) / 1000,
+    machineCoresBusy,
     rssAddedMb: (rssPeak - rssBefore) / 1024,
     maxAtModel: stats.maxInFlight,
     ...(health ? { health } : {}),

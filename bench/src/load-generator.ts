@@ -4,9 +4,10 @@
  * answer has been read. Raw JSON-RPC over HTTP rather than the MCP SDK client, so that on two cores
  * the generator costs little next to the server it measures; it does the MCP handshake itself.
  */
+import { availableParallelism } from "node:os";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/client";
 import { Client } from "undici";
-import { cpuMs } from "./proc-stats.ts";
+import { coresBusySince, cpuMs, machineCpu } from "./proc-stats.ts";
 
 const ACCEPT = "application/json, text/event-stream";
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -144,6 +145,8 @@ export interface LoadResult {
   cpuMsPerRequest: number;
   /** The generator's own CPU per request (this process): shows whether it, not the server, was the limit. */
   generatorCpuMsPerRequest: number;
+  /** Cores of the whole machine busy on average while recording (every process, not only the server). */
+  machineCoresBusy: number;
 }
 
 const percentile = (sorted: Float64Array, q: number) =>
@@ -209,6 +212,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     await new Promise((resolve) => setTimeout(resolve, options.warmupMs));
     const cpuBefore = cpuMs(options.serverPid);
     const generatorBefore = process.cpuUsage();
+    const machineBefore = machineCpu();
     const started = performance.now();
     recording = true;
     await new Promise((resolve) => setTimeout(resolve, options.durationMs));
@@ -216,6 +220,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const seconds = (performance.now() - started) / 1000;
     const cpu = cpuMs(options.serverPid) - cpuBefore;
     const generator = process.cpuUsage(generatorBefore);
+    const machineCoresBusy = coresBusySince(machineBefore, availableParallelism());
     running = false;
     await Promise.all(workers);
     const sorted = latencies.subarray(0, recorded).sort();
@@ -229,6 +234,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       p99Ms: percentile(sorted, 0.99),
       cpuMsPerRequest: recorded ? cpu / recorded : Number.NaN,
       generatorCpuMsPerRequest: recorded ? (generator.user + generator.system) / 1000 / recorded : Number.NaN,
+      machineCoresBusy,
     };
   } finally {
     running = false;

@@ -119,3 +119,29 @@ export function sampleRss(pid: number, intervalMs = 100): RssSampler {
     },
   };
 }
+
+/** Busy and total CPU ticks of the whole machine, summed over its cores (/proc/stat's `cpu` line). */
+export interface MachineCpu {
+  busy: number;
+  total: number;
+}
+
+export function machineCpu(): MachineCpu {
+  const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+  // user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, value) => sum + value, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * How many of the machine's cores were busy, on average, since `before`: everything counts (the
+ * server, the load generator, Redis, Postgres, the model), so a figure near the core count means
+ * the machine, not the server, set the limit.
+ */
+export function coresBusySince(before: MachineCpu, cores: number): number {
+  const now = machineCpu();
+  const total = now.total - before.total;
+  return total > 0 ? ((now.busy - before.busy) / total) * cores : Number.NaN;
+}

@@ -363,6 +363,7 @@ export function workersTable(results: BenchResults): string {
         `${int(call.requestsPerSecond)} req/s`,
         `p50 ${fixed(call.p50Ms, 2)} / p99 ${fixed(call.p99Ms, 2)} ms`,
         fixed(call.cpuMsPerRequest, 3),
+        fixed(call.machineCoresBusy, 2),
         int(call.failures) + (call.failures ? ` (${describeFailures(call.failureReasons)})` : ""),
       ]);
     }
@@ -373,13 +374,22 @@ export function workersTable(results: BenchResults): string {
         `wall ${seconds(agent.wallMs)} s`,
         `${seconds(agent.wallMs - results.modelDelayMs)} s above the model's ${seconds(results.modelDelayMs)} s`,
         fixed(agent.serverCpuMsPerCall, 2),
+        fixed(agent.machineCoresBusy, 2),
         int(failedCount(agent.failures)) +
           (failedCount(agent.failures) ? ` (${describeFailures(agent.failures)})` : ""),
       ]);
     }
   }
   return table(
-    ["WORKERS", "measurement", "result", "latency", "server CPU/req (ms, all workers)", "failed"],
+    [
+      "WORKERS",
+      "measurement",
+      "result",
+      "latency",
+      "server CPU/req (ms, all workers)",
+      `machine cores busy (of ${results.machine.cores}, every process)`,
+      "failed",
+    ],
     rows,
   );
 }
