@@ -89,6 +89,41 @@ describe("MCP tasks over Streamable HTTP (one instance, memory store)", () => {
   });
 });
 
+describe("MCP tasks and RATE_LIMIT_TOOL_CALLS_PER_MINUTE", () => {
+  let app: RunningHttpServer;
+  let model: HeldModel;
+  beforeAll(async () => {
+    model = await startHeldModel();
+    app = await startTestServer({ ...model.env, RATE_LIMIT_TOOL_CALLS_PER_MINUTE: "2" });
+  });
+  afterAll(async () => {
+    model.release();
+    await app?.close();
+    await model?.llm.close();
+  });
+
+  it("counts a task's call once, when it is created; a task call over the limit is refused and creates nothing", async () => {
+    const { client, tasks } = await connectAs(app, "alice");
+    const before = model.llm.requests.length;
+    const { task } = await tasks.callToolAsTask("agent_chat", { message: "counted once" }, 60_000);
+    // The run has started (the model holds the reply), so it would have been counted by now.
+    await vi.waitFor(() => expect(model.llm.requests.length).toBe(before + 1));
+    // The second call of the minute is still allowed: the run did not count the task's call again.
+    const search = await client.callTool({ name: "conversation_search", arguments: { query: "x" } });
+    expect(search.isError).toBeFalsy();
+    const refused = await rpcError(tasks.callToolAsTask("agent_chat", { message: "third" }));
+    expect(refused.code).toBe(-32600);
+    expect(refused.data).toMatchObject({ code: "RATE_LIMITED" });
+    expect(refused.message).toMatch(/too many tool calls/i);
+    model.release();
+    const reply = await tasks.result(task.taskId);
+    expect(reply.isError).toBeFalsy();
+    expect(textOf(reply)).toBe(model.reply);
+    // Only the first task exists.
+    expect((await tasks.list()).tasks.map((each) => each.taskId)).toEqual([task.taskId]);
+  });
+});
+
 describe("MCP tasks: list, cancel, other users, limits, expiry", () => {
   let app: RunningHttpServer;
   let model: HeldModel;

@@ -175,6 +175,8 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
       // The same check as the tool table's (`tool:<name>`, executor): a task runs no tool the caller could not call.
       authorize: (principal, tool, signal) =>
         access.requireTool(principal, { name: tool, object: `tool:${tool}`, relation: "executor" }, signal),
+      // The tool table's own limit, counted once: here, so a call over it creates no task.
+      admit: async (principal, signal) => services.usageLimits?.admitToolCall(principal, signal),
       reportFailure,
     });
   }

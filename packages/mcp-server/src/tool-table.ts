@@ -39,6 +39,18 @@ export const defineTool = <Input extends z.ZodObject>(
   definition: ToolDefinition<Input>,
 ): ToolDefinition<Input> => definition;
 
+/**
+ * Signals of calls already counted against their caller's tool-call limit: a task's run, counted
+ * when the task was created (before anything exists, so a call over the limit creates no task).
+ * Keyed by the run's own abort signal, which the SDK hands to the tool unchanged.
+ */
+const countedCalls = new WeakSet<AbortSignal>();
+
+/** Marks the call running under `signal` as counted already, so the tool table does not count it again. */
+export function markCallCounted(signal: AbortSignal): void {
+  countedCalls.add(signal);
+}
+
 /** What every guarded call needs, whatever the tool. */
 export interface ToolGuardOptions {
   access: ToolAccess;
@@ -120,7 +132,7 @@ export function registerToolTable(
           object: { name, object: `tool:${name}`, relation },
           principal: () => options.principalOf(ctx),
           signal: ctx.mcpReq.signal,
-          metered: true,
+          metered: !countedCalls.has(ctx.mcpReq.signal),
           handler: (principal) =>
             definition.handler(args as z.infer<typeof inputSchema>, {
               principal,

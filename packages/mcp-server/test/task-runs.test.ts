@@ -52,6 +52,7 @@ describe("task support declared per tool", () => {
       taskTools: { batch: "required" },
       principalOf: () => who,
       authorize: async () => {},
+      admit: async () => {},
       reportFailure: () => {},
     });
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

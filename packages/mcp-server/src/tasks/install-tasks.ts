@@ -9,6 +9,8 @@ export interface InstallTasksOptions {
   taskTools: Readonly<Record<string, TaskSupport>>;
   principalOf: (ctx: ServerContext) => Principal;
   authorize: (principal: Principal, tool: string, signal: AbortSignal) => Promise<void>;
+  /** Counts the call against the caller's tool-call limit before the task exists. */
+  admit: (principal: Principal, signal: AbortSignal) => Promise<void>;
   reportFailure: (what: string, error: unknown) => void;
 }
 

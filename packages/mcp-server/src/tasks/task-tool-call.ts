@@ -10,6 +10,7 @@ import {
   type ServerContext,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { markCallCounted } from "../tool-table.js";
 import { isUnexpectedTaskError, taskProtocolError } from "./task-errors.js";
 import { relatedResult } from "./task-methods.js";
 import { type McpTasks, TaskShutdownError } from "./task-runs.js";
@@ -28,6 +29,11 @@ export interface TaskToolCallOptions {
    * again): a refused call creates no task and takes none of the caller's task slots.
    */
   authorize: (principal: Principal, tool: string, signal: AbortSignal) => Promise<void>;
+  /**
+   * Counts the call against the caller's tool-call limit before a task is created (the run is then
+   * not counted again): a call over the limit is refused and creates no task.
+   */
+  admit: (principal: Principal, signal: AbortSignal) => Promise<void>;
   /** Told when a task's status changes, so the creating session can be notified. */
   onStatus: (task: StoredTask) => void;
   reportFailure: (what: string, error: unknown) => void;
@@ -55,7 +61,7 @@ const taskParams = z.object({ ttl: z.number().int().positive().optional() }).loo
  * with a signal that `tasks/cancel` (from any instance) and the task's end of life abort.
  */
 export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptions): void {
-  const { tasks, taskTools, principalOf, authorize, onStatus, reportFailure } = options;
+  const { tasks, taskTools, principalOf, authorize, admit, onStatus, reportFailure } = options;
   const { store } = tasks;
   const internals = server as unknown as SdkInternals;
   const sdkCall = internals.server._getRequestHandler("tools/call");
@@ -154,8 +160,10 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
       }
       const principal = principalOf(ctx);
       await authorize(principal, name, signal);
+      await admit(principal, signal);
       const task = await store.create(principal.userId, wanted.data.ttl, signal);
       const controller = new AbortController();
+      markCallCounted(controller.signal);
       tasks.track(controller, run(request, ctx, principal.userId, task, controller));
       return { task };
     } catch (error) {
