@@ -12,7 +12,8 @@ import type { BackendCallObserver } from "./backend-timing.js";
 
 /** Seconds; from a fast health probe to a long agent turn. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-const CIRCUIT_STATE = { closed: 0, "half-open": 1, open: 2 } as const;
+/** A circuit breaker's state as a gauge value (the LLM providers' and the authorizer's). */
+export const CIRCUIT_STATE = { closed: 0, "half-open": 1, open: 2 } as const;
 
 export interface AppMetrics {
   /** This app instance's registry (never prom-client's global one: several apps may share a process). */

@@ -22,7 +22,7 @@ import { createIdentity } from "./identity.js";
 import { startAppMaintenance } from "./maintenance-jobs.js";
 import { connectMcpSessionDirectory } from "./mcp-directory-redis.js";
 import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
-import { createAppMetrics } from "./metrics.js";
+import { CIRCUIT_STATE, createAppMetrics } from "./metrics.js";
 import { ModernMcpEndpoint } from "./modern-mcp.js";
 import { createRateLimits } from "./rate-limits.js";
 import { createReadiness } from "./readiness.js";
@@ -179,6 +179,11 @@ export async function startHttpServer(
   );
 
   metrics.gauge("mcp_sessions_open", "MCP sessions open in this process", () => mcpSessions.usage().length);
+  metrics.gauge(
+    "mcp_authz_circuit_state",
+    "Authorizer backend circuit breaker: 0 closed, 1 half-open, 2 open (always 0 for the embedded engine)",
+    () => CIRCUIT_STATE[services.authorizerCircuitState()],
+  );
 
   const app = createHttpApp({
     metrics,

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { startFgaDevServer } from "@mcp-langgraph/authz/dev-server";
 import { openAIWire, scripted, startLoopbackServer } from "@mcp-langgraph/testkit/llm-loopback";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.ts";
@@ -16,6 +18,35 @@ describe("/metrics", () => {
   const servers: RunningHttpServer[] = [];
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+
+  it("shows the authorizer's circuit: 0 while OpenFGA answers, 2 once repeated failures opened it", async () => {
+    const fga = await startFgaDevServer({ port: 0 });
+    try {
+      const server = await startTestServer({ AUTHZ_BACKEND: "openfga", OPENFGA_API_URL: fga.url });
+      servers.push(server);
+      const { client } = await connect(server.url, await login(server.url, "alice", "alice-pw"));
+      try {
+        expect((await scrape(server.url)).text).toContain("mcp_authz_circuit_state 0\n");
+        await fga.close();
+        // Each call asks about a conversation never asked about before: no cached decision can answer it.
+        for (let i = 0; i < 6; i++) {
+          const failed = await client.callTool({
+            name: "conversation_get",
+            arguments: { thread_id: randomUUID() },
+          });
+          expect(failed.isError).toBe(true);
+          expect((failed.structuredContent as { error: { code: string } }).error.code).toBe(
+            "AUTHZ_UNAVAILABLE",
+          );
+        }
+        expect((await scrape(server.url)).text).toContain("mcp_authz_circuit_state 2\n");
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await fga.close().catch(() => {});
+    }
   });
 
   it("counts tool calls, turns, HTTP requests by route, and has process metrics (loopback, no token)", async () => {

@@ -38,7 +38,7 @@ export interface AuthorizerOptions extends ResilienceOptions {
 export async function createAuthorizer(
   config: AuthorizerConfig,
   options: AuthorizerOptions = {},
-): Promise<Authorizer> {
+): Promise<ResilientAuthorizer> {
   const { connectTimeoutMs = 10_000, signal, ...resilience } = options;
   let backend: Authorizer;
   switch (config?.backend) {

@@ -1,6 +1,7 @@
 import {
   type Bulkhead,
   CircuitBreaker,
+  type CircuitState,
   createBulkhead,
   isAbortError,
   isCoreError,
@@ -175,6 +176,14 @@ export class ResilientAuthorizer implements Authorizer {
     this.#remote = options.remote ?? true;
     this.#onDecision = options.onDecision;
     this.#tracer = options.tracer;
+  }
+
+  /**
+   * The backend circuit: `open` while calls fail fast after repeated failures, `half-open` while one
+   * probe may try. Always `closed` for an in-process engine, which has no circuit (for metrics).
+   */
+  get circuitState(): CircuitState {
+    return this.#breaker.state;
   }
 
   /** Reports one decision to the hook and the check's span (when there are any). */

@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type FgaDevServer, startFgaDevServer } from "../src/dev-server/server.ts";
 import { EmbeddedAuthorizer } from "../src/embedded.ts";
 import { type Authorizer, createAuthorizer, isAuthzError, loadProjectModel } from "../src/index.ts";
@@ -28,7 +28,7 @@ async function closedPort(): Promise<number> {
 describe("fail closed (OpenFGA backend against the project's own dev server)", () => {
   let devServer: FgaDevServer;
   let proxy: Awaited<ReturnType<typeof startFaultProxy>>;
-  let authz: Authorizer;
+  let authz: ResilientAuthorizer;
 
   beforeEach(async () => {
     devServer = await startFgaDevServer();
@@ -74,6 +74,19 @@ describe("fail closed (OpenFGA backend against the project's own dev server)", (
       "authz backend circuit is open after repeated failures",
     ]);
     expect(proxy.requests).toBe(before);
+  });
+
+  it("reports its circuit state: closed, open after repeated failures, half-open after the reset timeout, closed after a probe", async () => {
+    expect(authz.circuitState).toBe("closed");
+    proxy.setMode("fail");
+    await rejection(authz.check(allowedQuery));
+    expect(authz.circuitState).toBe("closed");
+    await rejection(authz.check(allowedQuery));
+    expect(authz.circuitState).toBe("open");
+    proxy.setMode("pass");
+    await vi.waitFor(() => expect(authz.circuitState).toBe("half-open"), { timeout: 5_000 });
+    expect(await authz.check(allowedQuery)).toBe(true);
+    expect(authz.circuitState).toBe("closed");
   });
 
   it("closes the circuit again once a probe succeeds after the reset timeout", async () => {

@@ -13,7 +13,13 @@ import {
   loadProjectModel,
   type Tuple,
 } from "@mcp-langgraph/authz";
-import { type Logger, type LoopSlicer, noopLogger, type Tracer } from "@mcp-langgraph/core";
+import {
+  type CircuitState,
+  type Logger,
+  type LoopSlicer,
+  noopLogger,
+  type Tracer,
+} from "@mcp-langgraph/core";
 import { type ChatModelOptions, closeChatModel, createChatModel } from "@mcp-langgraph/llm-factory";
 import { AGENT_TOOL_NAMES } from "./agent-tools.js";
 import { type ConversationChangeBus, createInProcessChangeBus } from "./change-bus.js";
@@ -165,6 +171,8 @@ export interface RunningMcpServices {
    * (any answer counts, so no role's grant is assumed) and the checkpointer by a round trip to
    * its storage. Never throws; the caller's signal bounds it.
    */
+  /** The authorizer's backend circuit, read at scrape time (`closed` for the in-process engine). */
+  authorizerCircuitState(): CircuitState;
   probes: {
     authorizer(signal: AbortSignal): Promise<boolean>;
     checkpointer(signal: AbortSignal): Promise<boolean>;
@@ -294,6 +302,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       ...(settings.progressIntervalMs !== undefined
         ? { progressIntervalMs: settings.progressIntervalMs }
         : {}),
+      authorizerCircuitState: () => authorizer.circuitState,
       probes: {
         authorizer: (signal) =>
           authorizer
