@@ -12,6 +12,9 @@ import {
 // Prints figures only; nothing here asserts. Sized for a shared 2-core machine.
 const TURNS = 60;
 const CONCURRENCY = 8;
+/** A long conversation: turns to fill it (two messages each), then turns measured on it. */
+const LONG_FILL_TURNS = 200;
+const LONG_MEASURED_TURNS = 10;
 const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 function percentile(sorted: number[], p: number) {
@@ -43,12 +46,24 @@ async function measureTurns(label: string, checkpointer: ClosableCheckpointer) {
   const threadIds = Array.from({ length: 10 }, (_, i) => `seq-${label}-${i}`);
   await agent.searchConversations(threadIds, "answer");
   const searchMs = performance.now() - searchStarted;
+  const longThread = `long-${label}`;
+  for (let i = 0; i < LONG_FILL_TURNS; i++) {
+    await agent.chat({ threadId: longThread, message: `note ${i}: ${"words ".repeat(40)}` });
+  }
+  // CPU rather than wall time: each turn loads and stores the whole thread, which is CPU on this process.
+  const cpuBefore = process.cpuUsage();
+  for (let i = 0; i < LONG_MEASURED_TURNS; i++) {
+    await agent.chat({ threadId: longThread, message: `one more, ${i}` });
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  const longTurnCpuMs = (cpu.user + cpu.system) / 1000 / LONG_MEASURED_TURNS;
   return {
     backend: label,
     "p50 turn ms": percentile(sequential, 50).toFixed(2),
     "p95 turn ms": percentile(sequential, 95).toFixed(2),
     [`turns/s @${CONCURRENCY}`]: concurrentTurnsPerSecond.toFixed(1),
     "search 10 threads ms": searchMs.toFixed(2),
+    [`CPU ms/turn @${LONG_FILL_TURNS * 2} messages`]: longTurnCpuMs.toFixed(1),
     turnsPerSecond: concurrentTurnsPerSecond,
   };
 }

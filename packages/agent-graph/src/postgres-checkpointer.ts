@@ -5,6 +5,7 @@ import type { ClosableCheckpointer, PostgresCheckpointerConfig } from "./checkpo
 import { asCheckpointerError, withTypedFailures } from "./checkpointer-failures.js";
 import { AgentError } from "./errors.js";
 import type { IdleThreadQuery } from "./idle-threads.js";
+import { checkpointTypeParsers } from "./pg-bytea-array.js";
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
@@ -39,7 +40,7 @@ export async function createPostgresCheckpointer(
     statement_timeout: settings.queryTimeoutMs,
     application_name: "mcp-langgraph-agent",
   };
-  const pool = new pg.Pool({ ...connection, max: settings.poolSize });
+  const pool = new pg.Pool({ ...connection, max: settings.poolSize, types: checkpointTypeParsers });
   // Postgres going away emits "error" on the pool (idle clients) and on clients checked out
   // mid-query; unhandled, either kills the process. Callers see CHECKPOINTER_UNAVAILABLE instead.
   handlePgPoolErrors(pool);
