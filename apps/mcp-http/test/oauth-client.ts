@@ -132,3 +132,40 @@ export function authorizeUrl(
   const params = Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== undefined);
   return `${baseUrl}/oauth/authorize?${new URLSearchParams(params)}`;
 }
+
+/** A cookie jar of one browser, without a browser: follows an authorization request through its interaction. */
+export class Browserless {
+  #cookies = new Map<string, string>();
+
+  /** One request with this browser's cookies, redirects not followed; keeps the cookies it sets. */
+  async get(url: string, init: RequestInit = {}): Promise<Response> {
+    const response = await fetch(url, {
+      ...init,
+      redirect: "manual",
+      headers: { ...(init.headers as Record<string, string>), cookie: this.cookieHeader() },
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(";");
+      const [name, ...value] = (pair ?? "").split("=");
+      if (name) this.#cookies.set(name.trim(), value.join("="));
+    }
+    return response;
+  }
+
+  cookieHeader(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+
+  /** Follows `response`'s redirects (relative to `base`) until one leads to `stopAt`, which is not fetched. */
+  async follow(base: string, response: Response, stopAt: string): Promise<URL> {
+    let current = response;
+    for (let hop = 0; hop < 10; hop++) {
+      const location = current.headers.get("location");
+      if (!location) throw new Error(`no redirect (HTTP ${current.status}): ${await current.text()}`);
+      const next = new URL(location, base);
+      if (next.href.startsWith(stopAt)) return next;
+      current = await this.get(next.href);
+    }
+    throw new Error("more than 10 redirects");
+  }
+}

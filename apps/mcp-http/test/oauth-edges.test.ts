@@ -2,7 +2,7 @@ import { freePort } from "@mcp-langgraph/tooling/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { startTestServer as startOnPortZero } from "./helpers.ts";
-import { authorizeUrl, pkcePair, registerClient } from "./oauth-client.ts";
+import { authorizeUrl, Browserless, pkcePair, registerClient } from "./oauth-client.ts";
 
 // Issue 14: the authorization server's refusals, each with the right OAuth error and no side
 // effect, and the login page's CSRF and CSP protections (no browser needed for these).
@@ -12,27 +12,6 @@ const REDIRECT = "http://127.0.0.1:9/cb";
 /** On a real port: the issuer and the audience are URLs with the port in them. */
 async function startTestServer(env: Record<string, string> = {}) {
   return startOnPortZero({ PORT: String(await freePort()), ...env });
-}
-
-/** A cookie jar of one: enough to follow an authorization request into its interaction. */
-class Browserless {
-  #cookies = new Map<string, string>();
-  async get(url: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(url, {
-      ...init,
-      redirect: "manual",
-      headers: { ...(init.headers as Record<string, string>), cookie: this.cookieHeader() },
-    });
-    for (const cookie of response.headers.getSetCookie()) {
-      const [pair] = cookie.split(";");
-      const [name, ...value] = (pair ?? "").split("=");
-      if (name) this.#cookies.set(name.trim(), value.join("="));
-    }
-    return response;
-  }
-  cookieHeader() {
-    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ");
-  }
 }
 
 describe("the embedded authorization server's refusals", () => {
