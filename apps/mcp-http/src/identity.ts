@@ -20,8 +20,8 @@ import type { Logger } from "@mcp-langgraph/core";
 import type { SessionStore } from "@mcp-langgraph/session";
 import { type AuthRedis, authKeyPrefix, closeAuthRedis, connectAuthRedis } from "./auth-redis.js";
 import type { AppConfig } from "./config.js";
-import { createEmbeddedOAuth, type EmbeddedOAuth } from "./oauth/embedded.js";
 import { assertLoginSession, type LoginSessionCheck, loginSessionStoreFailure } from "./login-session.js";
+import { createEmbeddedOAuth, type EmbeddedOAuth } from "./oauth/embedded.js";
 import { connectOidc, createLogoutDenylist, createOidcIdentity } from "./oidc-identity.js";
 
 /** How the HTTP app learns who is calling, whichever identity provider is configured. */
@@ -57,7 +57,10 @@ export interface Identity {
 }
 
 /** An identity provider's part: its token check, before API keys join it; logout gets the bare token. */
-export type ProviderIdentity = Omit<Identity, "authenticate" | "authenticateDeferringLoginSession" | "logout"> & {
+export type ProviderIdentity = Omit<
+  Identity,
+  "authenticate" | "authenticateDeferringLoginSession" | "logout"
+> & {
   tokens: AuthProvider;
   /** The local issuer's token check without its login session, which it returns for the caller to check. */
   tokensDeferringLoginSession?: (

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { InitializeRequest } from "@modelcontextprotocol/server";
 import type { SessionScript, SessionStore } from "@mcp-langgraph/session";
+import type { InitializeRequest } from "@modelcontextprotocol/server";
 import { assertLoginSession, type LoginSessionCheck, loginSessionStoreFailure } from "./login-session.js";
 import { sessionStoreCall, sharedStateCall } from "./session-store-call.js";
 

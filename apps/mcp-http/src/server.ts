@@ -117,10 +117,12 @@ export async function startHttpServer(
       throw error;
     },
   );
-  const directory = await connectMcpSessionDirectory(config, logger, sessions).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
-    throw error;
-  });
+  const directory = await connectMcpSessionDirectory(config, logger, sessions).catch(
+    async (error: unknown) => {
+      await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
+      throw error;
+    },
+  );
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
