@@ -17,9 +17,10 @@ import {
   type TokenSet,
 } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
-import { isSessionError, type SessionStore } from "@mcp-langgraph/session";
+import type { SessionStore } from "@mcp-langgraph/session";
 import { type AuthRedis, authKeyPrefix, closeAuthRedis, connectAuthRedis } from "./auth-redis.js";
 import type { AppConfig } from "./config.js";
+import { assertLoginSession, type LoginSessionCheck, loginSessionStoreFailure } from "./login-session.js";
 import { createEmbeddedOAuth, type EmbeddedOAuth } from "./oauth/embedded.js";
 import { connectOidc, createLogoutDenylist, createOidcIdentity } from "./oidc-identity.js";
 
@@ -27,6 +28,15 @@ import { connectOidc, createLogoutDenylist, createOidcIdentity } from "./oidc-id
 export interface Identity {
   /** Resolves the caller from an `Authorization` header; throws an AuthError for a missing or bad credential. */
   authenticate(authorization: string | undefined, signal: AbortSignal): Promise<Principal>;
+  /**
+   * `authenticate` for a caller whose login session the MCP session lookup checks itself (ADR 0188):
+   * a local token is verified without its login session, which comes back in `loginSession` and
+   * must be checked before anything is served. Other credentials are checked in full here.
+   */
+  authenticateDeferringLoginSession(
+    authorization: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ principal: Principal; loginSession: LoginSessionCheck | undefined }>;
   /** Username/password login for `POST /auth/login`, when the provider supports it. */
   login: ((username: string, password: string, signal: AbortSignal) => Promise<TokenSet>) | undefined;
   /**
@@ -47,8 +57,16 @@ export interface Identity {
 }
 
 /** An identity provider's part: its token check, before API keys join it; logout gets the bare token. */
-export type ProviderIdentity = Omit<Identity, "authenticate" | "logout"> & {
+export type ProviderIdentity = Omit<
+  Identity,
+  "authenticate" | "authenticateDeferringLoginSession" | "logout"
+> & {
   tokens: AuthProvider;
+  /** The local issuer's token check without its login session, which it returns for the caller to check. */
+  tokensDeferringLoginSession?: (
+    token: string,
+    signal: AbortSignal,
+  ) => Promise<{ principal: Principal; loginSession: LoginSessionCheck }>;
   logout(principal: Principal, token: string, signal: AbortSignal): Promise<void>;
 };
 
@@ -87,6 +105,10 @@ export async function createIdentity(
   if (auth.mode === "none") {
     return {
       authenticate: async () => LOOPBACK_PRINCIPAL,
+      authenticateDeferringLoginSession: async () => ({
+        principal: LOOPBACK_PRINCIPAL,
+        loginSession: undefined,
+      }),
       login: undefined,
       logout: async () => {},
       localProvider: undefined,
@@ -114,7 +136,7 @@ export async function createIdentity(
     : undefined;
   // API keys are recognised by their prefix; everything else is a token for the configured provider.
   const verifier = createBearerVerifier({ tokens: base.tokens, ...(keys ? { apiKeys: keys } : {}) });
-  const { tokens: _tokens, logout: _logout, ...rest } = base;
+  const { tokens: _tokens, tokensDeferringLoginSession, logout: _logout, ...rest } = base;
   return {
     ...rest,
     apiKeys: keys,
@@ -137,6 +159,13 @@ export async function createIdentity(
     // throw escaped the callers' .catch and answered 500).
     authenticate: async (authorization, signal) =>
       verifier.verifyToken(bearerToken(authorization), { signal }),
+    async authenticateDeferringLoginSession(authorization, signal) {
+      const credential = bearerToken(authorization);
+      if (!tokensDeferringLoginSession || keys?.looksLikeKey(credential)) {
+        return { principal: await verifier.verifyToken(credential, { signal }), loginSession: undefined };
+      }
+      return tokensDeferringLoginSession(credential, signal);
+    },
     close: async () => {
       await base.close();
       if (redis) await closeAuthRedis(redis);
@@ -189,28 +218,29 @@ async function createLocalIdentity(
     verifyCredentials: (username, password, signal) =>
       provider.verifyCredentials(username, password, { signal }),
   });
+  /** A verified local token and the login session it names (every local token names one). */
+  const withoutLoginSession = async (token: string, signal: AbortSignal | undefined) => {
+    const principal = await provider.verifyToken(token, signal ? { signal } : {});
+    if (!principal.sessionId) throw new AuthError("TOKEN_INVALID", "login session ended");
+    const { userId, username } = principal;
+    return { principal, loginSession: { sessionId: principal.sessionId, userId, username } };
+  };
   return {
     tokens: {
       async verifyToken(token, opts) {
         const signal = opts?.signal;
-        const principal = await provider.verifyToken(token, opts);
+        const { principal, loginSession } = await withoutLoginSession(token, signal);
         // Local tokens name their login session: logout or expiry ends them on the next request.
-        // A session store that cannot answer fails closed (503), never as a valid session.
-        const session = principal.sessionId
-          ? await sessions.get(principal.sessionId, signal ? { signal } : {}).catch((error: unknown) => {
-              if (isSessionError(error))
-                throw new AuthError("AUTH_UNAVAILABLE", "session store unavailable", { cause: error });
-              throw error;
-            })
-          : null;
-        if (!session) throw new AuthError("TOKEN_INVALID", "login session ended");
-        // The session must be the token subject's own: a token naming another user's session id
-        // (e.g. minted elsewhere with the shared signing key) must not borrow that session's life.
-        if (session.userId !== principal.userId || session.username !== principal.username)
-          throw new AuthError("TOKEN_INVALID", "login session belongs to another user");
+        const session = await sessions
+          .get(loginSession.sessionId, signal ? { signal } : {})
+          .catch((error: unknown) => {
+            throw loginSessionStoreFailure(error);
+          });
+        assertLoginSession(session, loginSession);
         return principal;
       },
     },
+    tokensDeferringLoginSession: (token, signal) => withoutLoginSession(token, signal),
     async login(username, password, signal) {
       const identity = await provider.verifyCredentials(username, password, { signal });
       const sessionId = await sessions.create(

@@ -1,4 +1,5 @@
 import type { Logger } from "@mcp-langgraph/core";
+import type { SessionStore } from "@mcp-langgraph/session";
 import { createClient } from "redis";
 import type { AppConfig } from "./config.js";
 import { McpSessionBus } from "./mcp-session-bus.js";
@@ -13,10 +14,12 @@ export interface ConnectedDirectory {
 /**
  * The MCP session directory on its own Redis connection, next to the login sessions
  * (SESSION_BACKEND=redis); undefined with the memory backend, where sessions stay in the process.
+ * `loginSessions` checks a caller's login session and touches their session record in one script.
  */
 export async function connectMcpSessionDirectory(
   config: AppConfig,
   logger: Logger,
+  loginSessions: SessionStore,
 ): Promise<ConnectedDirectory | undefined> {
   const { sessions, mcp } = config;
   if (sessions.backend !== "redis") return undefined;
@@ -63,6 +66,7 @@ export async function connectMcpSessionDirectory(
       idleMs: mcp.idleSeconds * 1000,
       maxSessionsPerUser: mcp.maxSessionsPerUser,
       timeoutMs: mcp.sessionStoreTimeoutMs,
+      loginSessions,
     }),
     // A graceful close waits for a reply a Redis that is down never sends: drop the socket then.
     close: async () => {

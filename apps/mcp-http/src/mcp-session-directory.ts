@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import type { SessionScript, SessionStore } from "@mcp-langgraph/session";
 import type { InitializeRequest } from "@modelcontextprotocol/server";
-import { sessionStoreCall } from "./session-store-call.js";
+import { assertLoginSession, type LoginSessionCheck, loginSessionStoreFailure } from "./login-session.js";
+import { sessionStoreCall, sharedStateCall } from "./session-store-call.js";
 
 /** What any instance needs to serve a session it did not open. */
 export interface McpSessionRecord {
@@ -23,6 +25,12 @@ export interface McpSessionDirectoryOptions {
   maxSessionsPerUser: number;
   /** Deadline of each Redis call. */
   timeoutMs: number;
+  /**
+   * The login sessions' store, when it can run a script in the same call as its check (Redis):
+   * `touch` then checks the caller's login session in the same round trip (ADR 0188). The two key
+   * families share the user's hash tag, so the script stays in one slot.
+   */
+  loginSessions?: Pick<SessionStore, "getAndRun">;
 }
 
 /** Returns the record and slides its expiry, and the user's index entry, in one round trip. */
@@ -36,6 +44,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return record`;
+/** The same, run by the login session store once it has found the caller's login session live and theirs. */
+const TOUCH_AFTER_LOGIN_CHECK: SessionScript = { lua: TOUCH };
 
 /**
  * Registers a session and keeps its user under the cap, atomically: entries idle past the cutoff
@@ -127,10 +137,54 @@ export class McpSessionDirectory {
       ],
       signal,
     );
+    return this.#record(found, ownerId);
+  }
+
+  #record(found: unknown, ownerId: string): McpSessionRecord | undefined {
     if (typeof found !== "string") return undefined;
     const record = JSON.parse(found) as McpSessionRecord;
     // The key is derived from the owner's id; a hash collision must still not cross users.
     return record.ownerId === ownerId ? record : undefined;
+  }
+
+  /** Whether `touch` can check a login session in the same round trip. */
+  get checksLoginSessions(): boolean {
+    return this.#options.loginSessions?.getAndRun !== undefined;
+  }
+
+  /**
+   * `touch`, run only once the caller's login session is found live and theirs, in the same script
+   * (one round trip). A login session that has ended is TOKEN_INVALID (401), and then the record is
+   * neither read nor slid; a store that cannot answer is AUTH_UNAVAILABLE (503).
+   */
+  async touchWithLoginSession(
+    sessionId: string,
+    loginSession: LoginSessionCheck,
+    signal: AbortSignal,
+  ): Promise<McpSessionRecord | undefined> {
+    const store = this.#options.loginSessions;
+    const getAndRun = store?.getAndRun?.bind(store);
+    if (!getAndRun) throw new Error("touchWithLoginSession needs a login session store that runs scripts");
+    const keys = this.#keys(loginSession.userId);
+    const checked = await sharedStateCall(
+      () =>
+        getAndRun(
+          loginSession.sessionId,
+          {
+            script: TOUCH_AFTER_LOGIN_CHECK,
+            userId: loginSession.userId,
+            keys: [keys.record(sessionId), keys.index],
+            args: [String(this.#options.idleMs), String(Date.now()), sessionId],
+          },
+          { signal },
+        ),
+      { what: "session store", timeoutMs: this.#options.timeoutMs, signal },
+    ).catch((error: unknown) => {
+      throw loginSessionStoreFailure(error);
+    });
+    assertLoginSession(checked.session, loginSession);
+    // Live and theirs (checked above), so the script ran: its answer is the record, or nothing.
+    return this.#record(checked.result, loginSession.userId);
   }
 
   async remove(sessionId: string, ownerId: string, signal: AbortSignal): Promise<void> {

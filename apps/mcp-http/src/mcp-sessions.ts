@@ -3,8 +3,9 @@ import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
 import type { InitializeRequest, JSONRPCMessage, McpServer } from "@modelcontextprotocol/server";
 import { BoundedEventStore } from "./event-store.js";
+import type { LoginSessionCheck } from "./login-session.js";
 import type { BusMessage, McpSessionBus } from "./mcp-session-bus.js";
-import type { McpSessionDirectory } from "./mcp-session-directory.js";
+import type { McpSessionDirectory, McpSessionRecord } from "./mcp-session-directory.js";
 import { sharedSessionStreams } from "./mcp-shared-session.js";
 import { McpSessionTransport } from "./session-transport.js";
 import { sharedDeadline } from "./shared-deadline.js";
@@ -62,6 +63,12 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 export type SessionLookup = { kind: "found"; transport: McpSessionTransport } | { kind: "not-found" };
 
+/** A session's record as `checkLoginAndTouch` found it (and slid it), for the `lookup` that follows. */
+export interface TouchedSession {
+  readonly sessionId: string;
+  readonly record: McpSessionRecord | undefined;
+}
+
 /**
  * The live MCP sessions of this process. A session id is 256 random bits and is
  * bound to the user who opened it: a lookup by anyone else finds nothing (the
@@ -97,10 +104,41 @@ export class McpSessionRegistry {
     }));
   }
 
-  /** Synchronous in memory; with a directory, one Redis round trip (and a rebuild the first time). */
-  lookup(sessionId: string, principal: Principal): SessionLookup | Promise<SessionLookup> {
+  /**
+   * Whether `checkLoginAndTouch` can serve a request for `sessionId`: sessions in Redis next to
+   * login sessions that run scripts, and an id this server could have issued.
+   */
+  checksLoginSessions(sessionId: string): boolean {
+    return this.#options.directory?.checksLoginSessions === true && SESSION_ID.test(sessionId);
+  }
+
+  /**
+   * The caller's login session and the session's record, checked and slid in one Redis round trip
+   * (ADR 0188), before anything is served. Throws TOKEN_INVALID when the login session has ended.
+   * Bounded by the same deadline as `lookup`.
+   */
+  async checkLoginAndTouch(sessionId: string, loginSession: LoginSessionCheck): Promise<TouchedSession> {
     const { directory } = this.#options;
-    if (directory) return this.#lookupShared(directory, sessionId, principal, this.#lookupDeadline());
+    if (!directory || !this.checksLoginSessions(sessionId)) {
+      throw new Error("checkLoginAndTouch needs a directory that checks login sessions and a valid id");
+    }
+    const deadline = this.#lookupDeadline();
+    return { sessionId, record: await directory.touchWithLoginSession(sessionId, loginSession, deadline) };
+  }
+
+  /**
+   * Synchronous in memory; with a directory, one Redis round trip (and a rebuild the first time),
+   * none when `touched` (by `checkLoginAndTouch` for this request) already holds the record.
+   */
+  lookup(
+    sessionId: string,
+    principal: Principal,
+    touched?: TouchedSession,
+  ): SessionLookup | Promise<SessionLookup> {
+    const { directory } = this.#options;
+    if (directory) {
+      return this.#lookupShared(directory, sessionId, principal, this.#lookupDeadline(), touched);
+    }
     const session = this.#sessions.get(sessionId);
     if (!session || session.ownerId !== principal.userId) return { kind: "not-found" };
     session.lastSeen = this.#now();
@@ -180,9 +218,13 @@ export class McpSessionRegistry {
     sessionId: string,
     principal: Principal,
     signal: AbortSignal,
+    touched: TouchedSession | undefined,
   ): Promise<SessionLookup> {
     if (!SESSION_ID.test(sessionId)) return { kind: "not-found" };
-    const record = await directory.touch(sessionId, principal.userId, signal);
+    const record =
+      touched?.sessionId === sessionId
+        ? touched.record
+        : await directory.touch(sessionId, principal.userId, signal);
     const held = this.#sessions.get(sessionId);
     if (!record) {
       // Ended or expired elsewhere: a copy held here is stale.

@@ -87,7 +87,7 @@ export async function startHttpServer(
   });
   const sessions = timedBackend(
     untimedSessions,
-    ["create", "get", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
+    ["create", "get", "getAndRun", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
     metrics.sessionStoreCall,
   );
   // Checks are labelled by their answer; a check's count is the count of authorization decisions.
@@ -117,10 +117,12 @@ export async function startHttpServer(
       throw error;
     },
   );
-  const directory = await connectMcpSessionDirectory(config, logger).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
-    throw error;
-  });
+  const directory = await connectMcpSessionDirectory(config, logger, sessions).catch(
+    async (error: unknown) => {
+      await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
+      throw error;
+    },
+  );
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 

@@ -16,8 +16,16 @@ export function sessionStoreCall(
   args: string[],
   options: { what: string; timeoutMs: number; signal: AbortSignal },
 ): Promise<unknown> {
+  return sharedStateCall(() => client.sendCommand(args), options);
+}
+
+/** `sessionStoreCall` for any one call to Redis (a session store script, say), with the same deadline and errors. */
+export function sharedStateCall<T>(
+  call: () => Promise<T>,
+  options: { what: string; timeoutMs: number; signal: AbortSignal },
+): Promise<T> {
   const { what, timeoutMs, signal } = options;
-  return withDeadline(() => client.sendCommand(args), {
+  return withDeadline(call, {
     timeoutMs,
     signal,
     onTimeout: (ms) => new SessionError("SESSION_UNAVAILABLE", `The ${what} did not answer within ${ms} ms.`),

@@ -1,10 +1,21 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { OwnRedisServer, rawRedisClient, requireRedisBinaries } from "@mcp-langgraph/testkit/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { INITIALIZE, login, postMcp, USERS } from "./helpers.ts";
 import { type SpawnedApp, spawnApp } from "./spawn.ts";
 
 const haveRedis = requireRedisBinaries();
+const { privateKey } = generateKeyPairSync("ed25519");
+
+const claimsOf = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as Record<string, unknown>;
+
+/** `token` re-signed with the app's key and `changes` to its claims: what a holder of the key could mint. */
+function reSigned(token: string, changes: Record<string, unknown>): string {
+  const [header] = token.split(".");
+  const input = `${header}.${Buffer.from(JSON.stringify({ ...claimsOf(token), ...changes })).toString("base64url")}`;
+  return `${input}.${sign(null, Buffer.from(input), privateKey).toString("base64url")}`;
+}
 
 const CALL = {
   jsonrpc: "2.0",
@@ -28,7 +39,7 @@ describe.skipIf(!haveRedis)("MCP sessions on a Redis of their own", () => {
       LOCAL_USERS: USERS,
       SESSION_BACKEND: "redis",
       REDIS_URL: redis.url,
-      LOCAL_SIGNING_KEY: JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" })),
+      LOCAL_SIGNING_KEY: JSON.stringify(privateKey.export({ format: "jwk" })),
       TOKEN_ISSUER: "http://mcp.test",
       TOKEN_AUDIENCE: "http://mcp.test/mcp",
       MCP_CONFORMANCE_FIXTURES: "true",
@@ -54,7 +65,7 @@ describe.skipIf(!haveRedis)("MCP sessions on a Redis of their own", () => {
     };
   }
 
-  it("costs the MCP session two Redis round trips per tools/call (the record's touch, then the answer's events), three with the login session", async () => {
+  it("costs two Redis round trips per tools/call: the login session check with the record's touch in one script, then the answer's events", async () => {
     const headers = await openSession();
     await (await postMcp(app.url, CALL, headers)).text(); // warm: rate-limit windows and the like exist
     const monitor = await rawRedisClient(redis.url);
@@ -73,13 +84,83 @@ describe.skipIf(!haveRedis)("MCP sessions on a Redis of their own", () => {
       .poll(() => seen.filter((line) => line.includes("mcp-stream:")).length, { timeout: 5_000 })
       .toBe(calls);
     monitor.destroy();
-    const session = seen.filter((line) => /mcp-session:|mcp-stream:/.test(line));
-    // Per call: EVAL of the touch script on the session record, EVAL of the append script on its stream.
-    expect(session.filter((line) => line.includes("mcp-session:"))).toHaveLength(calls);
-    expect(session).toHaveLength(2 * calls);
-    // And the bearer token's login session (SESSION_BACKEND=redis), checked before the request reaches /mcp.
-    expect(seen.filter((line) => line.includes(":session:"))).toHaveLength(calls);
-    expect(seen).toHaveLength(3 * calls);
+    // Per call: one script with the bearer token's login session and the MCP session record as keys…
+    const checks = seen.filter((line) => line.includes(":session:"));
+    expect(checks).toHaveLength(calls);
+    for (const line of checks) expect(line).toContain("mcp-session:");
+    // …and the append script on the answer's stream; nothing else.
+    expect(seen.filter((line) => line.includes("mcp-stream:"))).toHaveLength(calls);
+    expect(seen).toHaveLength(2 * calls);
+  });
+
+  /** The PTTL of the session's record, in this Redis of its own (one record per id). */
+  async function recordTtl(sessionId: string): Promise<number> {
+    const client = await rawRedisClient(redis.url);
+    try {
+      const [key] = await client.keys(`*mcp-session:*${sessionId}`);
+      return key === undefined ? -2 : await client.pTTL(key);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async function shortenRecordTtl(sessionId: string): Promise<void> {
+    const client = await rawRedisClient(redis.url);
+    try {
+      const [key] = await client.keys(`*mcp-session:*${sessionId}`);
+      expect(key).toBeDefined();
+      await client.pExpire(key as string, 5_000);
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it("a token whose login session ended gets 401 on its MCP session, which it neither reads nor slides; the user's other login still serves it", async () => {
+    const headers = await openSession();
+    const sessionId = headers["mcp-session-id"] as string;
+    const other = await login(app.url, "alice", "alice-pw");
+    const logout = await fetch(`${app.url}/auth/logout`, {
+      method: "POST",
+      headers: { authorization: headers.authorization as string },
+    });
+    expect(logout.status).toBe(204);
+    await shortenRecordTtl(sessionId);
+    for (const method of ["POST", "GET", "DELETE"]) {
+      const response = await fetch(`${app.url}/mcp`, {
+        method,
+        headers: {
+          ...headers,
+          accept: "application/json, text/event-stream",
+          "content-type": "application/json",
+        },
+        ...(method === "POST" ? { body: JSON.stringify(CALL) } : {}),
+      });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+      await response.text();
+    }
+    expect(await recordTtl(sessionId)).toBeLessThanOrEqual(5_000);
+    // Not ended by the refused token: the same user's live login reaches it, and slides it.
+    const served = await postMcp(app.url, CALL, { ...headers, authorization: `Bearer ${other}` });
+    expect(served.status).toBe(200);
+    expect(await served.text()).toContain("simple text");
+    expect(await recordTtl(sessionId)).toBeGreaterThan(5_000);
+    token = other;
+  });
+
+  it("a token naming another user's live login session gets 401 on its MCP session, which it does not slide", async () => {
+    const headers = await openSession();
+    const sessionId = headers["mcp-session-id"] as string;
+    const bobToken = await login(app.url, "bob", "bob-pw");
+    const borrowed = reSigned(token, { jti: randomUUID(), sid: claimsOf(bobToken).sid });
+    await shortenRecordTtl(sessionId);
+    const response = await postMcp(app.url, CALL, { ...headers, authorization: `Bearer ${borrowed}` });
+    expect(response.status).toBe(401);
+    await response.text();
+    expect(await recordTtl(sessionId)).toBeLessThanOrEqual(5_000);
+    // The same forgery with alice's own sid is accepted: the refusal above was the borrowed session.
+    const own = reSigned(token, { jti: randomUUID() });
+    expect((await postMcp(app.url, CALL, { ...headers, authorization: `Bearer ${own}` })).status).toBe(200);
   });
 
   it("answers 503 with Retry-After while Redis is down (calls, opens, GET streams), and serves again once it is back", async () => {

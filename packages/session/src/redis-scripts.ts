@@ -56,16 +56,48 @@ return evicted
 `,
 );
 
+/** `get`'s semantics, shared by GET and the scripts of `getAndRun`: slides a live session, returns its fields ({} when gone). */
+const READ = `${TOUCH}
+local function read(sessionKey, indexKey, now, slide)
+  local ttl = tonumber(redis.call('HGET', sessionKey, 't'))
+  if ttl and slide == '1' then touch(sessionKey, indexKey, now, ttl) end
+  return redis.call('HGETALL', sessionKey)
+end
+`;
+
 /** KEYS: session, index. ARGV: now, slide ("1"/"0"). Returns false or HGETALL's field list. */
 export const GET = script(
-  `${TOUCH}
-local ttl = tonumber(redis.call('HGET', KEYS[1], 't'))
-if ttl and ARGV[2] == '1' then touch(KEYS[1], KEYS[2], ARGV[1], ttl) end
-local fields = redis.call('HGETALL', KEYS[1])
+  `${READ}
+local fields = read(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 if #fields == 0 then return false end
 return fields
 `,
 );
+
+/**
+ * GET followed, in the same script, by a caller's Lua (`companionLua`, the body of a function of its
+ * own KEYS and ARGV), which runs only when the session is live and its identity names user ARGV[3].
+ * KEYS: session, index, companion keys... ARGV: now, slide, userId, companion key count, companion args...
+ * Returns false (no session), {fields, 0} (not that user's: the companion did not run) or {fields, 1, its result}.
+ */
+export function getAndRunScript(companionLua: string): LuaScript {
+  return script(
+    `${READ}
+local function companion(KEYS, ARGV)
+${companionLua}
+end
+local fields = read(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+if #fields == 0 then return false end
+local ok, identity = pcall(cjson.decode, redis.call('HGET', KEYS[1], 'd') or '')
+if not ok or type(identity) ~= 'table' or identity.userId ~= ARGV[3] then return {fields, 0} end
+local count = tonumber(ARGV[4])
+local keys, args = {}, {}
+for i = 1, count do keys[i] = KEYS[2 + i] end
+for i = 5, #ARGV do args[#args + 1] = ARGV[i] end
+return {fields, 1, companion(keys, args)}
+`,
+  );
+}
 
 /** KEYS: session, index. ARGV: now, slide ("1"/"0"), field, value, ... Returns 1 or 0. */
 export const UPDATE = script(

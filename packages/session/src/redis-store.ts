@@ -8,7 +8,7 @@ import {
   withDeadline,
 } from "@mcp-langgraph/core";
 import { ErrorReply } from "@redis/client";
-import { isSessionError, SessionError } from "./errors.js";
+import { invalidInput, isSessionError, SessionError } from "./errors.js";
 import { decodeSession, encodeIdentity, metadataFields } from "./redis-codec.js";
 import { openConnection, type RedisConnection } from "./redis-connection.js";
 import { RedisKeyspace, userTag } from "./redis-keys.js";
@@ -18,6 +18,7 @@ import {
   DELETE_IF_IDLE,
   DELETE_USER,
   GET,
+  getAndRunScript,
   LIST_USER,
   type LuaScript,
   REFRESH,
@@ -28,6 +29,9 @@ import type {
   CreateSessionInput,
   RedisSessionStoreConfig,
   SessionData,
+  SessionScript,
+  SessionScriptCall,
+  SessionScriptResult,
   SessionStore,
   SessionStoreOptions,
 } from "./types.js";
@@ -54,6 +58,18 @@ function unavailable(reason: string, cause?: unknown): SessionError {
     details: { retryable: true },
     ...(cause === undefined ? {} : { cause }),
   });
+}
+
+/** A script call with the shape the store needs; anything else is SESSION_INVALID_INPUT before any I/O. */
+function validateScriptCall(call: SessionScriptCall): SessionScriptCall {
+  const { script, keys, args } = call ?? {};
+  if (typeof script?.lua !== "string" || script.lua.length === 0) {
+    throw invalidInput("script.lua must be a non-empty string");
+  }
+  const userId = validateUserId(call.userId);
+  const isStrings = (list: unknown) => Array.isArray(list) && list.every((item) => typeof item === "string");
+  if (!isStrings(keys) || !isStrings(args)) throw invalidInput("keys and args must be arrays of strings");
+  return { script, userId, keys, args };
 }
 
 function errorMessage(error: unknown): string {
@@ -167,6 +183,50 @@ export class RedisSessionStore implements SessionStore {
     );
     if (reply === null) return null;
     return decodeSession(sessionId, reply, (userId) => userTag(userId) === keys.tag);
+  }
+
+  async getAndRun(
+    sessionId: string,
+    call: SessionScriptCall,
+    opts?: CallOptions,
+  ): Promise<SessionScriptResult> {
+    this.#assertUsable(opts);
+    const { script, userId, keys: scriptKeys, args } = validateScriptCall(call);
+    const keys = this.#keys.forSessionId(sessionId);
+    // Not an id this store issued, or one in another user's slot: that user's session it cannot be.
+    if (!keys || keys.tag !== userTag(userId)) return { session: null, ran: false, result: undefined };
+    const slot = `{${keys.tag}}`;
+    if (!scriptKeys.every((key) => key.includes(slot))) {
+      throw invalidInput("every key of a session script must carry the user's hash tag", { hashTag: slot });
+    }
+    const reply = await this.#run(
+      this.#loaded(script),
+      [keys.sessionKey, keys.userKey, ...scriptKeys],
+      [
+        String(Date.now()),
+        this.#options.slidingWindow ? "1" : "0",
+        userId,
+        String(scriptKeys.length),
+        ...args,
+      ],
+      opts,
+    );
+    if (reply === null) return { session: null, ran: false, result: undefined };
+    const [fields, ran, result] = reply as [unknown, number, unknown];
+    const session = decodeSession(sessionId, fields, (owner) => userTag(owner) === keys.tag);
+    return { session, ran: ran === 1, result: ran === 1 ? (result ?? undefined) : undefined };
+  }
+
+  /** Each caller's script object is compiled into its Redis script once. */
+  readonly #scripts = new WeakMap<SessionScript, LuaScript>();
+
+  #loaded(script: SessionScript): LuaScript {
+    let loaded = this.#scripts.get(script);
+    if (!loaded) {
+      loaded = getAndRunScript(script.lua);
+      this.#scripts.set(script, loaded);
+    }
+    return loaded;
   }
 
   async update(sessionId: string, metadata: Record<string, unknown>, opts?: CallOptions): Promise<boolean> {

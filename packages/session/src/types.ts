@@ -45,10 +45,43 @@ export interface SessionStore {
   deleteUserSessions(userId: string, opts?: CallOptions): Promise<number>;
   /** Removes every session last accessed before `idleSince`; returns how many. */
   deleteInactiveSessions(idleSince: Date, opts?: CallOptions): Promise<number>;
+  /**
+   * Redis store only: `get`, and in the same script (one round trip, atomic) a caller's Lua on keys
+   * of the session's Redis slot, run only when the session is live and belongs to `call.userId`.
+   * Lets an app check a login session and act on its own keys of the same user in one step.
+   */
+  getAndRun?(sessionId: string, call: SessionScriptCall, opts?: CallOptions): Promise<SessionScriptResult>;
   /** True when the backend answers (for readiness probes); never throws. */
   ping(opts?: CallOptions): Promise<boolean>;
   /** Releases timers and connections; later calls fail with SESSION_CLOSED. Idempotent. */
   close(): Promise<void>;
+}
+
+/** Lua run by `getAndRun`: the body of a function of its own `KEYS` and `ARGV`; what it returns is `result`. */
+export interface SessionScript {
+  readonly lua: string;
+}
+
+export interface SessionScriptCall {
+  /** Created once and reused: the store loads each script object into Redis once. */
+  script: SessionScript;
+  /** The script runs only when the session's identity names this user. */
+  userId: string;
+  /**
+   * The script's KEYS. Each must carry the user's hash tag `{<first 22 chars of base64url(SHA-256(userId))>}`,
+   * the slot of the user's sessions (Redis Cluster runs a script in one slot only).
+   */
+  keys: string[];
+  args: string[];
+}
+
+export interface SessionScriptResult {
+  /** What `get` would have answered (with the same slide). */
+  session: SessionData | null;
+  /** Whether the script ran (the session is live and `userId`'s). */
+  ran: boolean;
+  /** The script's return value when it ran. */
+  result: unknown;
 }
 
 export interface SessionStoreOptions {

@@ -64,6 +64,17 @@ describe.skipIf(!binariesAvailable)("redis cluster store", () => {
     expect(await store.listUserSessions("user-0")).toEqual([]);
   });
 
+  it("getAndRun runs a caller's script on its own keys of the user's slot, for users on every primary", async () => {
+    const script = { lua: "return redis.call('INCR', KEYS[1])" };
+    for (const n of Array.from({ length: 12 }, (_, i) => i)) {
+      const userId = `runner-${n}`;
+      const id = await store.create({ userId, username: userId, roles: [] });
+      const key = `cluster:app:{${id.split(".")[0]}}:counter`;
+      const answer = await store.getAndRun!(id, { script, userId, keys: [key], args: [] });
+      expect(answer).toMatchObject({ ran: true, result: 1, session: { userId } });
+    }
+  });
+
   it("ping reaches every primary", async () => {
     expect(await store.ping()).toBe(true);
   });

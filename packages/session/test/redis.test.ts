@@ -1,5 +1,11 @@
+import { createHash } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { createSessionStore, isSessionError, type SessionStore } from "../src/index.ts";
+import {
+  createSessionStore,
+  isSessionError,
+  type SessionStore,
+  type SessionStoreOptions,
+} from "../src/index.ts";
 import { runSessionStoreContract } from "./contract.ts";
 import {
   cleanup,
@@ -162,6 +168,117 @@ describe.skipIf(!redisAvailable)("redis store", () => {
         expect(await codeOf(store.update(victim, { a: 1 }))).toBe("SESSION_CORRUPT");
         expect(await codeOf(store.refresh(victim))).toBe("SESSION_CORRUPT");
         expect(await client.get(key)).toBe("foreign");
+      } finally {
+        client.destroy();
+      }
+    });
+  });
+
+  describe("getAndRun: get and a script on the user's own keys, in one round trip", () => {
+    // Sets its key to ARGV[1] and answers "ran": what an app's own check-and-touch would do.
+    const marker = { lua: "redis.call('SET', KEYS[1], ARGV[1], 'PX', 60000) return 'ran'" };
+    const tagOf = (userId: string) => createHash("sha256").update(userId).digest("base64url").slice(0, 22);
+
+    async function setup(options: SessionStoreOptions = { ttlSeconds: 100 }) {
+      const prefix = uniquePrefix();
+      const store = await open(options, prefix);
+      const id = await store.create(alice);
+      const client = await rawClient();
+      const sessionKey = `${prefix}{${id.split(".")[0]}}:s:${id.split(".")[1]}`;
+      const markerKey = `${prefix}app:{${tagOf(alice.userId)}}:marker`;
+      const call = { script: marker, userId: alice.userId, keys: [markerKey], args: ["touched"] };
+      return { store, id, client, sessionKey, markerKey, call, prefix };
+    }
+
+    it("runs the script on a live session of the user, answering and sliding the session as get does", async () => {
+      const { store, id, client, sessionKey, markerKey, call } = await setup();
+      try {
+        await client.pExpire(sessionKey, 5000);
+        const answer = await store.getAndRun!(id, call);
+        expect(answer.ran).toBe(true);
+        expect(answer.result).toBe("ran");
+        expect(answer.session?.userId).toBe(alice.userId);
+        expect(answer.session).toEqual({
+          ...(await store.get(id)),
+          lastAccessedAt: expect.any(Date),
+          expiresAt: expect.any(Date),
+        });
+        expect(await client.get(markerKey)).toBe("touched");
+        expect(await client.pTTL(sessionKey)).toBeGreaterThan(99_000);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("with sliding off, leaves the session's TTL alone and still runs the script", async () => {
+      const { store, id, client, sessionKey, markerKey, call } = await setup({
+        ttlSeconds: 100,
+        slidingWindow: false,
+      });
+      try {
+        await client.pExpire(sessionKey, 5000);
+        expect((await store.getAndRun!(id, call)).ran).toBe(true);
+        expect(await client.pTTL(sessionKey)).toBeLessThanOrEqual(5000);
+        expect(await client.get(markerKey)).toBe("touched");
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("does not run the script once the session is deleted", async () => {
+      const { store, id, client, markerKey, call } = await setup();
+      try {
+        await store.delete(id);
+        expect(await store.getAndRun!(id, call)).toEqual({ session: null, ran: false, result: undefined });
+        expect(await client.exists(markerKey)).toBe(0);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("does not run the script, nor slide anything, for another user's session or an id it never issued", async () => {
+      const { store, client, markerKey, call, prefix } = await setup();
+      try {
+        const bobId = await store.create(bob);
+        const bobSessionKey = `${prefix}{${bobId.split(".")[0]}}:s:${bobId.split(".")[1]}`;
+        await client.pExpire(bobSessionKey, 5000);
+        for (const id of [bobId, "not-an-id", `${tagOf(alice.userId)}.${"A".repeat(43)}`]) {
+          expect(await store.getAndRun!(id, call)).toEqual({ session: null, ran: false, result: undefined });
+        }
+        expect(await client.pTTL(bobSessionKey)).toBeLessThanOrEqual(5000);
+        expect(await client.exists(markerKey)).toBe(0);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("does not run the script when the stored identity names another user (SESSION_CORRUPT)", async () => {
+      const { store, id, client, sessionKey, markerKey, call } = await setup();
+      try {
+        await client.hSet(sessionKey, "d", JSON.stringify({ v: 1, ...bob, createdAt: 1 }));
+        expect(await codeOf(store.getAndRun!(id, call))).toBe("SESSION_CORRUPT");
+        expect(await client.exists(markerKey)).toBe(0);
+      } finally {
+        client.destroy();
+      }
+    });
+
+    it("refuses, before any I/O, keys outside the user's slot and malformed calls (SESSION_INVALID_INPUT)", async () => {
+      const { store, id, client, sessionKey, markerKey, call } = await setup();
+      try {
+        await client.pExpire(sessionKey, 5000);
+        const outside = `${markerKey.replace(/\{.*\}/, "{elsewhere}")}`;
+        for (const bad of [
+          { ...call, keys: [markerKey, outside] },
+          { ...call, args: [1 as unknown as string] },
+          { ...call, script: { lua: "" } },
+          { ...call, userId: "" },
+        ]) {
+          expect(await codeOf(store.getAndRun!(id, bad))).toBe("SESSION_INVALID_INPUT");
+        }
+        expect(await client.pTTL(sessionKey)).toBeLessThanOrEqual(5000);
+        expect(await client.exists(markerKey)).toBe(0);
+        expect(await client.exists(outside)).toBe(0);
       } finally {
         client.destroy();
       }

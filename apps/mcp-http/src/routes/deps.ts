@@ -2,7 +2,7 @@ import type { LoginThrottle, Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger, LoopSlicer } from "@mcp-langgraph/core";
 import type { AppConfig } from "../config.js";
 import type { Identity } from "../identity.js";
-import type { McpSessionRegistry } from "../mcp-sessions.js";
+import type { McpSessionRegistry, TouchedSession } from "../mcp-sessions.js";
 import type { AppMetrics } from "../metrics.js";
 import type { ModernMcpEndpoint } from "../modern-mcp.js";
 import type { Readiness } from "../readiness.js";
@@ -40,5 +40,7 @@ export type AppEnv = {
     requestId: string;
     /** The app logger bound to this request's id. */
     log: Logger;
+    /** `/mcp` with SESSION_BACKEND=redis: the session's record, found by the login session check (ADR 0188). */
+    touchedMcpSession?: TouchedSession;
   };
 };

@@ -1,4 +1,5 @@
 import type { HttpBindings } from "@hono/node-server";
+import type { Principal } from "@mcp-langgraph/auth-provider";
 import { isInitializeRequest } from "@modelcontextprotocol/server";
 import type { Context, Hono, MiddlewareHandler } from "hono";
 import { failureHeaders, httpFailureOf, RETRY_BACKEND_SECONDS, unavailable } from "../http-errors.js";
@@ -23,6 +24,7 @@ type McpRouteDeps = Pick<
 function mcpAuthentication({
   identity,
   syncRoles,
+  mcpSessions,
   loopSlicer,
   unauthorized,
 }: McpRouteDeps): MiddlewareHandler<AppEnv> {
@@ -30,10 +32,23 @@ function mcpAuthentication({
   return async (c, next) => {
     await loopSlicer?.turn("admit");
     const authorization = c.req.header("authorization");
+    const sessionId = c.req.header("mcp-session-id");
     try {
       // Bounded in time only: a client that disconnects meanwhile costs at most this one lookup.
       const signal = authDeadline();
-      const principal = await identity.authenticate(authorization, signal);
+      let principal: Principal;
+      if (sessionId !== undefined && mcpSessions.checksLoginSessions(sessionId)) {
+        // A request on an existing session (SESSION_BACKEND=redis): the token's login session is
+        // checked in the script that finds and slides the session's record, one round trip for
+        // both (ADR 0188), and still before anything else runs for the request.
+        const deferred = await identity.authenticateDeferringLoginSession(authorization, signal);
+        principal = deferred.principal;
+        if (deferred.loginSession) {
+          c.set("touchedMcpSession", await mcpSessions.checkLoginAndTouch(sessionId, deferred.loginSession));
+        }
+      } else {
+        principal = await identity.authenticate(authorization, signal);
+      }
       c.set("principal", principal);
       if (syncRoles) {
         try {
@@ -112,7 +127,7 @@ export function registerMcpRoutes(app: Hono<AppEnv>, deps: McpRouteDeps): void {
     }
 
     if (sessionId !== undefined) {
-      let found = mcpSessions.lookup(sessionId, principal);
+      let found = mcpSessions.lookup(sessionId, principal, c.get("touchedMcpSession"));
       // Memory: answered synchronously, no microtask added on the hot path.
       if (found instanceof Promise) found = await found;
       if (found.kind === "not-found")
