@@ -86,8 +86,7 @@ export {
   approvalMessage,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   elicitationApproval,
-  NO_APPROVAL_ON_MODERN_PROTOCOL,
-  noMidTurnApproval,
+  inputRequiredApproval,
 } from "./upstreams/approval.js";
 export {
   loadUpstreamsFile,
