@@ -7,7 +7,7 @@ import { requireService } from "@mcp-langgraph/tooling/integration";
 import type { CreateMessageRequest } from "@modelcontextprotocol/client";
 import type { ServerContext } from "@modelcontextprotocol/server";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RunningHttpServer } from "../src/server.ts";
 import { connect, INITIALIZE, login, postMcp, sharedRedisEnv, startTestServer, textOf } from "./helpers.ts";
 
@@ -215,6 +215,67 @@ describe("the 2026-07-28 protocol on /mcp", () => {
     const init = await postMcp(server.url, INITIALIZE, { authorization: `Bearer ${aliceToken}` });
     expect(init.status).toBe(200);
     expect(init.headers.get("mcp-session-id")).toBeTruthy();
+  });
+});
+
+describe("subscriptions/listen for conversations on 2026-07-28 (ADR 0187)", () => {
+  it("streams resources/updated after the caller's turn, and nothing of another user's conversation with the same id", async () => {
+    const alice = await connect(server.url, aliceToken, { protocol: "2026-07-28" });
+    const bob = await connect(server.url, bobToken, { protocol: "2026-07-28" });
+    try {
+      const started = await alice.client.callTool({ name: "agent_chat", arguments: { message: "2 + 2?" } });
+      const threadId = (started.structuredContent as { thread_id: string }).thread_id;
+      const uri = `conversation://${threadId}`;
+      // Bob's own conversation under the same id: the same URI string, another conversation.
+      await bob.client.callTool({
+        name: "agent_chat",
+        arguments: { message: "3 + 3?", thread_id: threadId },
+      });
+      const heard = { alice: [] as string[], bob: [] as string[] };
+      alice.client.setNotificationHandler("notifications/resources/updated", (note) => {
+        heard.alice.push(note.params.uri);
+      });
+      bob.client.setNotificationHandler("notifications/resources/updated", (note) => {
+        heard.bob.push(note.params.uri);
+      });
+      const aliceListen = await alice.client.listen({ resourceSubscriptions: [uri] });
+      const bobListen = await bob.client.listen({ resourceSubscriptions: [uri] });
+      expect(aliceListen.honoredFilter.resourceSubscriptions).toEqual([uri]);
+
+      await alice.client.callTool({
+        name: "agent_chat",
+        arguments: { message: "and 5 + 5?", thread_id: threadId },
+      });
+      await vi.waitFor(() => expect(heard.alice).toEqual([uri]), { timeout: 10_000 });
+      // Bob's stream is told of his own turn, and of nothing before it.
+      await bob.client.callTool({
+        name: "agent_chat",
+        arguments: { message: "and 7 + 7?", thread_id: threadId },
+      });
+      await vi.waitFor(() => expect(heard.bob).toEqual([uri]), { timeout: 10_000 });
+      expect(heard.alice).toEqual([uri]);
+      await Promise.all([aliceListen.close(), bobListen.close()]);
+    } finally {
+      await Promise.all([alice.client.close(), bob.client.close()]);
+    }
+  });
+
+  it("refuses to listen to a conversation the caller may not view, or to a resource that is no conversation", async () => {
+    const alice = await connect(server.url, aliceToken, { protocol: "2026-07-28" });
+    const bob = await connect(server.url, bobToken, { protocol: "2026-07-28" });
+    try {
+      const started = await alice.client.callTool({ name: "agent_chat", arguments: { message: "mine" } });
+      const threadId = (started.structuredContent as { thread_id: string }).thread_id;
+      // Bob has no conversation under alice's id: her key is never his.
+      await expect(
+        bob.client.listen({ resourceSubscriptions: [`conversation://${threadId}`] }),
+      ).rejects.toThrow();
+      await expect(alice.client.listen({ resourceSubscriptions: ["file:///etc/passwd"] })).rejects.toThrow(
+        /Only conversation/,
+      );
+    } finally {
+      await Promise.all([alice.client.close(), bob.client.close()]);
+    }
   });
 });
 
