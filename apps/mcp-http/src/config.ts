@@ -17,6 +17,7 @@ import { DEFAULT_LOCK_TTL_MS, DEFAULT_LOCK_WAIT_TIMEOUT_MS } from "@mcp-langgrap
 import { z } from "zod";
 import { DEFAULT_EVENT_STORE_MAX_BYTES, DEFAULT_EVENT_STORE_MAX_EVENTS } from "./event-store.js";
 import type { McpSessionLimits } from "./mcp-sessions.js";
+import { DEFAULT_MAX_LISTEN_STREAMS } from "./modern-mcp.js";
 import { multiProcessProblems } from "./multi-process.js";
 import { DEFAULT_MAX_ERROR_MESSAGE_CHARS, DEFAULT_MAX_PENDING_SERVER_REQUESTS } from "./outbound-bounds.js";
 import { DEFAULT_DISCONNECT_GRACE_MS } from "./session-transport.js";
@@ -189,6 +190,7 @@ const envSchema = z
       })
       .optional(),
     MCP_REQUEST_STATE_TTL_SECONDS: positiveInt(DEFAULT_REQUEST_STATE_TTL_SECONDS),
+    MCP_MAX_LISTEN_STREAMS: positiveInt(DEFAULT_MAX_LISTEN_STREAMS),
 
     OTEL_SDK_DISABLED: flag,
     OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
@@ -398,6 +400,8 @@ export interface AppConfig {
      * unset, each process generates its own at start (one instance only).
      */
     requestState: { key: string | undefined; ttlSeconds: number };
+    /** 2026-07-28 `subscriptions/listen` streams this process holds open at once (ADR 0187). */
+    maxListenStreams: number;
   };
   /** OpenTelemetry tracing (OTLP over HTTP); undefined, the default, loads no SDK at all. */
   tracing: TracingSettings | undefined;
@@ -565,6 +569,7 @@ function buildConfig(e: AppEnv, env: Record<string, string | undefined>): AppCon
         storeTimeoutMs: e.MCP_TASK_STORE_TIMEOUT_MS,
       },
       requestState: { key: e.MCP_REQUEST_STATE_KEY, ttlSeconds: e.MCP_REQUEST_STATE_TTL_SECONDS },
+      maxListenStreams: e.MCP_MAX_LISTEN_STREAMS,
     },
   };
 }

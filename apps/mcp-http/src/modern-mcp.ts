@@ -1,14 +1,24 @@
+import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
+import { type ConversationListens, isMcpServerError } from "@mcp-langgraph/mcp-server";
 import {
   type AuthInfo,
   createMcpHandler,
   isLegacyRequest,
   type McpServer,
+  ProtocolErrorCode,
 } from "@modelcontextprotocol/server";
+
+/** Open listen streams per process by default: the SDK's own default, each an idle SSE response. */
+export const DEFAULT_MAX_LISTEN_STREAMS = 1_024;
 
 export interface ModernMcpEndpointOptions {
   /** One server per request, from the same composition the 2025-11-25 sessions use. */
   createServer: () => McpServer;
+  /** `subscriptions/listen` for conversations: each stream hears only what its caller may view (ADR 0187). */
+  listens: ConversationListens;
+  /** Listen streams this process holds open at once; one more is refused in-band (MCP_MAX_LISTEN_STREAMS). */
+  maxListenStreams: number;
   logger: Logger;
 }
 
@@ -19,10 +29,12 @@ export interface ModernMcpEndpointOptions {
  */
 export class ModernMcpEndpoint {
   readonly #handler;
+  readonly #listens: ConversationListens;
   readonly #inFlight = new Set<Promise<unknown>>();
   #draining = false;
 
-  constructor({ createServer, logger }: ModernMcpEndpointOptions) {
+  constructor({ createServer, listens, maxListenStreams, logger }: ModernMcpEndpointOptions) {
+    this.#listens = listens;
     // `reject`: 2025-era traffic never reaches this handler (the route sends it to the sessions),
     // and if it did, it would be refused rather than served without a session.
     this.#handler = createMcpHandler(() => createServer(), {
@@ -30,6 +42,8 @@ export class ModernMcpEndpoint {
       // The SDK reports refused requests here too (bad envelope, unsupported version): client
       // errors, answered on the wire; the message names the rule, never request data.
       onerror: (error) => logger.debug({ err: error.message }, "2026-07-28 request refused or failed"),
+      bus: listens.bus,
+      maxSubscriptions: maxListenStreams,
     });
   }
 
@@ -47,13 +61,32 @@ export class ModernMcpEndpoint {
   }
 
   async handle(request: Request, parsedBody: unknown, authInfo: AuthInfo): Promise<Response> {
-    const served = this.#handler.fetch(request, { parsedBody, authInfo });
+    const served = this.#serve(request, parsedBody, authInfo);
     this.#inFlight.add(served);
     try {
       return await served;
     } finally {
       this.#inFlight.delete(served);
     }
+  }
+
+  #serve(request: Request, parsedBody: unknown, authInfo: AuthInfo): Promise<Response> {
+    const fetch = () => this.#handler.fetch(request, { parsedBody, authInfo });
+    const message = parsedBody as { id?: string | number; method?: unknown; params?: unknown } | undefined;
+    if (message?.method !== "subscriptions/listen" || message.id === undefined) return fetch();
+    // The route authenticated the request: its principal is always there.
+    const principal = authInfo.extra?.principal as Principal;
+    return this.#listens
+      .authorize(principal, message.params, request.signal, fetch)
+      .catch((error: unknown) => {
+        if (!isMcpServerError(error)) throw error;
+        // Refused before any stream opens, in-band like the SDK's own listen refusals.
+        const code =
+          error.code === "AUTHZ_UNAVAILABLE"
+            ? ProtocolErrorCode.InternalError
+            : ProtocolErrorCode.InvalidParams;
+        return Response.json({ jsonrpc: "2.0", id: message.id, error: { code, message: error.message } });
+      });
   }
 
   /** Lets the requests in flight be answered (new ones are refused by the route) until `signal` aborts. */

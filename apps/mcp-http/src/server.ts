@@ -5,11 +5,14 @@ import { createAdaptorServer } from "@hono/node-server";
 import { loadRoleMappingFile, type Principal } from "@mcp-langgraph/auth-provider";
 import { createLoopSlicer, type Logger } from "@mcp-langgraph/core";
 import {
+  ConversationListens,
   createMcpServer,
   createMcpServices,
   createMcpTasks,
   createUserBoundRequestStateCodec,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
   McpServerError,
+  ToolAccess,
 } from "@mcp-langgraph/mcp-server";
 import { registerConformanceFixtures } from "@mcp-langgraph/mcp-server/conformance";
 import { createSessionStore } from "@mcp-langgraph/session";
@@ -159,7 +162,17 @@ export async function startHttpServer(
       era,
       requestState,
     });
-  const modernMcp = new ModernMcpEndpoint({ createServer: () => createServer("modern"), logger });
+  const modernMcp = new ModernMcpEndpoint({
+    createServer: () => createServer("modern"),
+    listens: new ConversationListens({
+      access: new ToolAccess(authorizer),
+      changes: services.changes,
+      maxUris: services.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+      logger,
+    }),
+    maxListenStreams: config.mcp.maxListenStreams,
+    logger,
+  });
   const mcpSessions = new McpSessionRegistry({
     createServer: () => createServer("legacy"),
     idleMs: config.mcp.idleSeconds * 1000,

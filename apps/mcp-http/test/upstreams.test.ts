@@ -253,36 +253,162 @@ describe("approval of upstream tool calls by elicitation", () => {
   });
 });
 
-describe("upstream tools on the 2026-07-28 protocol (no mid-turn requests to the client)", () => {
-  it("runs a tool without approval, and refuses one that needs it, telling the model why", async () => {
-    const token = await login(app.url, "alice", "alice-pw");
-    const elicited: unknown[] = [];
+describe("approval on the 2026-07-28 protocol: input_required and a resumed turn (ADR 0185)", () => {
+  /** Alice's 2026-07-28 client; with `elicit` it declares form elicitation. Records every request body it sends. */
+  async function modernAlice(elicit?: Elicit, token?: string) {
+    const bearer = token ?? (await login(app.url, "alice", "alice-pw"));
+    const sent: string[] = [];
     const client = new Client(
       { name: "upstreams-modern-test", version: "1.0.0" },
       {
-        capabilities: { elicitation: { form: {} } },
+        ...(elicit ? { capabilities: { elicitation: { form: {} } } } : {}),
         versionNegotiation: { mode: { pin: "2026-07-28" } },
       },
     );
-    client.setRequestHandler("elicitation/create", async (request) => {
-      elicited.push(request);
-      return { action: "accept" };
-    });
+    if (elicit) client.setRequestHandler("elicitation/create", (request) => elicit(request as ElicitRequest));
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`${app.url}/mcp`), {
-        requestInit: { headers: { authorization: `Bearer ${token}` } },
+        requestInit: { headers: { authorization: `Bearer ${bearer}` } },
+        fetch: async (input, init) => {
+          if (typeof init?.body === "string") sent.push(init.body);
+          return fetch(input, init);
+        },
       }),
     );
+    expect(client.getProtocolEra()).toBe("modern");
+    return { client, sent, token: bearer };
+  }
+
+  /** The retry the client sent: the same tools/call with the answers and the echoed requestState. */
+  function retryOf(sent: string[]) {
+    const retry = sent
+      .map((body) => JSON.parse(body))
+      .find((body) => body.params?.requestState !== undefined);
+    if (!retry) throw new Error("the client sent no retry with a requestState");
+    return retry as { params: { requestState: string; inputResponses: Record<string, unknown> } };
+  }
+
+  it("asks with a form elicitation stating the tool and arguments, and runs the call once accepted", async () => {
+    const asked: ElicitRequest[] = [];
+    const { client, sent } = await modernAlice(async (request) => {
+      asked.push(request);
+      return { action: "accept" };
+    });
     try {
-      expect(client.getProtocolEra()).toBe("modern");
-      expect(await chat(client, 'call remote__echo {"text":"modern"}')).toBe("tool said: echo: modern");
-      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/modern.txt"}')).toBe(
-        "tool said: Not run: the user did not approve this call of remote__delete_file (approval needs a 2025-11-25 MCP session; the 2026-07-28 protocol cannot ask the user in the middle of a turn).",
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/modern-accept.txt"}')).toBe(
+        "tool said: deleted /tmp/modern-accept.txt",
       );
     } finally {
       await client.close();
     }
-    expect(elicited).toEqual([]);
-    expect(remote.calls).not.toContainEqual({ tool: "delete_file", args: { path: "/tmp/modern.txt" } });
+    expect(asked).toHaveLength(1);
+    const params = asked[0]?.params as { mode?: string; message: string };
+    expect(params.mode).toBe("form");
+    expect(params.message).toContain('"remote__delete_file"');
+    expect(params.message).toContain('"path": "/tmp/modern-accept.txt"');
+    expect(retryOf(sent).params.inputResponses).toEqual({ "approve-0": { action: "accept" } });
+    expect(remote.calls).toContainEqual({ tool: "delete_file", args: { path: "/tmp/modern-accept.txt" } });
+  });
+
+  it("does not run a declined call; the model is told why and the call still answers", async () => {
+    const { client } = await modernAlice(async () => ({ action: "decline" }));
+    try {
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/modern-declined.txt"}')).toBe(
+        "tool said: Not run: the user did not approve this call of remote__delete_file (declined).",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(remote.calls).not.toContainEqual({
+      tool: "delete_file",
+      args: { path: "/tmp/modern-declined.txt" },
+    });
+  });
+
+  it("refuses the call, without asking, for a client without form elicitation", async () => {
+    const { client } = await modernAlice();
+    try {
+      expect(await chat(client, 'call remote__echo {"text":"modern"}')).toBe("tool said: echo: modern");
+      expect(await chat(client, 'call remote__delete_file {"path":"/tmp/modern-no-form.txt"}')).toBe(
+        "tool said: Not run: the user did not approve this call of remote__delete_file (the user's client cannot ask for approval).",
+      );
+    } finally {
+      await client.close();
+    }
+    expect(remote.calls).not.toContainEqual({
+      tool: "delete_file",
+      args: { path: "/tmp/modern-no-form.txt" },
+    });
+  });
+
+  it("refuses a replayed, forged, another user's or another conversation's state, and runs nothing again", async () => {
+    const path = "/tmp/modern-replay.txt";
+    const { client, sent, token } = await modernAlice(async () => ({ action: "accept" }));
+    try {
+      expect(await chat(client, `call remote__delete_file {"path":"${path}"}`)).toBe(
+        `tool said: deleted ${path}`,
+      );
+    } finally {
+      await client.close();
+    }
+    const runs = () => remote.calls.filter((call) => (call.args as { path?: string }).path === path).length;
+    expect(runs()).toBe(1);
+    const retry = retryOf(sent);
+    const headers = Object.fromEntries(
+      Object.entries({ "content-type": "application/json", accept: "application/json, text/event-stream" }),
+    );
+    const post = async (body: unknown, bearer: string) => {
+      const response = await fetch(`${app.url}/mcp`, {
+        method: "POST",
+        headers: {
+          ...headers,
+          authorization: `Bearer ${bearer}`,
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": "agent_chat",
+        },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as {
+        result?: CallToolResultLike;
+        error?: { code: number; message: string };
+      };
+    };
+
+    const replayed = await post(retry, token);
+    expect(replayed.result?.isError).toBe(true);
+    expect(replayed.result?.structuredContent?.error?.code).toBe("AGENT_RESUME_STALE");
+
+    const bobToken = await login(app.url, "bob", "bob-pw");
+    const asBob = await post(retry, bobToken);
+    expect(asBob.error).toMatchObject({ code: -32602, message: "Invalid or expired requestState" });
+
+    const [version, payload, mac] = retry.params.requestState.split(".");
+    const forgedPayload = Buffer.from(
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload ?? "", "base64url").toString()),
+        p: { checkpoint: "x" },
+      }),
+    ).toString("base64url");
+    const forged = await post(
+      { ...retry, params: { ...retry.params, requestState: `${version}.${forgedPayload}.${mac}` } },
+      token,
+    );
+    expect(forged.error?.code).toBe(-32602);
+
+    const otherThread = await post(
+      {
+        ...retry,
+        params: {
+          ...retry.params,
+          arguments: { ...(retry.params as { arguments?: object }).arguments, thread_id: "not-that-one" },
+        },
+      },
+      token,
+    );
+    expect(otherThread.result?.structuredContent?.error?.code).toBe("REQUEST_STATE_INVALID");
+    expect(runs()).toBe(1);
   });
 });
+
+type CallToolResultLike = { isError?: boolean; structuredContent?: { error?: { code?: string } } };

@@ -30,9 +30,8 @@ import {
 } from "@mcp-langgraph/core";
 import { AgentState, type AgentStateValue, type TurnStats } from "./agent-state.js";
 import {
-  type ApprovalInterrupt,
-  approvalInterruptOf,
   approvalNode,
+  asApprovalInterrupt,
   decideApprovals,
   needsApproval,
   type ToolApproval,
@@ -53,6 +52,7 @@ import {
   stampCreatedAt,
   toConversationMessages,
 } from "./messages.js";
+import { interruptOf, type TurnPause } from "./pause.js";
 import { createStreamTranslator } from "./stream-events.js";
 import { layeredThreadLocks, ThreadLocks } from "./thread-locks.js";
 import { estimateTextTokens, estimateToolTokens } from "./token-estimate.js";
@@ -248,6 +248,23 @@ export function createAgent(options: AgentOptions): Agent {
     });
   }
 
+  /** The id of the thread's newest checkpoint (none for a new thread): where a paused run waits. */
+  async function latestCheckpointId(threadId: string, signal: AbortSignal): Promise<string | undefined> {
+    return withDeadline(
+      async () => {
+        const tuple = await checkpointer.getTuple({
+          configurable: { thread_id: threadId, checkpoint_ns: "" },
+        });
+        return tuple?.config.configurable?.checkpoint_id as string | undefined;
+      },
+      {
+        timeoutMs: settings.readTimeoutMs,
+        signal,
+        onTimeout: (ms) => new AgentError("AGENT_TIMEOUT", `reading the thread took longer than ${ms} ms`),
+      },
+    );
+  }
+
   /** The thread decoded and frozen, from the conversation cache when it holds it. */
   /**
    * Deletes a thread under its lock, so a turn in flight finishes (and writes) before the delete and
@@ -303,7 +320,6 @@ export function createAgent(options: AgentOptions): Agent {
   ): Promise<AgentReply> {
     const history = (await readMessages(input.threadId, signal)) ?? [];
     assertHistoryRoom(history, settings);
-    const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
     const translator = emit ? createStreamTranslator(emit) : undefined;
     const callbacks = translator ? [translator.tokens, ...traceCallbacks] : traceCallbacks;
     const runConfig = {
@@ -325,31 +341,57 @@ export function createAgent(options: AgentOptions): Agent {
     };
     let messages: BaseMessage[] = [];
     let stats: TurnStats | undefined;
-    let next: Parameters<typeof graph.stream>[0] = {
-      messages: [...closeUnansweredToolCalls(history), question],
-    };
-    // A run paused for approval (ADR 0142) is resumed with the decisions until it runs to its end.
+    let next: Parameters<typeof graph.stream>[0];
+    let questionId: string;
+    if (input.resume) {
+      // Under the thread lock: the pause is resumed only from the very checkpoint it left, so an
+      // answer replayed, or sent after the thread moved on, changes nothing (ADR 0185).
+      if ((await latestCheckpointId(input.threadId, signal)) !== input.resume.checkpointId) {
+        throw new AgentError(
+          "AGENT_RESUME_STALE",
+          "the conversation is not waiting for this answer (it was given already, or the conversation moved on)",
+        );
+      }
+      questionId = history.findLast((message) => isHumanMessage(message))?.id ?? "";
+      next = new Command({ resume: input.resume.value });
+    } else {
+      const question = stampCreatedAt(new HumanMessage({ content: input.message, id: randomUUID() }));
+      questionId = question.id ?? "";
+      // A paused run is abandoned by a new message: its unanswered calls are closed, not run (ADR 0185).
+      next = { messages: [...closeUnansweredToolCalls(history), question] };
+    }
+    // A run paused for approval (ADR 0142) is resumed with the decisions until it runs to its end;
+    // a deferred approval, or any other interrupt (the caller's own), ends the turn paused.
     for (;;) {
       const stream = await graph.stream(next, runConfig);
-      let paused: ApprovalInterrupt | undefined;
+      let paused: { value: unknown } | undefined;
       for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
+        const interrupted = interruptOf(chunk);
         if (mode === "values") {
-          paused = approvalInterruptOf(chunk) ?? paused;
-          if (!approvalInterruptOf(chunk)) ({ messages, turn: stats } = chunk as AgentStateValue);
-        } else if (!approvalInterruptOf(chunk))
+          paused = interrupted ?? paused;
+          if (!interrupted) ({ messages, turn: stats } = chunk as AgentStateValue);
+        } else if (!interrupted)
           translator?.onUpdate(chunk as Record<string, { messages?: BaseMessage[] } | undefined>);
       }
       if (!paused) break;
-      next = new Command({ resume: await decideApprovals(paused, input.approval, signal) });
+      const approvals = asApprovalInterrupt(paused.value);
+      if (!approvals || input.approval?.deferred) {
+        const pause: TurnPause = {
+          value: paused.value,
+          checkpointId: (await latestCheckpointId(input.threadId, signal)) ?? "",
+        };
+        return { threadId: input.threadId, reply: "", messages: toConversationMessages(messages), pause };
+      }
+      next = new Command({ resume: await decideApprovals(approvals, input.approval, signal) });
     }
-    const turnMessages = messages.slice(messages.findIndex((message) => message.id === question.id) + 1);
+    const turnMessages = messages.slice(messages.findIndex((message) => message.id === questionId) + 1);
     const last = turnMessages.at(-1);
     if (!last || !isAIMessage(last) || (last.tool_calls?.length ?? 0) > 0) {
       throw new AgentError("AGENT_STEP_LIMIT", `the turn needed more than ${settings.maxSteps} model steps`, {
         details: { maxSteps: settings.maxSteps },
       });
     }
-    const turnStats = stats?.turnId === question.id ? stats : undefined;
+    const turnStats = stats?.turnId === questionId ? stats : undefined;
     const usage = sumUsage(turnMessages, turnStats);
     return {
       threadId: input.threadId,

@@ -21,6 +21,11 @@ export interface ToolApproval {
    * call does not run and the model is told why. A throw is treated as a refusal too.
    */
   ask(request: ToolApprovalRequest, signal: AbortSignal): Promise<ApprovalDecision>;
+  /**
+   * The person is asked outside this call (ADR 0185): the turn ends paused (`AgentReply.pause`
+   * carries the `ApprovalInterrupt`) and a later call resumes it with the decisions; `ask` is not used.
+   */
+  deferred?: boolean;
 }
 
 /** The value the approval node interrupts with: the calls of one model step that need approval. */
@@ -28,7 +33,9 @@ export interface ApprovalInterrupt {
   approvals: ToolApprovalRequest[];
 }
 
-type Decisions = Record<string, ApprovalDecision>;
+/** Decisions by tool-call id: the value a paused approval is resumed with. */
+export type ApprovalDecisions = Record<string, ApprovalDecision>;
+type Decisions = ApprovalDecisions;
 
 const lastModelMessage = (messages: BaseMessage[]): AIMessage | undefined => {
   const last = messages.at(-1);
@@ -73,11 +80,11 @@ export function approvalNode(messages: BaseMessage[], approval: ToolApproval | u
   return { messages: refused };
 }
 
-/** The interrupt a `values` chunk carries when the run paused for approval, if it did. */
-export function approvalInterruptOf(chunk: unknown): ApprovalInterrupt | undefined {
-  const interrupts = (chunk as { __interrupt__?: { value?: unknown }[] } | undefined)?.__interrupt__;
-  const value = interrupts?.[0]?.value as ApprovalInterrupt | undefined;
-  return Array.isArray(value?.approvals) ? value : undefined;
+/** The interrupt value as an approval request, if it is one. */
+export function asApprovalInterrupt(value: unknown): ApprovalInterrupt | undefined {
+  return Array.isArray((value as ApprovalInterrupt | undefined)?.approvals)
+    ? (value as ApprovalInterrupt)
+    : undefined;
 }
 
 /** Asks for each paused call in turn; anything but an explicit approval refuses it. */

@@ -18,6 +18,8 @@ export type AgentErrorCode =
   | "AGENT_BUSY"
   /** The chat model cannot be used by the agent (e.g. it cannot bind tools). */
   | "AGENT_MODEL_UNSUPPORTED"
+  /** A resume named a pause the thread is no longer waiting in (answered already, or moved on). */
+  | "AGENT_RESUME_STALE"
   /** Anything else that broke a turn (model, tool plumbing, graph). */
   | "AGENT_FAILED"
   /** The checkpointer configuration is invalid. */

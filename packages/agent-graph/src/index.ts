@@ -9,7 +9,13 @@ export {
   DEFAULT_VERIFY_THRESHOLD,
 } from "./agent.js";
 export type { ConversationSummary } from "./agent-state.js";
-export type { ApprovalDecision, ToolApproval, ToolApprovalRequest } from "./approval.js";
+export type {
+  ApprovalDecision,
+  ApprovalDecisions,
+  ApprovalInterrupt,
+  ToolApproval,
+  ToolApprovalRequest,
+} from "./approval.js";
 export { evaluateArithmetic, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from "./arithmetic.js";
 export { CALCULATOR_TOOL_NAME, calculatorTool } from "./calculator-tool.js";
 export {
@@ -34,6 +40,7 @@ export {
   MAX_IDLE_THREAD_BATCH,
 } from "./idle-threads.js";
 export type { Conversation, ConversationMessage } from "./messages.js";
+export { askCaller, type TurnPause, type TurnResume } from "./pause.js";
 export {
   LANGSMITH_TRACING_VARIABLES,
   restoreRunContext,

@@ -6,6 +6,7 @@ import type { ToolApproval } from "./approval.js";
 import type { ConversationCacheOptions } from "./conversation-cache.js";
 import type { IdleThreadQuery } from "./idle-threads.js";
 import type { Conversation, ConversationMessage } from "./messages.js";
+import type { TurnPause, TurnResume } from "./pause.js";
 import type { ThreadLockProvider } from "./thread-locks.js";
 
 export interface AgentReply {
@@ -22,6 +23,12 @@ export interface AgentReply {
    * `refinements` equals `scores.length` the reply is a rewrite of the last answer scored.
    */
   verification?: { scores: number[]; refinements: number };
+  /**
+   * Set when the turn stopped for its caller's input instead of answering (a deferred approval, or
+   * an interrupt of the caller's own): `reply` is empty and the thread waits at `pause.checkpointId`
+   * until a turn with `resume` continues it, or a new message abandons it (ADR 0185).
+   */
+  pause?: TurnPause;
 }
 
 export interface SearchHit {
@@ -56,6 +63,12 @@ export interface ChatInput {
    * decides; a refused call does not run and the model reads why. None: nothing needs approval.
    */
   approval?: ToolApproval;
+  /**
+   * Continues the run a paused turn left (`AgentReply.pause`) with the caller's answer, instead of
+   * adding `message` (which is then not stored). Refused with AGENT_RESUME_STALE, changing nothing,
+   * unless the thread's newest checkpoint is still the pause's.
+   */
+  resume?: TurnResume;
 }
 
 /** What `streamChat` yields, in order; the last event of a successful turn is always `reply`. */

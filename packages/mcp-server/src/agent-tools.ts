@@ -3,10 +3,11 @@ import type { BaseChatModel } from "@langchain/core/language_models/chat_models"
 import type { Agent, AgentReply, ChatInput } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Tracer } from "@mcp-langgraph/core";
-import type { McpServer, ServerContext } from "@modelcontextprotocol/server";
+import type { McpServer, RequestStateCodec, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
 import type { ConversationChangeBus } from "./change-bus.js";
+import { askForInput, pausedTurnOf, resumeOf } from "./input-required.js";
 import { type McpObserver, observe } from "./observer.js";
 import { type ToolFailureReporter, toolText } from "./results.js";
 import type { SessionLog } from "./session-log.js";
@@ -38,6 +39,11 @@ export interface AgentToolsOptions {
   progressIntervalMs: number;
   /** Traces every tool call as a `tools/call <tool>` span; none when unset. */
   tracer?: Tracer | undefined;
+  /**
+   * 2026-07-28 requests only: a turn that pauses for the client's input (approval, sampling) ends
+   * with an input_required result whose requestState `codec` seals, and the retry resumes it (ADR 0185).
+   */
+  inputRequired?: { codec: RequestStateCodec<unknown>; clientSamplesTools: () => boolean } | undefined;
 }
 
 export function registerAgentTools(server: McpServer, options: AgentToolsOptions): void {
@@ -48,6 +54,7 @@ export function registerAgentTools(server: McpServer, options: AgentToolsOptions
 export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
   const { agent, access, modelForCall, reportFailure, changes, sessionLog } = options;
   const { maxMessageChars, maxSearchResults, limits, observer, turnExtras, progressIntervalMs } = options;
+  const { inputRequired } = options;
 
   /**
    * One turn. When the request carries a progress token, or the client asked for info-level log
@@ -99,7 +106,11 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
     relation: "executor",
     async handler({ message, thread_id }, call) {
       const { principal, signal, ctx } = call;
-      const threadId = thread_id ?? randomUUID();
+      // A retry of a paused turn names its conversation in the sealed state (the first call may have had none).
+      const paused = inputRequired ? pausedTurnOf(ctx, thread_id) : undefined;
+      const threadId = thread_id ?? paused?.thread ?? randomUUID();
+      // Read before anything runs: a retry without a usable answer changes nothing.
+      const resume = paused && resumeOf(paused, ctx);
       let endTurn: ((outcome: string) => void) | undefined;
       call.onFailure(async (code) => {
         endTurn?.(code);
@@ -141,12 +152,25 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
             }
           },
           ...(model ? { model } : {}),
+          ...(resume ? { resume } : {}),
           ...turnExtras?.(call),
         },
         ctx,
       );
-      endTurn?.("ok");
+      endTurn?.(result.pause ? "input_required" : "ok");
       await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
+      if (result.pause) {
+        // Only a modern request's turn can pause (deferred approval, the client's model).
+        if (!inputRequired) throw new Error("the turn paused on a request that cannot ask for input");
+        await sessionLog.send(ctx, "info", { event: "turn_paused", thread_id: threadId });
+        return askForInput(
+          result.pause,
+          threadId,
+          inputRequired.codec,
+          ctx,
+          inputRequired.clientSamplesTools(),
+        );
+      }
       if (!model && result.usage) {
         // The reply is already paid for: a store that cannot count it is logged, not the caller's error.
         await limits

@@ -19,7 +19,11 @@ export type McpServerErrorCode =
   /** No task of the caller's has this id (never created, another user's, or expired). */
   | "TASK_NOT_FOUND"
   /** A task request that cannot be served as asked (a foreign cursor, a task already finished). */
-  | "TASK_INVALID";
+  | "TASK_INVALID"
+  /** An echoed 2026-07-28 request state that is genuine but not for this call (another conversation or tool). */
+  | "REQUEST_STATE_INVALID"
+  /** A retried 2026-07-28 call whose input responses do not answer what was asked. */
+  | "INPUT_RESPONSE_INVALID";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

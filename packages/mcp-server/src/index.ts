@@ -6,6 +6,7 @@ export {
   createInProcessChangeBus,
 } from "./change-bus.js";
 export type { CompletionRouter } from "./completions.js";
+export { ConversationListens, type ConversationListensOptions } from "./conversation-listens.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
 export type { McpObserver } from "./observer.js";
 export { loadRateTiersFile, parseRateTiers, type RateTier } from "./rate-tiers.js";
@@ -41,6 +42,7 @@ export {
   type ServiceConfigRecord,
   serviceSettingsFromConfig,
 } from "./settings.js";
+export { CONVERSATION_URI_PREFIX, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION } from "./subscriptions.js";
 export { createMemoryTaskStore } from "./tasks/memory-task-store.js";
 export {
   createRedisTaskStore,
@@ -86,8 +88,7 @@ export {
   approvalMessage,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   elicitationApproval,
-  NO_APPROVAL_ON_MODERN_PROTOCOL,
-  noMidTurnApproval,
+  inputRequiredApproval,
 } from "./upstreams/approval.js";
 export {
   loadUpstreamsFile,

@@ -36,9 +36,15 @@ export function observe<A extends unknown[]>(
   }
 }
 
-/** The outcome label of a tool result: "ok", or its error code. */
-export function outcomeOf(result: { isError?: boolean; structuredContent?: unknown }): string {
-  if (!result.isError) return "ok";
-  const code = (result.structuredContent as { error?: { code?: unknown } } | undefined)?.error?.code;
+/** The outcome label of a tool result: "ok", "input_required" (2026-07-28), or its error code. */
+export function outcomeOf(result: object): string {
+  const { isError, structuredContent, resultType } = result as {
+    isError?: boolean;
+    structuredContent?: unknown;
+    resultType?: unknown;
+  };
+  if (resultType === "input_required") return "input_required";
+  if (!isError) return "ok";
+  const code = (structuredContent as { error?: { code?: unknown } } | undefined)?.error?.code;
   return typeof code === "string" ? code : "error";
 }

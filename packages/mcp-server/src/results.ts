@@ -59,6 +59,7 @@ export function toolError(error: unknown, tool: string, report: ToolFailureRepor
         });
       case "AGENT_STEP_LIMIT":
       case "AGENT_TIMEOUT":
+      case "AGENT_RESUME_STALE":
         return fail(error.code, error.message);
       case "AGENT_CANCELLED":
         return fail("CANCELLED", "The request was cancelled.");

@@ -1,9 +1,13 @@
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
-import type { Agent } from "@mcp-langgraph/agent-graph";
+import { type Agent, askCaller } from "@mcp-langgraph/agent-graph";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Authorizer } from "@mcp-langgraph/authz";
 import { type Logger, noopLogger, type Tracer } from "@mcp-langgraph/core";
-import { createSamplingChatModel, type SamplingResponse } from "@mcp-langgraph/llm-factory";
+import {
+  createSamplingChatModel,
+  SamplingChatModel,
+  type SamplingResponse,
+} from "@mcp-langgraph/llm-factory";
 import {
   type CreateMessageRequestParams,
   McpServer,
@@ -15,6 +19,7 @@ import { registerAgentTools } from "./agent-tools.js";
 import type { ConversationChangeBus } from "./change-bus.js";
 import { CompletionRouter } from "./completions.js";
 import { registerConversationResources } from "./conversation-resources.js";
+import type { SamplingInterrupt } from "./input-required.js";
 import type { McpObserver } from "./observer.js";
 import type { UpstreamServices } from "./services.js";
 import { trackSessionLogLevel } from "./session-log.js";
@@ -26,7 +31,7 @@ import { cacheToolList } from "./tool-list-cache.js";
 import type { ToolCall } from "./tool-table.js";
 import { DEFAULT_PROGRESS_INTERVAL_MS } from "./turn-progress.js";
 import { upstreamAgentTools } from "./upstreams/agent-tools.js";
-import { elicitationApproval, noMidTurnApproval } from "./upstreams/approval.js";
+import { elicitationApproval, inputRequiredApproval } from "./upstreams/approval.js";
 import type { UsageLimits } from "./usage-limits.js";
 
 export interface McpServices {
@@ -84,9 +89,10 @@ export interface CreateMcpServerOptions {
   /**
    * The protocol era this server serves: `legacy` (2025-11-25, one server per session, the
    * default) or `modern` (2026-07-28, one server per request, no server-to-client requests).
-   * A modern server answers agent turns with the configured model instead of the client's
-   * (sampling) and refuses upstream tools that need approval (elicitation): both would be
-   * server-to-client requests in the middle of a turn, which that protocol does not have.
+   * That protocol has no server-to-client requests: with `requestState` set, a modern server asks
+   * for approvals and for the client's model (sampling) mid-turn by ending agent_chat with an
+   * input_required result and resuming the paused run on the retry (ADR 0185); without it, turns
+   * use the configured model and calls that need approval are refused.
    */
   era?: "legacy" | "modern";
   /**
@@ -136,10 +142,22 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     logger.error({ tool, err: describeError(error) }, "tool call failed");
   const completions = new CompletionRouter();
   const { changes } = services;
+  // Modern turns pause for the client's input only when the pause can be sealed into a requestState.
+  const pausable = modern && options.requestState !== undefined;
 
   registerAgentTools(server, {
     agent: services.agent,
-    modelForCall: services.useClientSampling && !modern ? clientSamplingModel(server) : async () => undefined,
+    modelForCall: !services.useClientSampling
+      ? async () => undefined
+      : pausable
+        ? askingSamplingModel(server)
+        : modern
+          ? async () => undefined
+          : clientSamplingModel(server),
+    inputRequired:
+      pausable && options.requestState
+        ? { codec: options.requestState, clientSamplesTools: () => clientSamplesTools(server) }
+        : undefined,
     access,
     principalOf,
     reportFailure,
@@ -151,7 +169,7 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     observer: services.observer,
     progressIntervalMs: services.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS,
     turnExtras: services.upstreams
-      ? upstreamTurnExtras(server, services.upstreams, access, reportFailure, modern)
+      ? upstreamTurnExtras(server, services.upstreams, access, reportFailure, modern, pausable)
       : undefined,
     tracer: services.tracer,
   });
@@ -191,11 +209,12 @@ function upstreamTurnExtras(
   access: ToolAccess,
   reportFailure: (tool: string, error: unknown) => void,
   modern: boolean,
+  pausable: boolean,
 ) {
   return ({ principal, ctx }: ToolCall) => ({
     tools: upstreamAgentTools(principal, { gateway, guard: { access, reportFailure }, maxResultChars }),
     approval: modern
-      ? noMidTurnApproval(gateway)
+      ? inputRequiredApproval(server, gateway, pausable)
       : elicitationApproval(server, ctx, gateway, approvalTimeoutMs),
   });
 }
@@ -213,8 +232,7 @@ function clientSamplingModel(server: McpServer): () => Promise<BaseChatModel | u
       sample: (request, { signal }) => {
         // Tool use in sampling is a separate client capability; without it the client's model answers in text.
         const { tools, toolChoice, ...plain } = request;
-        const supportsTools = Boolean(server.server.getClientCapabilities()?.sampling?.tools);
-        const params = supportsTools ? request : plain;
+        const params = clientSamplesTools(server) ? request : plain;
         return server.server.createMessage(params as CreateMessageRequestParams, {
           signal,
         }) as Promise<SamplingResponse>;
@@ -223,6 +241,28 @@ function clientSamplingModel(server: McpServer): () => Promise<BaseChatModel | u
     });
     return model;
   };
+}
+
+/**
+ * The client's own model on the 2026-07-28 protocol, for clients that declared sampling: each
+ * model call pauses the turn with its request (askCaller), agent_chat returns it as an
+ * input_required `sampling/createMessage`, and the retry's result resumes the model call (ADR
+ * 0185). No fallback model: a pause is not a failure to fall back from.
+ */
+function askingSamplingModel(server: McpServer): () => Promise<BaseChatModel | undefined> {
+  let model: BaseChatModel | undefined;
+  return async () => {
+    if (!server.server.getClientCapabilities()?.sampling) return undefined;
+    model ??= new SamplingChatModel({
+      sample: async (request) =>
+        askCaller<SamplingResponse>({ sampling: request } satisfies SamplingInterrupt),
+    });
+    return model;
+  };
+}
+
+function clientSamplesTools(server: McpServer): boolean {
+  return Boolean(server.server.getClientCapabilities()?.sampling?.tools);
 }
 
 /** Error facts safe for operator logs: code and message, never request data or tokens. */

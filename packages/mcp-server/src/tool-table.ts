@@ -1,6 +1,12 @@
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Tracer } from "@mcp-langgraph/core";
-import type { CallToolResult, McpServer, ServerContext, ToolAnnotations } from "@modelcontextprotocol/server";
+import type {
+  CallToolResult,
+  InputRequiredResult,
+  McpServer,
+  ServerContext,
+  ToolAnnotations,
+} from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { ToolAccess, ToolObject } from "./access.js";
 import { type McpObserver, observe, outcomeOf } from "./observer.js";
@@ -30,8 +36,11 @@ export interface ToolDefinition<Input extends z.ZodObject = z.ZodObject> {
   annotations: ToolAnnotations;
   /** The relation the caller needs on `tool:<name>`, checked before the handler runs. */
   relation: "executor";
-  /** Runs only for an admitted, authorized caller; a throw becomes the mapped tool error. */
-  handler(args: z.infer<Input>, call: ToolCall): Promise<CallToolResult>;
+  /**
+   * Runs only for an admitted, authorized caller; a throw becomes the mapped tool error. A
+   * 2026-07-28 request may be answered with input_required (ADR 0185).
+   */
+  handler(args: z.infer<Input>, call: ToolCall): Promise<ToolOutcome>;
 }
 
 /** Type helper: infers the handler's argument type from the input schema. */
@@ -59,7 +68,7 @@ export interface ToolGuardOptions {
   limits?: UsageLimits | undefined;
 }
 
-export interface GuardedCall {
+export interface GuardedCall<R extends ToolOutcome = CallToolResult> {
   /** The tool's name in messages and logs. */
   tool: string;
   /** The authorization object and its relation (the tool's own, or an upstream tool's). */
@@ -68,7 +77,7 @@ export interface GuardedCall {
   signal: AbortSignal;
   /** Counts against the caller's tool-call limit (calls the client makes; not the agent's own steps). */
   metered: boolean;
-  handler(principal: Principal): Promise<CallToolResult>;
+  handler(principal: Principal): Promise<R>;
   /** Told of the error code when the call ends in an error result. */
   failed?: (code: string) => Promise<void> | void;
 }
@@ -78,8 +87,11 @@ export interface GuardedCall {
  * principal → limit → authorization → handler → error mapping. Nothing runs past a refusal, and
  * every failure leaves as a tool error result with a safe message and a string code.
  */
-export async function guardedCall(guard: ToolGuardOptions, call: GuardedCall): Promise<CallToolResult> {
-  let result: CallToolResult;
+export async function guardedCall<R extends ToolOutcome = CallToolResult>(
+  guard: ToolGuardOptions,
+  call: GuardedCall<NoInfer<R>>,
+): Promise<R | CallToolResult> {
+  let result: R | CallToolResult;
   try {
     const principal = call.principal();
     if (call.metered) await guard.limits?.admitToolCall(principal, call.signal);
@@ -88,13 +100,17 @@ export async function guardedCall(guard: ToolGuardOptions, call: GuardedCall): P
   } catch (error) {
     result = toolError(error, call.tool, guard.reportFailure);
   }
-  if (result.isError && call.failed) await call.failed(errorCodeOf(result));
+  if ((result as CallToolResult).isError === true && call.failed) await call.failed(errorCodeOf(result));
   return result;
 }
 
+/** What a tool call answers: a result, or (2026-07-28) a request for the client's input. */
+export type ToolOutcome = CallToolResult | InputRequiredResult;
+
 /** The code of an error result (`structuredContent.error.code`), or "error" for a bare one. */
-export function errorCodeOf(result: CallToolResult): string {
-  const code = (result.structuredContent as { error?: { code?: unknown } } | undefined)?.error?.code;
+export function errorCodeOf(result: ToolOutcome): string {
+  const code = ((result as CallToolResult).structuredContent as { error?: { code?: unknown } } | undefined)
+    ?.error?.code;
   return typeof code === "string" ? code : "error";
 }
 
@@ -123,11 +139,11 @@ export function registerToolTable(
       },
     );
 
-    async function call(args: unknown, ctx: ServerContext): Promise<CallToolResult> {
+    async function call(args: unknown, ctx: ServerContext): Promise<ToolOutcome> {
       const end = observe(options.observer?.toolCall, name);
       const listeners: ((code: string) => Promise<void> | void)[] = [];
       try {
-        const result = await guardedCall(options, {
+        const result = await guardedCall<ToolOutcome>(options, {
           tool: name,
           object: { name, object: `tool:${name}`, relation },
           principal: () => options.principalOf(ctx),

@@ -7,7 +7,7 @@ import { outcomeOf } from "./observer.js";
  * `mcp.method.name`, `gen_ai.tool.name`). A result the client sees as an error marks the span
  * with its code. Arguments and results are never recorded.
  */
-export function traceToolCall<R extends { isError?: boolean; structuredContent?: unknown }>(
+export function traceToolCall<R extends object>(
   tracer: Tracer,
   tool: string,
   run: () => Promise<R>,
@@ -25,7 +25,7 @@ export function traceToolCall<R extends { isError?: boolean; structuredContent?:
     },
     async (span) => {
       const result = await run();
-      if (result.isError) markFailed(span, { name: outcomeOf(result) });
+      if ((result as { isError?: boolean }).isError) markFailed(span, { name: outcomeOf(result) });
       return result;
     },
   );

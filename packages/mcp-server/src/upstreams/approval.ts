@@ -18,8 +18,7 @@ export function elicitationApproval(
   return {
     required: (toolName) => gateway.tool(toolName)?.needsApproval ?? false,
     async ask(request, signal): Promise<ApprovalDecision> {
-      if (!supportsFormElicitation(server))
-        return { approved: false, reason: "the user's client cannot ask for approval" };
+      if (!supportsFormElicitation(server)) return { approved: false, reason: NO_APPROVAL_CLIENT };
       const deadline = AbortSignal.timeout(timeoutMs);
       try {
         const answer = await ctx.mcpReq.elicitInput(
@@ -43,20 +42,25 @@ export function elicitationApproval(
 }
 
 /**
- * Approval on the 2026-07-28 protocol: it has no server-to-client request, and an approval is
- * needed in the middle of a turn, which cannot be returned as an input-required result and resumed
- * (the turn would have to stop and restart from a checkpoint). Calls that need approval are
- * refused, and the model is told why; every other upstream tool works as on a 2025-11-25 session.
+ * Approval on the 2026-07-28 protocol (ADR 0185): it has no server-to-client request, so a call
+ * that needs approval ends the turn paused, and agent_chat answers with an input_required result
+ * carrying the form elicitation; the client's retry resumes the run with the decision. A client
+ * that did not declare form elicitation is not asked: the call is refused, as on a session (and
+ * so is every call when no request-state codec can seal the pause: `canPause` false).
  */
-export function noMidTurnApproval(gateway: UpstreamGateway): ToolApproval {
-  return {
-    required: (toolName) => gateway.tool(toolName)?.needsApproval ?? false,
-    ask: async () => ({ approved: false, reason: NO_APPROVAL_ON_MODERN_PROTOCOL }),
-  };
+export function inputRequiredApproval(
+  server: McpServer,
+  gateway: UpstreamGateway,
+  canPause: boolean,
+): ToolApproval {
+  const required = (toolName: string) => gateway.tool(toolName)?.needsApproval ?? false;
+  if (!canPause || !supportsFormElicitation(server))
+    return { required, ask: async () => ({ approved: false, reason: NO_APPROVAL_CLIENT }) };
+  // Deferred: the agent pauses instead of calling `ask`.
+  return { required, ask: async () => ({ approved: false, reason: NO_APPROVAL_CLIENT }), deferred: true };
 }
 
-export const NO_APPROVAL_ON_MODERN_PROTOCOL =
-  "approval needs a 2025-11-25 MCP session; the 2026-07-28 protocol cannot ask the user in the middle of a turn";
+const NO_APPROVAL_CLIENT = "the user's client cannot ask for approval";
 
 function supportsFormElicitation(server: McpServer): boolean {
   const elicitation = server.server.getClientCapabilities()?.elicitation as
