@@ -250,8 +250,9 @@ describe.skipIf(!redisUp)("a call whose stream is read on another instance (SESS
       LOCAL_SIGNING_KEY: JSON.stringify(generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" })),
       TOKEN_ISSUER: "http://mcp.test",
       TOKEN_AUDIENCE: "http://mcp.test/mcp",
-      // Far shorter than the wait below: without word from the reading instance, the call would be cancelled.
-      MCP_DISCONNECT_GRACE_MS: "100",
+      // A third of the wait below: without word from the reading instance, the call would be cancelled.
+      // Long enough for the resume to reach the other instance on a loaded machine (100 ms was not).
+      MCP_DISCONNECT_GRACE_MS: "1000",
     };
     apps = await Promise.all([spawnApp(env), spawnApp(env)]);
   }, 60_000);
@@ -294,7 +295,7 @@ describe.skipIf(!redisUp)("a call whose stream is read on another instance (SESS
     });
     expect(resumed.status).toBe(200);
     // Several grace periods pass with the client reading on the second instance only.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
     held.release();
     const after = await readEvents(resumed, (events) => messagesOf(events).some((m) => m.id === 9));
     const answer = messagesOf(after.events).find((m) => m.id === 9);
