@@ -1,10 +1,10 @@
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { handlePgPoolErrors, withDeadline } from "@mcp-langgraph/core";
 import pg from "pg";
 import type { ClosableCheckpointer, PostgresCheckpointerConfig } from "./checkpointer.js";
 import { asCheckpointerError, withTypedFailures } from "./checkpointer-failures.js";
 import { AgentError } from "./errors.js";
 import type { IdleThreadQuery } from "./idle-threads.js";
+import { OneStatementPostgresSaver } from "./one-statement-postgres-saver.js";
 import { checkpointTypeParsers } from "./pg-bytea-array.js";
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -64,7 +64,7 @@ export async function createPostgresCheckpointer(
  * connection of its own (outside the pool, so even a pool of one can migrate),
  * so processes starting together migrate one after the other.
  */
-async function setupUnderLock(connection: pg.ClientConfig, saver: PostgresSaver, schema: string) {
+async function setupUnderLock(connection: pg.ClientConfig, saver: OneStatementPostgresSaver, schema: string) {
   const lockKey = `mcp-langgraph-checkpoints:${schema}`;
   const lockClient = new pg.Client(connection);
   lockClient.on("error", () => {});
@@ -83,13 +83,13 @@ async function setupUnderLock(connection: pg.ClientConfig, saver: PostgresSaver,
  * (connection refused, timeouts, SQL errors) instead of raw driver errors, and
  * which closes its own pool.
  */
-class GuardedPostgresSaver extends withTypedFailures(PostgresSaver) {
+class GuardedPostgresSaver extends withTypedFailures(OneStatementPostgresSaver) {
   readonly #pool: pg.Pool;
   readonly #queryTimeoutMs: number;
   readonly #checkpoints: string;
 
   constructor(pool: pg.Pool, schema: string, queryTimeoutMs: number) {
-    super(pool, undefined, { schema });
+    super(pool, schema);
     this.#pool = pool;
     this.#queryTimeoutMs = queryTimeoutMs;
     // The library's own table (its migrations create it); `schema` was checked to be an identifier.
