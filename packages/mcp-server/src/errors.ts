@@ -19,7 +19,9 @@ export type McpServerErrorCode =
   /** No task of the caller's has this id (never created, another user's, or expired). */
   | "TASK_NOT_FOUND"
   /** A task request that cannot be served as asked (a foreign cursor, a task already finished). */
-  | "TASK_INVALID";
+  | "TASK_INVALID"
+  /** The Redis conversation change bus did not take a change within its deadline (other instances miss it). */
+  | "CHANGE_BUS_UNAVAILABLE";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

@@ -5,6 +5,13 @@ export {
   type ConversationChangeListener,
   createInProcessChangeBus,
 } from "./change-bus.js";
+export {
+  type ChangeBusRedisClient,
+  type ChangeBusRedisSubscriber,
+  createRedisChangeBus,
+  type RedisChangeBus,
+  type RedisChangeBusOptions,
+} from "./change-bus-redis.js";
 export type { CompletionRouter } from "./completions.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
 export type { McpObserver } from "./observer.js";
@@ -55,6 +62,7 @@ export {
   taskLimitsFromValues,
 } from "./tasks/task-limit-variables.js";
 export { createMcpTasks, type McpTasks } from "./tasks/task-runs.js";
+export type { SharedSubscriptionStore, SubscriberRecord } from "./subscriptions.js";
 export {
   DEFAULT_TASK_STORE_LIMITS,
   type StoredTask,
