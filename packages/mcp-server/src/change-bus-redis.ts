@@ -74,14 +74,21 @@ export async function createRedisChangeBus(options: RedisChangeBusOptions): Prom
         timeoutMs,
         ...(signal ? { signal } : {}),
         onTimeout: (ms) =>
-          new McpServerError("CHANGE_BUS_UNAVAILABLE", `The conversation change bus did not answer within ${ms} ms.`),
+          new McpServerError(
+            "CHANGE_BUS_UNAVAILABLE",
+            `The conversation change bus did not answer within ${ms} ms.`,
+          ),
       }).catch((error: unknown) =>
         onPublishError?.(
           isMcpServerError(error)
             ? error
-            : new McpServerError("CHANGE_BUS_UNAVAILABLE", "The conversation change bus is unavailable right now.", {
-                cause: error,
-              }),
+            : new McpServerError(
+                "CHANGE_BUS_UNAVAILABLE",
+                "The conversation change bus is unavailable right now.",
+                {
+                  cause: error,
+                },
+              ),
         ),
       );
     },

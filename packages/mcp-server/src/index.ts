@@ -48,6 +48,7 @@ export {
   type ServiceConfigRecord,
   serviceSettingsFromConfig,
 } from "./settings.js";
+export type { SharedSubscriptionStore, SubscriberRecord } from "./subscriptions.js";
 export { createMemoryTaskStore } from "./tasks/memory-task-store.js";
 export {
   createRedisTaskStore,
@@ -62,7 +63,6 @@ export {
   taskLimitsFromValues,
 } from "./tasks/task-limit-variables.js";
 export { createMcpTasks, type McpTasks } from "./tasks/task-runs.js";
-export type { SharedSubscriptionStore, SubscriberRecord } from "./subscriptions.js";
 export {
   DEFAULT_TASK_STORE_LIMITS,
   type StoredTask,

@@ -33,7 +33,11 @@ describe.runIf(redisUp)("Redis conversation change bus", () => {
     const [mine, mineElsewhere, theirs] = await Promise.all([
       createRedisChangeBus({ client: clients[0], subscriber: clients[1], keyPrefix: mineKeys }),
       createRedisChangeBus({ client: clients[2], subscriber: clients[3], keyPrefix: mineKeys }),
-      createRedisChangeBus({ client: clients[4], subscriber: clients[5], keyPrefix: keyspace.uniquePrefix() }),
+      createRedisChangeBus({
+        client: clients[4],
+        subscriber: clients[5],
+        keyPrefix: keyspace.uniquePrefix(),
+      }),
     ]);
     try {
       const keys: string[] = [];
