@@ -13,7 +13,12 @@ afterAll(async () => {
 describe.runIf(redisUp)("Redis conversation change bus", () => {
   runChangeBusContract("redis", async () => {
     const keyPrefix = keyspace.uniquePrefix();
-    const clients = await Promise.all([0, 1, 2, 3].map(() => rawRedisClient()));
+    const clients = await Promise.all([
+      rawRedisClient(),
+      rawRedisClient(),
+      rawRedisClient(),
+      rawRedisClient(),
+    ]);
     const [a, b] = await Promise.all([
       createRedisChangeBus({ client: clients[0], subscriber: clients[1], keyPrefix }),
       createRedisChangeBus({ client: clients[2], subscriber: clients[3], keyPrefix }),
@@ -29,7 +34,14 @@ describe.runIf(redisUp)("Redis conversation change bus", () => {
 
   it("hears nothing of another deployment's changes (another key prefix)", async () => {
     const mineKeys = keyspace.uniquePrefix();
-    const clients = await Promise.all([0, 1, 2, 3, 4, 5].map(() => rawRedisClient()));
+    const clients = await Promise.all([
+      rawRedisClient(),
+      rawRedisClient(),
+      rawRedisClient(),
+      rawRedisClient(),
+      rawRedisClient(),
+      rawRedisClient(),
+    ]);
     const [mine, mineElsewhere, theirs] = await Promise.all([
       createRedisChangeBus({ client: clients[0], subscriber: clients[1], keyPrefix: mineKeys }),
       createRedisChangeBus({ client: clients[2], subscriber: clients[3], keyPrefix: mineKeys }),
