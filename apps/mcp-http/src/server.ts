@@ -21,7 +21,7 @@ import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { startAppMaintenance } from "./maintenance-jobs.js";
 import { connectMcpSessionDirectory } from "./mcp-directory-redis.js";
-import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
+import { McpSessionRegistry, type McpSessionServerContext, type McpSessionUsage } from "./mcp-sessions.js";
 import { createAppMetrics } from "./metrics.js";
 import { ModernMcpEndpoint } from "./modern-mcp.js";
 import { createRateLimits } from "./rate-limits.js";
@@ -58,10 +58,18 @@ export async function startHttpServer(
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   const sharedLocks = await createSharedLocks(config);
+  // Before the services: with SESSION_BACKEND=redis their change bus is the shared one (ADR 0182).
+  const directory = await connectMcpSessionDirectory(config, logger, {
+    onChangeNotShared: metrics.onChangeNotShared,
+  }).catch(async (error: unknown) => {
+    await sharedLocks?.close();
+    throw error;
+  });
   // Independent backends start together; a failure stops start-up (main exits with the message).
   const [services, untimedSessions, roleMapping] = await Promise.all([
     createMcpServices({
       ...(sharedLocks ? { threadLocks: sharedLocks.locks } : {}),
+      ...(directory ? { changes: directory.changes } : {}),
       ...config.services,
       model: {
         ...config.services.model,
@@ -82,7 +90,7 @@ export async function startHttpServer(
     }),
     config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
   ]).catch(async (error: unknown) => {
-    await sharedLocks?.close();
+    await Promise.allSettled([sharedLocks?.close(), directory?.close()]);
     throw error;
   });
   const sessions = timedBackend(
@@ -102,7 +110,7 @@ export async function startHttpServer(
       ),
   );
   const rateLimits = await createRateLimits(config).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close(), sharedLocks?.close()]);
+    await Promise.allSettled([services.close(), sessions.close(), sharedLocks?.close(), directory?.close()]);
     throw error;
   });
   const tasks = await createAppTaskStore(config).then(
@@ -113,14 +121,11 @@ export async function startHttpServer(
         sessions.close(),
         rateLimits.close(),
         sharedLocks?.close(),
+        directory?.close(),
       ]);
       throw error;
     },
   );
-  const directory = await connectMcpSessionDirectory(config, logger).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
-    throw error;
-  });
   const identity = await createIdentity(config, sessions, logger);
   const syncRoles = roleMapping ? createRoleSync(roleMapping, authorizer) : undefined;
 
@@ -143,7 +148,7 @@ export async function startHttpServer(
   });
   // One composition for both protocols: the 2025-11-25 sessions and the 2026-07-28 requests see
   // the same tools, resources, authorization, limits, metrics and tracing.
-  const createServer = (era: "legacy" | "modern") =>
+  const createServer = (era: "legacy" | "modern", session: McpSessionServerContext = {}) =>
     createMcpServer({
       services: {
         ...services,
@@ -156,15 +161,25 @@ export async function startHttpServer(
       registrars: config.mcp.conformanceFixtures ? [registerConformanceFixtures] : [],
       era,
       requestState,
+      ...(session.subscriptions
+        ? {
+            sharedSubscriptions: {
+              store: session.subscriptions,
+              timeoutMs: config.mcp.sessionStoreTimeoutMs,
+            },
+          }
+        : {}),
     });
   const modernMcp = new ModernMcpEndpoint({ createServer: () => createServer("modern"), logger });
   const mcpSessions = new McpSessionRegistry({
-    createServer: () => createServer("legacy"),
+    createServer: (session) => createServer("legacy", session),
     idleMs: config.mcp.idleSeconds * 1000,
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
     limits: config.mcp.limits,
     logger,
-    ...(directory ? { directory: directory.directory, bus: directory.bus } : {}),
+    ...(directory
+      ? { directory: directory.directory, bus: directory.bus, subscriptions: directory.subscriptions }
+      : {}),
   });
 
   // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or
