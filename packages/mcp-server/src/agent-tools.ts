@@ -146,7 +146,9 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
         ctx,
       );
       endTurn?.("ok");
-      await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
+      // Not awaited: this process's sessions are told at once; the answer does not wait for a
+      // shared bus to hand the change to the other instances (ADR 0182).
+      void changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
       if (!model && result.usage) {
         // The reply is already paid for: a store that cannot count it is logged, not the caller's error.
         await limits
