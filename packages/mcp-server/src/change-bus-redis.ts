@@ -55,7 +55,12 @@ export async function createRedisChangeBus(options: RedisChangeBusOptions): Prom
   // 72 random bits: no two instances (nor two apps in one process) share it.
   const instanceId = randomBytes(9).toString("base64url");
   const listeners = new LocalChangeListeners();
-  await subscriber.subscribe(channel, (raw) => {
+  const unavailable = (ms: number) =>
+    new McpServerError(
+      "CHANGE_BUS_UNAVAILABLE",
+      `The conversation change bus did not answer within ${ms} ms.`,
+    );
+  const listening = subscriber.subscribe(channel, (raw) => {
     let message: ChangeMessage;
     try {
       message = JSON.parse(raw) as ChangeMessage;
@@ -65,6 +70,7 @@ export async function createRedisChangeBus(options: RedisChangeBusOptions): Prom
     if (message.i === instanceId || typeof message.k !== "string" || typeof message.c !== "string") return;
     listeners.deliver(message.k, message.c);
   });
+  await withDeadline(() => listening, { timeoutMs, onTimeout: unavailable });
   return {
     async publish(conversationKey, signal) {
       const changeId = randomUUID();
@@ -73,28 +79,24 @@ export async function createRedisChangeBus(options: RedisChangeBusOptions): Prom
       await withDeadline(() => client.sendCommand(["PUBLISH", channel, JSON.stringify(message)]), {
         timeoutMs,
         ...(signal ? { signal } : {}),
-        onTimeout: (ms) =>
-          new McpServerError(
-            "CHANGE_BUS_UNAVAILABLE",
-            `The conversation change bus did not answer within ${ms} ms.`,
-          ),
-      }).catch((error: unknown) =>
-        onPublishError?.(
-          isMcpServerError(error)
-            ? error
-            : new McpServerError(
-                "CHANGE_BUS_UNAVAILABLE",
-                "The conversation change bus is unavailable right now.",
-                {
-                  cause: error,
-                },
-              ),
-        ),
-      );
+        onTimeout: unavailable,
+      }).catch((error: unknown) => {
+        const reported = isMcpServerError(error)
+          ? error
+          : new McpServerError(
+              "CHANGE_BUS_UNAVAILABLE",
+              "The conversation change bus is unavailable right now.",
+              {
+                cause: error,
+              },
+            );
+        onPublishError?.(reported);
+      });
     },
     subscribe: (conversationKey, listener) => listeners.add(conversationKey, listener),
     async close() {
-      await subscriber.unsubscribe(channel);
+      // Bounded: a shutdown must not wait on a Redis that does not answer.
+      await withDeadline(() => subscriber.unsubscribe(channel), { timeoutMs, onTimeout: unavailable });
     },
   };
 }

@@ -99,4 +99,13 @@ describe.runIf(redisUp)("Redis conversation change bus", () => {
     // What is logged names no Redis internals.
     expect(String((reported[1] as Error).message)).not.toContain("ECONNREFUSED");
   });
+
+  it("refuses to start, within its deadline, when the subscription to the channel is not confirmed", async () => {
+    const error = await createRedisChangeBus({
+      client: { sendCommand: async () => 0 },
+      subscriber: { subscribe: () => new Promise<never>(() => {}), unsubscribe: async () => undefined },
+      timeoutMs: 100,
+    }).catch((caught: unknown) => caught);
+    expect(isMcpServerError(error) && error.code).toBe("CHANGE_BUS_UNAVAILABLE");
+  });
 });
