@@ -219,6 +219,7 @@ const envSchema = z
     ...TASK_LIMIT_VARIABLES,
     MCP_TASK_STORE_TIMEOUT_MS: positiveInt(2_000),
     MCP_SESSION_STORE_TIMEOUT_MS: positiveInt(2_000),
+    MCP_SUBSCRIPTION_CLAIM_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
 
     CONVERSATION_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
     CONVERSATION_RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(MAX_IDLE_THREAD_BATCH).default(100),
@@ -391,6 +392,8 @@ export interface AppConfig {
     conformanceFixtures: boolean;
     /** Deadline of each call to the MCP session directory in Redis (SESSION_BACKEND=redis). */
     sessionStoreTimeoutMs: number;
+    /** How long the copy of a session that sends one resources/updated keeps its claim (SESSION_BACKEND=redis). */
+    subscriptionClaimSeconds: number;
     /** Per-session bounds on memory a client can make the server hold (see README, "Memory bounds"). */
     limits: McpSessionLimits;
     /** MCP tasks: kept in Redis with SESSION_BACKEND=redis (any instance answers), in memory otherwise. */
@@ -556,6 +559,7 @@ function buildConfig(e: AppEnv, env: Record<string, string | undefined>): AppCon
       idleSeconds: e.MCP_SESSION_IDLE_SECONDS,
       maxSessionsPerUser: e.MCP_MAX_SESSIONS_PER_USER,
       sessionStoreTimeoutMs: e.MCP_SESSION_STORE_TIMEOUT_MS,
+      subscriptionClaimSeconds: e.MCP_SUBSCRIPTION_CLAIM_SECONDS,
       conformanceFixtures: e.MCP_CONFORMANCE_FIXTURES,
       limits: {
         eventStoreMaxEvents: e.MCP_EVENT_STORE_MAX_EVENTS,

@@ -1,25 +1,38 @@
 import type { Logger } from "@mcp-langgraph/core";
+import { createRedisChangeBus, type RedisChangeBus } from "@mcp-langgraph/mcp-server";
 import type { SessionStore } from "@mcp-langgraph/session";
 import { createClient } from "redis";
 import type { AppConfig } from "./config.js";
 import { McpSessionBus } from "./mcp-session-bus.js";
 import { McpSessionDirectory } from "./mcp-session-directory.js";
+import { McpSessionSubscriptions } from "./mcp-session-subscriptions.js";
 
 export interface ConnectedDirectory {
   directory: McpSessionDirectory;
   bus: McpSessionBus;
+  /** The sessions' resource subscriptions (ADR 0183). */
+  subscriptions: McpSessionSubscriptions;
+  /** Conversation changes heard by every instance (ADR 0182): the agent's services publish on it. */
+  changes: RedisChangeBus;
   close(): Promise<void>;
+}
+
+export interface SharedDirectoryHooks {
+  /** A finished turn's change did not reach Redis (counted by the app's metrics). */
+  onChangeNotShared?: () => void;
 }
 
 /**
  * The MCP session directory on its own Redis connection, next to the login sessions
- * (SESSION_BACKEND=redis); undefined with the memory backend, where sessions stay in the process.
+ * (SESSION_BACKEND=redis), with the sessions' bus, subscriptions and the conversation change bus;
+ * undefined with the memory backend, where sessions and changes stay in the process.
  * `loginSessions` checks a caller's login session and touches their session record in one script.
  */
 export async function connectMcpSessionDirectory(
   config: AppConfig,
   logger: Logger,
   loginSessions: SessionStore,
+  hooks: SharedDirectoryHooks = {},
 ): Promise<ConnectedDirectory | undefined> {
   const { sessions, mcp } = config;
   if (sessions.backend !== "redis") return undefined;
@@ -42,7 +55,31 @@ export async function connectMcpSessionDirectory(
     throw error;
   }
   const keyPrefix = sessions.keyPrefix ?? "mcp-langgraph:";
+  const changes = await createRedisChangeBus({
+    client,
+    subscriber,
+    keyPrefix,
+    timeoutMs: mcp.sessionStoreTimeoutMs,
+    onPublishError: (error) => {
+      hooks.onChangeNotShared?.();
+      logger.warn(
+        { err: String(error) },
+        "a conversation change was not shared: subscribed sessions on other instances miss this update",
+      );
+    },
+  }).catch((error: unknown) => {
+    subscriber.destroy();
+    client.destroy();
+    throw error;
+  });
   return {
+    changes,
+    subscriptions: new McpSessionSubscriptions({
+      client,
+      keyPrefix,
+      claimTtlMs: mcp.subscriptionClaimSeconds * 1000,
+      timeoutMs: mcp.sessionStoreTimeoutMs,
+    }),
     bus: new McpSessionBus({
       client,
       subscriber: {
@@ -70,6 +107,7 @@ export async function connectMcpSessionDirectory(
     }),
     // A graceful close waits for a reply a Redis that is down never sends: drop the socket then.
     close: async () => {
+      await changes.close().catch(() => {});
       for (const each of [subscriber, client]) {
         if (each.isReady) await each.close().catch(() => each.destroy());
         else each.destroy();

@@ -17,6 +17,7 @@ export interface BusSubscriber {
  * r: the client's reply `m` to a server-to-client request, for the instance that asked;
  * n: a notification (`d` data, `i` event id) for the instance holding the standalone stream;
  * x: the session ended (DELETE, eviction): copies close now;
+ * s: its resource subscriptions changed (published by McpSessionSubscriptions' scripts): copies resync;
  * a / d: an instance started / stopped reading stream `s` for the client (its producer keeps the call).
  */
 export type BusMessage =
@@ -24,7 +25,7 @@ export type BusMessage =
   | { t: "a" | "d"; s: string }
   | { t: "r"; m: unknown }
   | { t: "n"; d: string; i: string }
-  | { t: "x" };
+  | { t: "x" | "s" };
 
 export interface McpSessionBusOptions {
   client: BusRedisClient;
@@ -269,6 +270,11 @@ export class McpSessionBus {
       this.#listeners.delete(channel);
       void this.#options.subscriber.unsubscribe(channel).catch(() => {});
     };
+  }
+
+  /** The session's channel (scripts elsewhere publish on it atomically with their change). */
+  channel(sessionId: string): string {
+    return this.#channel(sessionId);
   }
 
   #channel(sessionId: string): string {

@@ -33,7 +33,10 @@ export interface McpSessionDirectoryOptions {
   loginSessions?: Pick<SessionStore, "getAndRun">;
 }
 
-/** Returns the record and slides its expiry, and the user's index entry, in one round trip. */
+/**
+ * Returns the record and slides its expiry, its subscriptions' (ADR 0183) and the user's index
+ * entry, in one round trip.
+ */
 const TOUCH = `
 local record = redis.call('GET', KEYS[1])
 if not record then
@@ -41,6 +44,7 @@ if not record then
   return false
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 return record`;
@@ -62,7 +66,7 @@ local evicted = {}
 if count >= max then
   evicted = redis.call('ZRANGE', KEYS[2], 0, count - max)
   for _, id in ipairs(evicted) do
-    redis.call('DEL', ARGV[6] .. id)
+    redis.call('DEL', ARGV[6] .. id, ARGV[7] .. id)
     redis.call('ZREM', KEYS[2], id)
   end
 end
@@ -71,12 +75,34 @@ redis.call('ZADD', KEYS[2], now, ARGV[4])
 redis.call('PEXPIRE', KEYS[2], idle)
 return evicted`;
 
-/** Deletes every session of a user (account erasure); returns their ids. */
+/** Deletes every session of a user, with their subscriptions (account erasure); returns their ids. */
 const REMOVE_USER = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
+for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id, ARGV[2] .. id) end
 redis.call('DEL', KEYS[1])
 return ids`;
+
+/**
+ * The keys of one user's MCP sessions. The owner's id (any characters, any length) never appears in
+ * a key: its hash does, as the slot tag, so a session's record, its subscriptions and the user's
+ * index share one cluster slot (and one script may touch them all).
+ */
+export function mcpSessionKeys(keyPrefix: string, ownerId: string) {
+  const tag = createHash("sha256").update(ownerId).digest("base64url").slice(0, 22);
+  const recordPrefix = `${keyPrefix}mcp-session:{${tag}}:`;
+  const subscriptionsPrefix = `${keyPrefix}mcp-subscriptions:{${tag}}:`;
+  return {
+    index: `${keyPrefix}mcp-sessions:{${tag}}`,
+    recordPrefix,
+    record: (sessionId: string) => recordPrefix + sessionId,
+    subscriptionsPrefix,
+    /** The session's resource subscriptions: a hash of URI → who subscribed (ADR 0183). */
+    subscriptions: (sessionId: string) => subscriptionsPrefix + sessionId,
+    /** Taken by the one copy of the session that sends the update of `uri` for change `changeId`. */
+    claim: (sessionId: string, changeId: string, uri: string) =>
+      `${keyPrefix}mcp-update-claim:{${tag}}:${sessionId}:${changeId}:${uri}`,
+  };
+}
 
 /**
  * The MCP sessions of every instance, in Redis (SESSION_BACKEND=redis). A session's key is under
@@ -111,6 +137,7 @@ export class McpSessionDirectory {
         sessionId,
         String(this.#options.maxSessionsPerUser),
         keys.recordPrefix,
+        keys.subscriptionsPrefix,
       ],
       signal,
     );
@@ -128,9 +155,10 @@ export class McpSessionDirectory {
       [
         "EVAL",
         TOUCH,
-        "2",
+        "3",
         keys.record(sessionId),
         keys.index,
+        keys.subscriptions(sessionId),
         String(this.#options.idleMs),
         String(Date.now()),
         sessionId,
@@ -173,7 +201,7 @@ export class McpSessionDirectory {
           {
             script: TOUCH_AFTER_LOGIN_CHECK,
             userId: loginSession.userId,
-            keys: [keys.record(sessionId), keys.index],
+            keys: [keys.record(sessionId), keys.index, keys.subscriptions(sessionId)],
             args: [String(this.#options.idleMs), String(Date.now()), sessionId],
           },
           { signal },
@@ -189,24 +217,20 @@ export class McpSessionDirectory {
 
   async remove(sessionId: string, ownerId: string, signal: AbortSignal): Promise<void> {
     const keys = this.#keys(ownerId);
-    await this.#call(["DEL", keys.record(sessionId)], signal);
+    await this.#call(["DEL", keys.record(sessionId), keys.subscriptions(sessionId)], signal);
     await this.#call(["ZREM", keys.index, sessionId], signal);
   }
 
   async removeUser(ownerId: string, signal: AbortSignal): Promise<string[]> {
     const keys = this.#keys(ownerId);
-    return (await this.#call(["EVAL", REMOVE_USER, "1", keys.index, keys.recordPrefix], signal)) as string[];
+    return (await this.#call(
+      ["EVAL", REMOVE_USER, "1", keys.index, keys.recordPrefix, keys.subscriptionsPrefix],
+      signal,
+    )) as string[];
   }
 
   #keys(ownerId: string) {
-    // The owner's id (any characters, any length) never appears in a key: its hash does, as the slot tag.
-    const tag = createHash("sha256").update(ownerId).digest("base64url").slice(0, 22);
-    const recordPrefix = `${this.#options.keyPrefix}mcp-session:{${tag}}:`;
-    return {
-      index: `${this.#options.keyPrefix}mcp-sessions:{${tag}}`,
-      recordPrefix,
-      record: (sessionId: string) => recordPrefix + sessionId,
-    };
+    return mcpSessionKeys(this.#options.keyPrefix, ownerId);
   }
 
   #call(args: string[], signal: AbortSignal): Promise<unknown> {

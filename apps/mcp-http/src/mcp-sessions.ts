@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { Principal } from "@mcp-langgraph/auth-provider";
 import type { Logger } from "@mcp-langgraph/core";
+import type { SharedSubscriptionStore } from "@mcp-langgraph/mcp-server";
 import type { InitializeRequest, JSONRPCMessage, McpServer } from "@modelcontextprotocol/server";
 import { BoundedEventStore } from "./event-store.js";
 import type { LoginSessionCheck } from "./login-session.js";
 import type { BusMessage, McpSessionBus } from "./mcp-session-bus.js";
 import type { McpSessionDirectory, McpSessionRecord } from "./mcp-session-directory.js";
+import type { McpSessionSubscriptions, SessionSubscriptions } from "./mcp-session-subscriptions.js";
 import { sharedSessionStreams } from "./mcp-shared-session.js";
 import { McpSessionTransport } from "./session-transport.js";
 import { sharedDeadline } from "./shared-deadline.js";
@@ -18,6 +20,8 @@ interface McpSession {
   lastSeen: number;
   /** With a bus: resolves to the end of this copy's subscription to the session's channel. */
   listening?: Promise<() => void>;
+  /** With a bus: the session's resource subscriptions, kept in Redis (ADR 0183). */
+  subscriptions?: SessionSubscriptions;
 }
 
 /** Per-session bounds on what a client can make this process hold. */
@@ -38,8 +42,14 @@ export interface McpSessionUsage {
   pendingServerRequests: number;
 }
 
+/** What a session's server is built with besides the app's services. */
+export interface McpSessionServerContext {
+  /** Set when the session is shared: its resource subscriptions live there, not in the server. */
+  subscriptions?: SharedSubscriptionStore;
+}
+
 export interface McpSessionRegistryOptions {
-  createServer: () => McpServer;
+  createServer: (session: McpSessionServerContext) => McpServer;
   idleMs: number;
   maxSessionsPerUser: number;
   /** Defaults: the event store's and transport's own. */
@@ -56,6 +66,8 @@ export interface McpSessionRegistryOptions {
    * notifications and its end are shared with the other instances (ADR 0175-0177).
    */
   bus?: McpSessionBus;
+  /** Set with the bus: the sessions' resource subscriptions are shared with the other instances (ADR 0183). */
+  subscriptions?: McpSessionSubscriptions;
 }
 
 /** Session ids this server issues: 256 random bits, base64url. Anything else is unknown without a lookup. */
@@ -203,8 +215,23 @@ export class McpSessionRegistry {
   }
 
   /** What another instance says about a session this instance holds a copy of. */
-  #heard(sessionId: string, transport: McpSessionTransport, message: BusMessage): void {
-    if (message.t === "r") transport.deliverReply(message.m as JSONRPCMessage);
+  #heard(
+    sessionId: string,
+    transport: McpSessionTransport,
+    subscriptions: SessionSubscriptions | undefined,
+    message: BusMessage,
+  ): void {
+    if (message.t === "s") {
+      void subscriptions
+        ?.resync(AbortSignal.timeout(this.#options.bus?.timeoutMs ?? 0))
+        .catch((error: unknown) => {
+          // This copy keeps its former view until the next change or its rebuild; the others are unaffected.
+          this.#options.logger.warn(
+            { err: String(error) },
+            "a copy of an MCP session missed a subscription change",
+          );
+        });
+    } else if (message.t === "r") transport.deliverReply(message.m as JSONRPCMessage);
     else if (message.t === "n") transport.deliverNotification(message.d, message.i);
     else if (message.t === "a" || message.t === "d") transport.readElsewhere(message.s, message.t === "a");
     else if (message.t === "x") void this.close(sessionId);
@@ -254,6 +281,8 @@ export class McpSessionRegistry {
     await session.server.connect(session.transport);
     try {
       await session.listening;
+      // After listening: a subscription change from now on is heard, and an earlier one is read here.
+      await session.subscriptions?.resync(AbortSignal.timeout(this.#options.bus?.timeoutMs ?? 0));
       await session.transport.restore(sessionId, initialize);
     } catch (error) {
       await session.server.close();
@@ -275,14 +304,22 @@ export class McpSessionRegistry {
 
   /** A server and its transport for session `sessionId`, not connected yet. */
   #createSession(ownerId: string, sessionId: string): Omit<McpSession, "lastSeen"> {
-    const server = this.#options.createServer();
-    const limits = this.#options.limits ?? {};
     const { bus } = this.#options;
-    const listening: { listening?: Promise<() => void> } = {};
+    const subscriptions =
+      bus && this.#options.subscriptions
+        ? this.#options.subscriptions.forSession(sessionId, ownerId, bus.channel(sessionId))
+        : undefined;
+    const server = this.#options.createServer(subscriptions ? { subscriptions } : {});
+    const limits = this.#options.limits ?? {};
+    const shared: { listening?: Promise<() => void>; subscriptions?: SessionSubscriptions } = {
+      ...(subscriptions ? { subscriptions } : {}),
+    };
     if (bus) {
-      listening.listening = bus.listen(sessionId, (message) => this.#heard(sessionId, transport, message));
+      shared.listening = bus.listen(sessionId, (message) =>
+        this.#heard(sessionId, transport, subscriptions, message),
+      );
       // Awaited by open and rebuild (which fail with it); this only keeps an early close from leaking it.
-      listening.listening.catch(() => {});
+      shared.listening.catch(() => {});
     }
     const events = new BoundedEventStore({
       ...(limits.eventStoreMaxEvents ? { maxEvents: limits.eventStoreMaxEvents } : {}),
@@ -299,7 +336,7 @@ export class McpSessionRegistry {
         : {}),
       ...(limits.disconnectGraceMs !== undefined ? { disconnectGraceMs: limits.disconnectGraceMs } : {}),
       ...(bus ? { shared: sharedSessionStreams(bus, sessionId, this.#options.logger) } : {}),
-      onsessioninitialized: (id) => this.#register(id, { transport, events, server, ownerId, ...listening }),
+      onsessioninitialized: (id) => this.#register(id, { transport, events, server, ownerId, ...shared }),
       onsessionclosed: (id) => {
         this.#forget(id);
       },
@@ -307,7 +344,7 @@ export class McpSessionRegistry {
     transport.onclose = () => {
       if (transport.sessionId) this.#forget(transport.sessionId);
     };
-    return { transport, events, server, ownerId, ...listening };
+    return { transport, events, server, ownerId, ...shared };
   }
 
   async closeIdle(): Promise<number> {

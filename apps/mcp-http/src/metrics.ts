@@ -36,6 +36,8 @@ export interface AppMetrics {
   sessionStoreCall: BackendCallObserver;
   /** Authorization calls by method and result (allowed, denied, error), with their latency. */
   authzCall(method: string, result: "allowed" | "denied" | "error" | "ok", seconds: number): void;
+  /** A conversation change the other instances may not have heard (the Redis change bus failed). */
+  onChangeNotShared(): void;
   /** Adds a gauge read at scrape time (e.g. open MCP sessions). */
   gauge(name: string, help: string, read: () => number): void;
 }
@@ -126,6 +128,11 @@ export function createAppMetrics(): AppMetrics {
     labelNames: ["result", "cache"] as const,
     registers: [registry],
   });
+  const changesNotShared = new Counter({
+    name: "mcp_conversation_changes_not_shared_total",
+    help: "Finished turns whose change the other instances' subscribed sessions may not have heard (Redis failed)",
+    registers: [registry],
+  });
 
   const sessionDuration = new Histogram({
     name: "mcp_session_store_duration_seconds",
@@ -201,6 +208,9 @@ export function createAppMetrics(): AppMetrics {
       authzDecisions.inc({ result: allowed ? "allowed" : "denied", cache: cached ? "hit" : "miss" });
     },
     guards,
+    onChangeNotShared() {
+      changesNotShared.inc();
+    },
     sessionStoreCall(method, failed, seconds) {
       sessionDuration.observe({ method, result: failed ? "error" : "ok" }, seconds);
     },

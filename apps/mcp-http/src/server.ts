@@ -24,7 +24,7 @@ import { guardConnections } from "./connection-guard.js";
 import { createIdentity } from "./identity.js";
 import { startAppMaintenance } from "./maintenance-jobs.js";
 import { connectMcpSessionDirectory } from "./mcp-directory-redis.js";
-import { McpSessionRegistry, type McpSessionUsage } from "./mcp-sessions.js";
+import { McpSessionRegistry, type McpSessionServerContext, type McpSessionUsage } from "./mcp-sessions.js";
 import { CIRCUIT_STATE, createAppMetrics } from "./metrics.js";
 import { ModernMcpEndpoint } from "./modern-mcp.js";
 import { createRateLimits } from "./rate-limits.js";
@@ -61,10 +61,32 @@ export async function startHttpServer(
   // One slicer for the whole process: MCP requests and agent turns share the loop's budget.
   const loopSlicer = config.loopSliceMs > 0 ? createLoopSlicer({ budgetMs: config.loopSliceMs }) : undefined;
   const sharedLocks = await createSharedLocks(config);
+  const untimedSessions = await createSessionStore(config.sessions, {
+    ttlSeconds: config.sessionTtlSeconds,
+    maxConcurrentSessions: config.sessionMaxPerUser,
+    logger,
+  }).catch(async (error: unknown) => {
+    await sharedLocks?.close();
+    throw error;
+  });
+  const sessions = timedBackend(
+    untimedSessions,
+    ["create", "get", "getAndRun", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
+    metrics.sessionStoreCall,
+  );
+  // Before the services: with SESSION_BACKEND=redis their change bus is the shared one (ADR 0182).
+  // After the login sessions, which the directory checks in the script that touches a session (ADR 0188).
+  const directory = await connectMcpSessionDirectory(config, logger, sessions, {
+    onChangeNotShared: metrics.onChangeNotShared,
+  }).catch(async (error: unknown) => {
+    await Promise.allSettled([sharedLocks?.close(), sessions.close()]);
+    throw error;
+  });
   // Independent backends start together; a failure stops start-up (main exits with the message).
-  const [services, untimedSessions, roleMapping] = await Promise.all([
+  const [services, roleMapping] = await Promise.all([
     createMcpServices({
       ...(sharedLocks ? { threadLocks: sharedLocks.locks } : {}),
+      ...(directory ? { changes: directory.changes } : {}),
       ...config.services,
       model: {
         ...config.services.model,
@@ -78,21 +100,11 @@ export async function startHttpServer(
       logger,
       ...(loopSlicer ? { loopSlicer } : {}),
     }),
-    createSessionStore(config.sessions, {
-      ttlSeconds: config.sessionTtlSeconds,
-      maxConcurrentSessions: config.sessionMaxPerUser,
-      logger,
-    }),
     config.auth.roleMappingFile ? loadRoleMappingFile(config.auth.roleMappingFile) : undefined,
   ]).catch(async (error: unknown) => {
-    await sharedLocks?.close();
+    await Promise.allSettled([sharedLocks?.close(), directory?.close(), sessions.close()]);
     throw error;
   });
-  const sessions = timedBackend(
-    untimedSessions,
-    ["create", "get", "getAndRun", "update", "refresh", "delete", "listUserSessions", "deleteUserSessions"],
-    metrics.sessionStoreCall,
-  );
   // Checks are labelled by their answer; a check's count is the count of authorization decisions.
   const authorizer = timedBackend(
     services.authorizer,
@@ -105,7 +117,7 @@ export async function startHttpServer(
       ),
   );
   const rateLimits = await createRateLimits(config).catch(async (error: unknown) => {
-    await Promise.allSettled([services.close(), sessions.close(), sharedLocks?.close()]);
+    await Promise.allSettled([services.close(), sessions.close(), sharedLocks?.close(), directory?.close()]);
     throw error;
   });
   const tasks = await createAppTaskStore(config).then(
@@ -116,13 +128,8 @@ export async function startHttpServer(
         sessions.close(),
         rateLimits.close(),
         sharedLocks?.close(),
+        directory?.close(),
       ]);
-      throw error;
-    },
-  );
-  const directory = await connectMcpSessionDirectory(config, logger, sessions).catch(
-    async (error: unknown) => {
-      await Promise.allSettled([services.close(), sessions.close(), rateLimits.close(), tasks.store.close()]);
       throw error;
     },
   );
@@ -148,7 +155,7 @@ export async function startHttpServer(
   });
   // One composition for both protocols: the 2025-11-25 sessions and the 2026-07-28 requests see
   // the same tools, resources, authorization, limits, metrics and tracing.
-  const createServer = (era: "legacy" | "modern") =>
+  const createServer = (era: "legacy" | "modern", session: McpSessionServerContext = {}) =>
     createMcpServer({
       services: {
         ...services,
@@ -161,6 +168,14 @@ export async function startHttpServer(
       registrars: config.mcp.conformanceFixtures ? [registerConformanceFixtures] : [],
       era,
       requestState,
+      ...(session.subscriptions
+        ? {
+            sharedSubscriptions: {
+              store: session.subscriptions,
+              timeoutMs: config.mcp.sessionStoreTimeoutMs,
+            },
+          }
+        : {}),
     });
   const modernMcp = new ModernMcpEndpoint({
     createServer: () => createServer("modern"),
@@ -174,12 +189,14 @@ export async function startHttpServer(
     logger,
   });
   const mcpSessions = new McpSessionRegistry({
-    createServer: () => createServer("legacy"),
+    createServer: (session) => createServer("legacy", session),
     idleMs: config.mcp.idleSeconds * 1000,
     maxSessionsPerUser: config.mcp.maxSessionsPerUser,
     limits: config.mcp.limits,
     logger,
-    ...(directory ? { directory: directory.directory, bus: directory.bus } : {}),
+    ...(directory
+      ? { directory: directory.directory, bus: directory.bus, subscriptions: directory.subscriptions }
+      : {}),
   });
 
   // Each configured backend once per probe (sessions: memory or Redis; authorizer: embedded or

@@ -282,3 +282,16 @@ describe("loadConfig: maintenance and conversation retention", () => {
     expect(() => loadConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe("MCP_SUBSCRIPTION_CLAIM_SECONDS (one update per change across a session's copies, ADR 0183)", () => {
+  it("keeps a claim a minute by default, and takes the setting", () => {
+    expect(loadConfig({}).mcp.subscriptionClaimSeconds).toBe(60);
+    expect(loadConfig({ MCP_SUBSCRIPTION_CLAIM_SECONDS: "5" }).mcp.subscriptionClaimSeconds).toBe(5);
+  });
+
+  it.each(["0", "-1", "1.5", "86401", "a minute"])("stops start-up naming it when it is %j", (value) => {
+    expect(() => loadConfig({ MCP_SUBSCRIPTION_CLAIM_SECONDS: value })).toThrow(
+      "MCP_SUBSCRIPTION_CLAIM_SECONDS",
+    );
+  });
+});

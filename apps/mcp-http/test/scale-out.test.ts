@@ -209,6 +209,37 @@ describe.skipIf(!ready)("three instances behind nginx round-robin (Redis, Postgr
     expect(textOf(history)).toContain("19 * 3");
   }, 120_000);
 
+  it("tells a subscribed session of each turn once, wherever nginx sent the subscribe, the GET stream and the turn", async () => {
+    const { client, transport } = await connect(nginx.url, alice);
+    clients.push(client);
+    const updates: string[] = [];
+    const waiters: (() => void)[] = [];
+    client.setNotificationHandler("notifications/resources/updated", (notification) => {
+      updates.push(notification.params.uri);
+      for (const wake of waiters.splice(0)) wake();
+    });
+    const threadOf = async (message: string, threadId?: string) => {
+      const turn = await client.callTool({
+        name: "agent_chat",
+        arguments: { message, ...(threadId ? { thread_id: threadId } : {}) },
+      });
+      expect(turn.isError).toBeFalsy();
+      return (turn.structuredContent as { thread_id: string }).thread_id;
+    };
+    const thread = `conversation://${await threadOf("What is 2 + 2?")}`;
+    // Its update marks the point by which a duplicate of the first would have arrived.
+    const sentinel = `conversation://${await threadOf("What is 3 + 3?")}`;
+    await client.subscribeResource({ uri: thread });
+    await client.subscribeResource({ uri: sentinel });
+
+    await threadOf("And 4 + 4?", thread.slice("conversation://".length));
+    await threadOf("And 5 + 5?", sentinel.slice("conversation://".length));
+    while (!updates.includes(sentinel)) await new Promise<void>((resolve) => waiters.push(resolve));
+    expect(updates.filter((uri) => uri === thread)).toEqual([thread]);
+    // The session's requests (subscribes, turns, its GET stream) went to every instance.
+    expect(new Set(servedBy(transport.sessionId as string))).toEqual(new Set(apps.map(hostOf)));
+  }, 120_000);
+
   // Last: it leaves two instances.
   it("goes on through the others when the instance that opened the session is killed (SIGKILL)", async () => {
     const { client, transport } = await connect(nginx.url, alice);

@@ -163,6 +163,50 @@ describe.skipIf(!haveRedis)("MCP sessions on a Redis of their own", () => {
     expect((await postMcp(app.url, CALL, { ...headers, authorization: `Bearer ${own}` })).status).toBe(200);
   });
 
+  it("refuses a resources/subscribe while Redis does not answer (503 with Retry-After) and stores nothing", async () => {
+    const headers = await openSession();
+    const thread = `t-${Date.now().toString(36)}`;
+    const turn = await postMcp(
+      app.url,
+      {
+        jsonrpc: "2.0",
+        id: 20,
+        method: "tools/call",
+        params: { name: "agent_chat", arguments: { message: "hi", thread_id: thread } },
+      },
+      headers,
+    );
+    expect(await turn.text()).toContain('"result"');
+    const subscribe = (id: number) =>
+      postMcp(
+        app.url,
+        { jsonrpc: "2.0", id, method: "resources/subscribe", params: { uri: `conversation://${thread}` } },
+        headers,
+      );
+    const stored = async () => {
+      const raw = await rawRedisClient(redis.url);
+      try {
+        return await raw.keys("*mcp-subscriptions:*");
+      } finally {
+        raw.destroy();
+      }
+    };
+
+    redis.pause();
+    try {
+      const refused = await subscribe(21);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get("retry-after")).toBeTruthy();
+      await refused.text();
+    } finally {
+      redis.resume();
+    }
+    expect(await stored()).toEqual([]);
+    const accepted = await subscribe(22);
+    expect(await accepted.text()).toContain('"result"');
+    expect(await stored()).toHaveLength(1);
+  });
+
   it("answers 503 with Retry-After while Redis is down (calls, opens, GET streams), and serves again once it is back", async () => {
     const headers = await openSession();
     await redis.stop();

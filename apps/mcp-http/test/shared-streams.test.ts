@@ -7,51 +7,9 @@ import type { Client } from "@modelcontextprotocol/client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connect, INITIALIZE, login, postMcp, textOf, USERS } from "./helpers.ts";
 import { type SpawnedApp, spawnApp } from "./spawn.ts";
+import { messagesOf, readEvents } from "./sse-events.ts";
 
 const redisUp = await requireService({ name: "Redis", url: REDIS_URL });
-
-interface SseEvent {
-  id: string | undefined;
-  data: string;
-}
-
-/** Reads SSE events from `response` until `done` says so or the stream ends; `cancel` drops the connection then. */
-async function readEvents(
-  response: Response,
-  done: (events: SseEvent[]) => boolean,
-  { cancel = false } = {},
-): Promise<{ events: SseEvent[]; ended: boolean }> {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
-  let buffer = "";
-  let ended = false;
-  while (!done(events)) {
-    const { value, done: finished } = await reader.read();
-    if (finished) {
-      ended = true;
-      break;
-    }
-    buffer += decoder.decode(value, { stream: true });
-    let end = buffer.indexOf("\n\n");
-    while (end >= 0) {
-      const frame = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf("\n\n");
-      if (frame.startsWith(":")) continue; // keep-alive
-      const id = /^id: ?(.*)$/m.exec(frame)?.[1];
-      const data = [...frame.matchAll(/^data: ?(.*)$/gm)].map((match) => match[1]).join("\n");
-      events.push({ id, data });
-      if (done(events)) break;
-    }
-  }
-  if (cancel) await reader.cancel();
-  else reader.releaseLock();
-  return { events, ended };
-}
-
-const messagesOf = (events: SseEvent[]) =>
-  events.filter((event) => event.data !== "").map((event) => JSON.parse(event.data));
 
 describe.skipIf(!redisUp)(
   "MCP streams across instances (SESSION_BACKEND=redis): events, replies, notifications",

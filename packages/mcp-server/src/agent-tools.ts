@@ -158,7 +158,9 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
         ctx,
       );
       endTurn?.(result.pause ? "input_required" : "ok");
-      await changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
+      // Not awaited: this process's sessions are told at once; the answer does not wait for a
+      // shared bus to hand the change to the other instances (ADR 0182).
+      void changes.publish(key).catch((error: unknown) => reportFailure("agent_chat", error));
       if (result.pause) {
         // Only a modern request's turn can pause (deferred approval, the client's model).
         if (!inputRequired) throw new Error("the turn paused on a request that cannot ask for input");

@@ -23,7 +23,9 @@ export type McpServerErrorCode =
   /** An echoed 2026-07-28 request state that is genuine but not for this call (another conversation or tool). */
   | "REQUEST_STATE_INVALID"
   /** A retried 2026-07-28 call whose input responses do not answer what was asked. */
-  | "INPUT_RESPONSE_INVALID";
+  | "INPUT_RESPONSE_INVALID"
+  /** The Redis conversation change bus did not take a change within its deadline (other instances miss it). */
+  | "CHANGE_BUS_UNAVAILABLE";
 
 /**
  * Errors of the MCP composition: tool failures reported to the client as

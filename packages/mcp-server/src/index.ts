@@ -5,6 +5,13 @@ export {
   type ConversationChangeListener,
   createInProcessChangeBus,
 } from "./change-bus.js";
+export {
+  type ChangeBusRedisClient,
+  type ChangeBusRedisSubscriber,
+  createRedisChangeBus,
+  type RedisChangeBus,
+  type RedisChangeBusOptions,
+} from "./change-bus-redis.js";
 export type { CompletionRouter } from "./completions.js";
 export { ConversationListens, type ConversationListensOptions } from "./conversation-listens.js";
 export { isMcpServerError, McpServerError, type McpServerErrorCode } from "./errors.js";
@@ -42,6 +49,7 @@ export {
   type ServiceConfigRecord,
   serviceSettingsFromConfig,
 } from "./settings.js";
+export type { SharedSubscriptionStore, SubscriberRecord } from "./subscriptions.js";
 export { CONVERSATION_URI_PREFIX, DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION } from "./subscriptions.js";
 export { createMemoryTaskStore } from "./tasks/memory-task-store.js";
 export {

@@ -23,7 +23,11 @@ import type { SamplingInterrupt } from "./input-required.js";
 import type { McpObserver } from "./observer.js";
 import type { UpstreamServices } from "./services.js";
 import { trackSessionLogLevel } from "./session-log.js";
-import { DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION, trackResourceSubscriptions } from "./subscriptions.js";
+import {
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+  type SharedSubscriptionStore,
+  trackResourceSubscriptions,
+} from "./subscriptions.js";
 import { installTasks } from "./tasks/install-tasks.js";
 import type { McpTasks } from "./tasks/task-runs.js";
 import type { TaskSupport } from "./tasks/task-tool-call.js";
@@ -100,6 +104,12 @@ export interface CreateMcpServerOptions {
    * another user's state is refused with -32602). `createUserBoundRequestStateCodec` builds one.
    */
   requestState?: RequestStateCodec<unknown>;
+  /**
+   * The session's resource subscriptions when the session is shared by several instances (the HTTP
+   * app's Redis store, ADR 0183), with the deadline of its calls made outside a request. Unset:
+   * they live in this server.
+   */
+  sharedSubscriptions?: { store: SharedSubscriptionStore; timeoutMs: number };
 }
 
 /** What a registrar may extend besides the server: the session's completions and subscribable URIs. */
@@ -182,6 +192,9 @@ export function createMcpServer(options: CreateMcpServerOptions): McpServer {
     changes,
     maxSubscriptions: services.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
     publicUris: subscribableUris,
+    ...(options.sharedSubscriptions
+      ? { shared: options.sharedSubscriptions.store, sharedTimeoutMs: options.sharedSubscriptions.timeoutMs }
+      : {}),
     logger,
   });
   completions.install(server);

@@ -116,6 +116,11 @@ export interface McpServiceSettings {
   systemPromptFile?: string;
   /** Resource subscriptions one MCP session may hold at once (default 100). */
   maxSubscriptionsPerSession?: number;
+  /**
+   * Where finished turns are announced to subscribed sessions. Default: this process only; the HTTP
+   * app passes the Redis bus with SESSION_BACKEND=redis so every instance hears (ADR 0182).
+   */
+  changes?: ConversationChangeBus;
   /** Least time between two progress notifications carrying answer text, per agent_chat call (default 250 ms). */
   progressIntervalMs?: number;
   /** Upstream MCP servers whose tools the agent may call (ADR 0141); none when unset. */
@@ -160,7 +165,7 @@ export interface RunningMcpServices {
   tracer?: Tracer;
   /** Whether agent_chat should use the client's model (sampling) when the client offers it. */
   useClientSampling: boolean;
-  /** Conversation changes, shared by every MCP session of this process. */
+  /** Conversation changes, shared by every MCP session of this process (and of the others, when shared). */
   changes: ConversationChangeBus;
   maxSubscriptionsPerSession?: number;
   progressIntervalMs?: number;
@@ -294,7 +299,7 @@ export async function createMcpServices(settings: McpServiceSettings): Promise<R
       logger,
       ...(tracer ? { tracer } : {}),
       useClientSampling: offline && settings.clientSampling !== "off",
-      changes: createInProcessChangeBus(),
+      changes: settings.changes ?? createInProcessChangeBus(),
       ...(upstreams ? { upstreams } : {}),
       ...(settings.maxSubscriptionsPerSession !== undefined
         ? { maxSubscriptionsPerSession: settings.maxSubscriptionsPerSession }

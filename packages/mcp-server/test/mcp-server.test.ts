@@ -13,6 +13,8 @@ import {
   type McpRegistrar,
   type RunningMcpServices,
   roleTuples,
+  type SharedSubscriptionStore,
+  type SubscriberRecord,
 } from "../src/index.ts";
 import { principal } from "./helpers/principal.ts";
 
@@ -26,6 +28,7 @@ async function setup(
     registrars?: McpRegistrar[];
     clientSampling?: "auto" | "off";
     maxSubscriptionsPerSession?: number;
+    sharedSubscriptions?: { store: SharedSubscriptionStore; timeoutMs: number };
   } = {},
 ) {
   const { clientSampling, maxSubscriptionsPerSession, ...serverOptions } = options;
@@ -488,6 +491,67 @@ describe("resources/subscribe", () => {
     expect(listening).toBe(2);
     await alice.close();
     expect(listening).toBe(0);
+  });
+
+  it("with a shared store: a subscribe or unsubscribe it cannot take is a clear error and changes nothing", async () => {
+    let down = true;
+    const unavailable = () => new Error("The MCP subscription store is unavailable right now.");
+    const stored = new Map<string, SubscriberRecord | null>();
+    // The store of one session with one copy: the copy claims every change of what is stored.
+    const store: SharedSubscriptionStore = {
+      async add(uri, subscriber, max) {
+        if (down) throw unavailable();
+        if (stored.has(uri)) return "present";
+        if (stored.size >= max) return "full";
+        stored.set(uri, subscriber);
+        return "added";
+      },
+      async remove(uri) {
+        if (down) throw unavailable();
+        stored.delete(uri);
+      },
+      list: async () => new Map(stored),
+      claim: async (uri) => stored.has(uri),
+      watch: () => () => {},
+    };
+    const { services, connectAs } = await setup({ sharedSubscriptions: { store, timeoutMs: 1_000 } });
+    let listening = 0;
+    const bus = services.changes;
+    services.changes = {
+      publish: (key) => bus.publish(key),
+      subscribe(key, listener) {
+        listening += 1;
+        const stop = bus.subscribe(key, listener);
+        return () => {
+          listening -= 1;
+          stop();
+        };
+      },
+    };
+    const alice = await connectAs(principal("alice", ["user"]));
+    await chat(alice, "hi", "x");
+    const updates = collect(alice, "notifications/resources/updated");
+
+    await expect(alice.subscribeResource({ uri: "conversation://x" })).rejects.toThrow(
+      /subscription store is unavailable/,
+    );
+    expect(stored.size).toBe(0);
+    expect(listening).toBe(0);
+
+    down = false;
+    await alice.subscribeResource({ uri: "conversation://x" });
+    expect([...stored.values()]).toEqual([{ userId: "user:alice", roles: ["user"] }]);
+    await chat(alice, "again", "x");
+    expect(await updates.until(1)).toEqual([{ uri: "conversation://x" }]);
+
+    down = true;
+    await expect(alice.unsubscribeResource({ uri: "conversation://x" })).rejects.toThrow(
+      /subscription store is unavailable/,
+    );
+    expect(stored.has("conversation://x")).toBe(true);
+    expect(listening).toBe(1);
+    await chat(alice, "still subscribed", "x");
+    expect(await updates.until(2)).toHaveLength(2);
   });
 });
 
