@@ -289,16 +289,22 @@ function clientModel(text: string) {
   return { asked, answer };
 }
 
+/** Alice's 2026-07-28 client declaring sampling, answered by `clientModel(text)`, its HTTP exchanges recorded. */
+async function samplingClient(text: string) {
+  const model = clientModel(text);
+  const { fetcher, exchanges } = recordingFetch();
+  const { client } = await connect(server.url, aliceToken, {
+    protocol: "2026-07-28",
+    capabilities: { sampling: {} },
+    fetch: fetcher,
+  });
+  client.setRequestHandler("sampling/createMessage", model.answer);
+  return { model, exchanges, client };
+}
+
 describe("the client's model (sampling) on 2026-07-28: input_required and a resumed turn (ADR 0185)", () => {
   it("asks the client's model through an input_required sampling/createMessage and answers with its reply", async () => {
-    const model = clientModel("The client's model says 42.");
-    const { fetcher, exchanges } = recordingFetch();
-    const { client } = await connect(server.url, aliceToken, {
-      protocol: "2026-07-28",
-      capabilities: { sampling: {} },
-      fetch: fetcher,
-    });
-    client.setRequestHandler("sampling/createMessage", model.answer);
+    const { model, exchanges, client } = await samplingClient("The client's model says 42.");
     try {
       const turn = await client.callTool({ name: "agent_chat", arguments: { message: "What is 6 * 7?" } });
       expect(turn.isError).toBeFalsy();
@@ -319,14 +325,7 @@ describe("the client's model (sampling) on 2026-07-28: input_required and a resu
   });
 
   it("refuses a retry that carries no answer to the sampling request, before anything runs", async () => {
-    const model = clientModel("late but right");
-    const { fetcher, exchanges } = recordingFetch();
-    const { client } = await connect(server.url, aliceToken, {
-      protocol: "2026-07-28",
-      capabilities: { sampling: {} },
-      fetch: fetcher,
-    });
-    client.setRequestHandler("sampling/createMessage", model.answer);
+    const { exchanges, client } = await samplingClient("late but right");
     try {
       await client.callTool({ name: "agent_chat", arguments: { message: "hello" } });
     } finally {

@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type FgaDevServer, startFgaDevServer } from "../src/dev-server/server.ts";
 import { EmbeddedAuthorizer } from "../src/embedded.ts";
-import { type Authorizer, createAuthorizer, isAuthzError, loadProjectModel } from "../src/index.ts";
+import { createAuthorizer, isAuthzError, loadProjectModel } from "../src/index.ts";
 import { ResilientAuthorizer } from "../src/resilient.ts";
 import { startFaultProxy } from "./support/fault-proxy.ts";
 
