@@ -22,7 +22,8 @@ export async function startFgaDevProcess(token: string): Promise<FgaDevProcess> 
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm build\` first`);
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, "--port", "0", "--project-model", "--token", token],
+    // `--token=<token>`: a random token may start with "-", which `--token <token>` reads as an option.
+    [BIN, "--port", "0", "--project-model", `--token=${token}`],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let output = "";

@@ -58,6 +58,18 @@ describe("mcp-langgraph-fga-dev", () => {
     expect(isAuthzError(error) && error.code).toBe("AUTHZ_UNAVAILABLE");
   });
 
+  it("takes a token that starts with a dash in the --token=<token> form (random tokens may)", async () => {
+    const started = await startBin(["--port", "0", "--project-model", "--token=-dash-token"]);
+    child = started.child;
+    const url = /listening on (\S+)/.exec(started.output)?.[1] ?? "";
+    const storeId = /store id: (\S+)/.exec(started.output)?.[1] ?? "";
+    const authz = await createAuthorizer({ backend: "openfga", apiUrl: url, storeId, token: "-dash-token" });
+    expect(await authz.check({ user: "user:alice", relation: "viewer", object: "conversation:c1" })).toBe(
+      false,
+    );
+    await authz.close();
+  });
+
   it("refuses a bad port with a usage message", async () => {
     const failed = startBin(["--port", "99999"]);
     await expect(failed).rejects.toThrow(/exited with 2/);
