@@ -66,8 +66,7 @@ export class ConversationListens {
         `A listen stream may name at most ${this.#options.maxUris} resources (MAX_SUBSCRIPTIONS_PER_SESSION).`,
       );
     }
-    const conversations = new Map<string, string>();
-    for (const uri of list) {
+    const requested = list.map((uri) => {
       const threadId =
         typeof uri === "string" && uri.startsWith(CONVERSATION_URI_PREFIX)
           ? threadIdSchema.safeParse(uri.slice(CONVERSATION_URI_PREFIX.length))
@@ -78,10 +77,19 @@ export class ConversationListens {
           "Only conversation://{thread_id} resources can be listened to.",
         );
       }
-      const key = conversationKey(principal.userId, threadId.data);
-      await this.#options.access.requireConversation(principal, "viewer", key, signal, threadId.data);
-      conversations.set(uri as string, key);
-    }
+      return {
+        uri: uri as string,
+        threadId: threadId.data,
+        key: conversationKey(principal.userId, threadId.data),
+      };
+    });
+    // Checked together: with a remote authorizer each check is a round trip of its own.
+    await Promise.all(
+      requested.map(({ key, threadId }) =>
+        this.#options.access.requireConversation(principal, "viewer", key, signal, threadId),
+      ),
+    );
+    const conversations = new Map(requested.map(({ uri, key }) => [uri, key]));
     return this.#grants.run({ principal, conversations }, serve);
   }
 
