@@ -184,3 +184,52 @@ describe("a task run waiting on its client is input_required (ADR 0191)", () => 
     expect(alice.heard).toEqual([]);
   });
 });
+
+describe("a task run answered by the client's own model (sampling) is input_required while it waits", () => {
+  let offline: RunningHttpServer;
+  beforeAll(async () => {
+    // No provider configured: agent_chat answers with the model of a client that offers sampling.
+    offline = await startTestServer({});
+  });
+  afterAll(async () => {
+    await offline?.close();
+  });
+
+  it("marks the sampling request as the task's, shows input_required meanwhile, and completes with the answer", async () => {
+    const token = await login(offline.url, "alice", "alice-pw");
+    const client = new Client(
+      { name: "task-input-test", version: "1.0.0" },
+      { capabilities: { sampling: {} } },
+    );
+    clients.push(client);
+    const tasks = taskClient(client);
+    const seen: { related?: string; status?: string; statusMessage?: string }[] = [];
+    client.setRequestHandler("sampling/createMessage", async (request) => {
+      const related = (request.params._meta?.[RELATED_TASK] as { taskId?: string } | undefined)?.taskId;
+      const task = related ? await tasks.get(related) : undefined;
+      seen.push({
+        ...(related ? { related } : {}),
+        ...(task ? { status: task.status, statusMessage: task.statusMessage } : {}),
+      });
+      return { model: "client-model", role: "assistant", content: { type: "text", text: "sampled answer" } };
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${offline.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    const { task } = await tasks.callToolAsTask("agent_chat", { message: "what is the answer?" }, 60_000);
+    const reply = await tasks.result(task.taskId);
+    expect(reply.isError).toBeFalsy();
+    expect(textOf(reply)).toBe("sampled answer");
+    expect(seen.length).toBeGreaterThan(0);
+    for (const each of seen) {
+      expect(each).toEqual({
+        related: task.taskId,
+        status: "input_required",
+        statusMessage: expect.stringMatching(/sampling/i),
+      });
+    }
+    expect(await tasks.get(task.taskId)).toMatchObject({ status: "completed" });
+  });
+});
