@@ -6,6 +6,7 @@ import type { Tracer } from "@mcp-langgraph/core";
 import type { McpServer, RequestStateCodec, ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ConversationAccess, ToolAccess } from "./access.js";
+import { runWithCallSampling } from "./call-sampling.js";
 import type { ConversationChangeBus } from "./change-bus.js";
 import { askForInput, pausedTurnOf, resumeOf } from "./input-required.js";
 import { type McpObserver, observe } from "./observer.js";
@@ -133,29 +134,31 @@ export function agentToolTable(options: AgentToolsOptions): ToolDefinition[] {
       if (!model) await limits?.admitModelTurn(principal, signal);
       let opened: ConversationAccess | undefined;
       await sessionLog.send(ctx, "debug", { event: "turn_started", thread_id: threadId });
-      const result = await runTurn(
-        {
-          threadId: key,
-          message,
-          signal,
-          userId: principal.userId,
-          // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
-          onAdmitted: async (turnSignal) => {
-            // A turn counts (in flight, duration) from admission: a queued or refused call is no turn.
-            endTurn = observe(observer?.agentTurn);
-            if (ownThreadId(principal.userId, key) !== undefined) {
-              opened = await access.openConversation(principal, key, turnSignal);
-            } else {
-              // Someone else's conversation (shared as its full key): continued with editor, never created.
-              await access.requireConversation(principal, "editor", key, turnSignal, threadId);
-              opened = "editable";
-            }
+      const result = await runWithCallSampling(ctx, () =>
+        runTurn(
+          {
+            threadId: key,
+            message,
+            signal,
+            userId: principal.userId,
+            // Claimed only once the turn is admitted: a refused or invalid call takes no thread id.
+            onAdmitted: async (turnSignal) => {
+              // A turn counts (in flight, duration) from admission: a queued or refused call is no turn.
+              endTurn = observe(observer?.agentTurn);
+              if (ownThreadId(principal.userId, key) !== undefined) {
+                opened = await access.openConversation(principal, key, turnSignal);
+              } else {
+                // Someone else's conversation (shared as its full key): continued with editor, never created.
+                await access.requireConversation(principal, "editor", key, turnSignal, threadId);
+                opened = "editable";
+              }
+            },
+            ...(model ? { model } : {}),
+            ...(resume ? { resume } : {}),
+            ...turnExtras?.(call),
           },
-          ...(model ? { model } : {}),
-          ...(resume ? { resume } : {}),
-          ...turnExtras?.(call),
-        },
-        ctx,
+          ctx,
+        ),
       );
       endTurn?.(result.pause ? "input_required" : "ok");
       // Not awaited: this process's sessions are told at once; the answer does not wait for a

@@ -67,6 +67,7 @@ export {
 export { createMcpTasks, type McpTasks } from "./tasks/task-runs.js";
 export {
   DEFAULT_TASK_STORE_LIMITS,
+  type RunStatusChange,
   type StoredTask,
   type TaskPage,
   type TaskStatus,

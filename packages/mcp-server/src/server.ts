@@ -16,6 +16,7 @@ import {
 } from "@modelcontextprotocol/server";
 import { ToolAccess } from "./access.js";
 import { registerAgentTools } from "./agent-tools.js";
+import { callSampling } from "./call-sampling.js";
 import type { ConversationChangeBus } from "./change-bus.js";
 import { CompletionRouter } from "./completions.js";
 import { registerConversationResources } from "./conversation-resources.js";
@@ -245,10 +246,10 @@ function clientSamplingModel(server: McpServer): () => Promise<BaseChatModel | u
       sample: (request, { signal }) => {
         // Tool use in sampling is a separate client capability; without it the client's model answers in text.
         const { tools, toolChoice, ...plain } = request;
-        const params = clientSamplesTools(server) ? request : plain;
-        return server.server.createMessage(params as CreateMessageRequestParams, {
-          signal,
-        }) as Promise<SamplingResponse>;
+        const params = (clientSamplesTools(server) ? request : plain) as CreateMessageRequestParams;
+        // Through the current call when there is one (a task run's call marks its task input_required).
+        const ask = callSampling() ?? ((p, options) => server.server.createMessage(p, options));
+        return ask(params, { signal }) as Promise<SamplingResponse>;
       },
       fallbacks: [{ provider: "offline" }],
     });

@@ -104,6 +104,87 @@ export function runTaskStoreContract(name: string, makeStore: TaskStoreFactory):
       expect(await store.result(ALICE, task.taskId, signal())).toEqual(done("cancelled"));
     });
 
+    it("moves a running task between working and input_required, telling watchers of each move", async () => {
+      const store = await open();
+      const task = await store.create(ALICE, undefined, signal());
+      const heard = vi.fn();
+      store.watch(ALICE, task.taskId, heard);
+      const waiting = await store.setRunStatus(
+        ALICE,
+        task.taskId,
+        { status: "input_required", statusMessage: "Waiting for approval." },
+        signal(),
+      );
+      expect(waiting).toMatchObject({
+        taskId: task.taskId,
+        status: "input_required",
+        statusMessage: "Waiting for approval.",
+      });
+      expect(await store.get(ALICE, task.taskId, signal())).toEqual(waiting);
+      expect((await store.list(ALICE, undefined, signal())).tasks).toEqual([waiting]);
+      await vi.waitFor(() => expect(heard).toHaveBeenCalledTimes(1));
+      const back = await store.setRunStatus(ALICE, task.taskId, { status: "working" }, signal());
+      expect(back).toMatchObject({ status: "working" });
+      expect(back?.statusMessage).toBeUndefined();
+      expect(await store.get(ALICE, task.taskId, signal())).toEqual(back);
+      await vi.waitFor(() => expect(heard).toHaveBeenCalledTimes(2));
+      // Still running: no result yet.
+      expect(await store.result(ALICE, task.taskId, signal())).toBeUndefined();
+    });
+
+    it("ends an input_required task by finish or cancel exactly as a working one", async () => {
+      const store = await open();
+      const waiting = { status: "input_required", statusMessage: "Waiting for the client." } as const;
+      const finished = await store.create(ALICE, undefined, signal());
+      await store.setRunStatus(ALICE, finished.taskId, waiting, signal());
+      const done4 = await store.finish(
+        ALICE,
+        finished.taskId,
+        { status: "completed", result: done("4") },
+        signal(),
+      );
+      expect(done4).toMatchObject({ status: "completed" });
+      // The wait's message does not outlive the wait.
+      expect(done4?.statusMessage).toBeUndefined();
+      expect(await store.result(ALICE, finished.taskId, signal())).toEqual(done("4"));
+      const cancelled = await store.create(ALICE, undefined, signal());
+      await store.setRunStatus(ALICE, cancelled.taskId, waiting, signal());
+      expect(await store.cancel(ALICE, cancelled.taskId, done("cancelled"), signal())).toMatchObject({
+        cancelled: true,
+        task: { status: "cancelled", statusMessage: "Cancelled by the user." },
+      });
+      expect(await store.result(ALICE, cancelled.taskId, signal())).toEqual(done("cancelled"));
+    });
+
+    it("never moves a terminal, unknown, expired or another owner's task, and changes nothing", async () => {
+      const store = await open();
+      const waiting = { status: "input_required", statusMessage: "Waiting for the client." } as const;
+      const completed = await store.create(ALICE, undefined, signal());
+      await store.finish(ALICE, completed.taskId, { status: "completed", result: done("ok") }, signal());
+      const cancelled = await store.create(ALICE, undefined, signal());
+      await store.cancel(ALICE, cancelled.taskId, done("x"), signal());
+      for (const task of [completed, cancelled]) {
+        const before = await store.get(ALICE, task.taskId, signal());
+        expect(await store.setRunStatus(ALICE, task.taskId, waiting, signal())).toBeUndefined();
+        expect(await store.setRunStatus(ALICE, task.taskId, { status: "working" }, signal())).toBeUndefined();
+        expect(await store.get(ALICE, task.taskId, signal())).toEqual(before);
+      }
+      const alices = await store.create(ALICE, undefined, signal());
+      expect(await store.setRunStatus(BOB, alices.taskId, waiting, signal())).toBeUndefined();
+      expect(await store.get(ALICE, alices.taskId, signal())).toEqual(alices);
+      expect(await store.get(BOB, alices.taskId, signal())).toBeUndefined();
+      for (const id of ["", "../x", "00000000-0000-0000-0000-000000000000"]) {
+        expect(await store.setRunStatus(ALICE, id, waiting, signal())).toBeUndefined();
+      }
+      const brief = await store.create(ALICE, 1_000, signal());
+      await vi.waitFor(async () => expect(await store.get(ALICE, brief.taskId, signal())).toBeUndefined(), {
+        timeout: 5_000,
+        interval: 200,
+      });
+      expect(await store.setRunStatus(ALICE, brief.taskId, waiting, signal())).toBeUndefined();
+      expect(await store.get(ALICE, brief.taskId, signal())).toBeUndefined();
+    });
+
     it("tells watchers of the task's changes, and stops when asked", async () => {
       const store = await open();
       const first = await store.create(ALICE, undefined, signal());

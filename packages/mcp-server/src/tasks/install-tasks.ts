@@ -17,7 +17,8 @@ export interface InstallTasksOptions {
 /**
  * MCP tasks (2025-11-25) on one server: the `tasks` capability (list, cancel, task-augmented
  * tools/call), the four task methods, and `notifications/tasks/status` to the creating session
- * when a task it started ends. Call it after the tools are registered and before connecting.
+ * when a task it started waits on the client, works again, or ends. Call it after the tools are
+ * registered and before connecting.
  */
 export function installTasks(server: McpServer, options: InstallTasksOptions): void {
   const { tasks, principalOf, reportFailure } = options;

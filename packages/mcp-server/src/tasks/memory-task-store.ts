@@ -43,12 +43,14 @@ export function createMemoryTaskStore(limits?: Partial<TaskStoreLimits>): TaskSt
     tasks.delete(taskId);
     if (tasks.size === 0) owners.delete(ownerId);
   };
-  const update = (ownerId: string, entry: Entry, change: Partial<StoredTask>, result: CallToolResult) => {
-    entry.task = { ...entry.task, ...change, lastUpdatedAt: new Date().toISOString() };
-    entry.result = result;
+  const update = (ownerId: string, entry: Entry, change: Partial<StoredTask>, result?: CallToolResult) => {
+    const { statusMessage: _old, ...rest } = entry.task;
+    entry.task = { ...rest, ...change, lastUpdatedAt: new Date().toISOString() };
+    if (result) entry.result = result;
     changes.emit(eventName(ownerId, entry.task.taskId));
     return entry.task;
   };
+  const running = (entry: Entry) => entry.task.status === "working" || entry.task.status === "input_required";
   const settled = (signal: AbortSignal) => {
     if (signal.aborted) throw signal.reason;
   };
@@ -93,15 +95,20 @@ export function createMemoryTaskStore(limits?: Partial<TaskStoreLimits>): TaskSt
     async finish(ownerId, taskId, { status, result }, signal) {
       settled(signal);
       const entry = live(ownerId, taskId);
-      if (entry?.task.status !== "working") return undefined;
+      if (!entry || !running(entry)) return undefined;
       return update(ownerId, entry, { status }, result);
+    },
+    async setRunStatus(ownerId, taskId, change, signal) {
+      settled(signal);
+      const entry = live(ownerId, taskId);
+      if (!entry || !running(entry)) return undefined;
+      return update(ownerId, entry, change);
     },
     async cancel(ownerId, taskId, result, signal) {
       settled(signal);
       const entry = live(ownerId, taskId);
       if (!entry) return undefined;
-      if (entry.task.status !== "working" && entry.task.status !== "input_required")
-        return { task: entry.task, cancelled: false };
+      if (!running(entry)) return { task: entry.task, cancelled: false };
       const task = update(
         ownerId,
         entry,

@@ -27,8 +27,9 @@ return 1
 
 /**
  * KEYS: task, result. ARGV: new status, lastUpdatedAt, statusMessage ('' for none), result JSON,
- * channel, message. Only a working task changes (2); an unknown or expired task gives 0 and a
- * task already terminal 1. The change is published so every instance's waiters re-read it.
+ * channel, message. Only a running (working or input_required) task changes (2); an unknown or
+ * expired task gives 0 and a task already terminal 1. The change is published so every
+ * instance's waiters re-read it.
  */
 export const SETTLE_TASK = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -37,9 +38,24 @@ if status ~= 'working' and status ~= 'input_required' then return 1 end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl <= 0 then return 0 end
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'lastUpdatedAt', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'statusMessage', ARGV[3]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'statusMessage', ARGV[3]) else redis.call('HDEL', KEYS[1], 'statusMessage') end
 redis.call('SET', KEYS[2], ARGV[4], 'PX', ttl)
 redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 2
+`;
+
+/**
+ * KEYS: task. ARGV: new status (working or input_required), lastUpdatedAt, statusMessage ('' for
+ * none), channel, message. Moves a running task between its two running statuses (2); an unknown
+ * or expired task gives 0 and a terminal one 1, unchanged. The change is published.
+ */
+export const SET_RUN_STATUS = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
+if status ~= 'working' and status ~= 'input_required' then return 1 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'lastUpdatedAt', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'statusMessage', ARGV[3]) else redis.call('HDEL', KEYS[1], 'statusMessage') end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 2
 `;
 

@@ -3,7 +3,13 @@ import { EventEmitter } from "node:events";
 import { withDeadline } from "@mcp-langgraph/core";
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import { isMcpServerError, McpServerError } from "../errors.js";
-import { CREATE_TASK, DELETE_OWNER_TASKS, LIST_TASKS, SETTLE_TASK } from "./redis-task-scripts.js";
+import {
+  CREATE_TASK,
+  DELETE_OWNER_TASKS,
+  LIST_TASKS,
+  SET_RUN_STATUS,
+  SETTLE_TASK,
+} from "./redis-task-scripts.js";
 import { pageOf } from "./task-pages.js";
 import {
   grantedTtl,
@@ -183,6 +189,23 @@ export async function createRedisTaskStore(options: RedisTaskStoreOptions): Prom
     async finish(ownerId, taskId, { status, result }, signal) {
       const outcome = await settle(ownerId, taskId, { status }, result, signal);
       return outcome === 2 ? read(ownerId, taskId, signal) : undefined;
+    },
+    async setRunStatus(ownerId, taskId, change, signal) {
+      if (!TASK_ID_PATTERN.test(taskId)) return undefined;
+      const k = keys(ownerId);
+      const outcome = await evalScript(
+        SET_RUN_STATUS,
+        [k.taskPrefix + taskId],
+        [
+          change.status,
+          new Date().toISOString(),
+          change.status === "input_required" ? change.statusMessage : "",
+          channel,
+          k.event(taskId),
+        ],
+        signal,
+      );
+      return Number(outcome) === 2 ? read(ownerId, taskId, signal) : undefined;
     },
     async cancel(ownerId, taskId, result, signal) {
       const outcome = await settle(

@@ -20,6 +20,9 @@ export interface StoredTask {
   pollInterval: number;
 }
 
+/** The statuses a running task moves between. */
+export type RunStatusChange = { status: "working" } | { status: "input_required"; statusMessage: string };
+
 export interface TaskPage {
   tasks: StoredTask[];
   /** Opaque; pass it back to get the next page. Absent on the last page. */
@@ -47,8 +50,9 @@ export interface TaskStore {
   /** The stored result of a terminal task; undefined while it works, or when it is unknown or expired. */
   result(ownerId: string, taskId: string, signal: AbortSignal): Promise<CallToolResult | undefined>;
   /**
-   * Records the end of a run. Only a `working` task changes; a task cancelled (or expired)
-   * meanwhile keeps its state and the call returns undefined.
+   * Records the end of a run. Only a running task (`working` or `input_required`) changes, and
+   * loses any statusMessage; a task cancelled (or expired) meanwhile keeps its state and the
+   * call returns undefined.
    */
   finish(
     ownerId: string,
@@ -57,7 +61,19 @@ export interface TaskStore {
     signal: AbortSignal,
   ): Promise<StoredTask | undefined>;
   /**
-   * Moves a `working` task to `cancelled` with `result` as what `tasks/result` returns
+   * Moves a running task between `working` and `input_required` (its run waits on the client:
+   * ADR 0191), with `statusMessage` saying what for (cleared when back to `working`). A terminal
+   * task never changes; the call returns undefined for it, and for an unknown or expired task.
+   * Watchers are told of the change.
+   */
+  setRunStatus(
+    ownerId: string,
+    taskId: string,
+    change: RunStatusChange,
+    signal: AbortSignal,
+  ): Promise<StoredTask | undefined>;
+  /**
+   * Moves a running (`working` or `input_required`) task to `cancelled` with `result` as what `tasks/result` returns
    * (`cancelled: true`). A task already terminal comes back unchanged (`cancelled: false`);
    * undefined when unknown or expired.
    */

@@ -12,6 +12,7 @@ import {
 import { z } from "zod";
 import { markCallCounted } from "../tool-table.js";
 import { isUnexpectedTaskError, taskProtocolError } from "./task-errors.js";
+import { taskInputWaits, withTaskInputWaits } from "./task-input-waits.js";
 import { relatedResult } from "./task-methods.js";
 import { type McpTasks, TaskShutdownError } from "./task-runs.js";
 import type { StoredTask } from "./task-store.js";
@@ -90,15 +91,27 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
     // A run never outlives its task: past the TTL nobody can read what it would produce.
     const expiry = setTimeout(() => controller.abort(cancelled()), task.ttl);
     const { task: _task, ...params } = request.params ?? {};
-    const runCtx: ServerContext = {
-      ...ctx,
-      mcpReq: {
-        ...ctx.mcpReq,
-        signal: controller.signal,
-        // The creating request has been answered; a message tied to it may find its stream gone.
-        notify: (notification) => ctx.mcpReq.notify(notification).catch(() => {}),
+    const waits = taskInputWaits({
+      store,
+      ownerId,
+      taskId: task.taskId,
+      onStatus,
+      reportFailure,
+      signal: unbounded,
+    });
+    const runCtx: ServerContext = withTaskInputWaits(
+      {
+        ...ctx,
+        mcpReq: {
+          ...ctx.mcpReq,
+          signal: controller.signal,
+          // The creating request has been answered; a message tied to it may find its stream gone.
+          notify: (notification) => ctx.mcpReq.notify(notification).catch(() => {}),
+        },
       },
-    };
+      task.taskId,
+      waits,
+    );
     let result: CallToolResult;
     try {
       result = (await sdkCall({ ...request, params }, runCtx)) as CallToolResult;
@@ -119,6 +132,8 @@ export function routeTaskToolCalls(server: McpServer, options: TaskToolCallOptio
         structuredContent: { error: { code: "SHUTTING_DOWN", message, retryable: true } },
       };
     }
+    // The last wait's return to `working` lands (and is notified) before the end, not after it.
+    await waits.settled();
     const status = result.isError ? "failed" : "completed";
     // A task cancelled or expired meanwhile is left as it is.
     const finished = await store
